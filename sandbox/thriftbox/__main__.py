@@ -1,0 +1,5 @@
+"""``python -m thriftbox`` runs the CLI."""
+
+from thriftbox.cli import main
+
+main()
