@@ -53,7 +53,7 @@ class Classes:
         self._structs: dict[str, type[TPayload]] = {}
         for sdef in catalog.structs.values():
             base: type = TException if sdef.kind == "exception" else TPayload
-            cls = type(sdef.name, (base,), {"__init__": _init, "thrift_spec": {}, "default_spec": []})
+            cls = type(sdef.name, (base,), {"__init__": _init, "thrift_spec": {}})
             cls.__module__ = "thriftbox.generated"
             cls.__qualname__ = sdef.qname
             self._structs[sdef.qname] = cls
