@@ -1,0 +1,329 @@
+"""The ``thriftbox`` command: a thin click layer over the Python API.
+
+Exit codes: 0 success; 1 an error thriftbox expected (bad IDL, no engine, port taken, a failed call);
+2 bad usage (click's own, and ConfigError); 3 ``call`` got a declared Thrift exception back.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from thriftbox import __version__
+from thriftbox.errors import ThriftboxError
+from thriftbox.output import configure_logging, err, out, print_json, render_error, status_table
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_DECLARED_EXCEPTION = 3
+
+
+def handle_errors(fn: F) -> F:
+    """Render ThriftboxErrors as ``path:line:col: message`` + hint and exit with their code; no traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ThriftboxError as error:
+            render_error(error)
+            sys.exit(error.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "THRIFTBOX"})
+@click.version_option(__version__, prog_name="thriftbox")
+@click.option("-v", "--verbose", count=True, help="More log output (-v: debug).")
+def main(verbose: int) -> None:
+    """thriftbox: every service in a folder of Thrift IDL, served by a realistic mock.
+
+    \b
+    Quick start:
+      thriftbox serve idl/                  serve every service in idl/, from port 9090 up
+      thriftbox status                      what is served, from another terminal
+      thriftbox call Users.getUser '{"id": 42}'
+      thriftbox check idl/                  validate IDL and list services and methods
+    """
+    configure_logging(verbose)
+
+
+path_arg = click.Path(path_type=Path)
+include_opt = click.option(
+    "-I",
+    "--include-dir",
+    "include_dirs",
+    multiple=True,
+    type=path_arg,
+    help="Extra folder to resolve `include`s from (after the including file's own folder). Repeatable.",
+)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=path_arg)
+@click.option(
+    "--runtime",
+    type=click.Choice(["auto", "process", "docker"]),
+    default="auto",
+    show_default=True,
+    help="Where mocks run: a container per service (docker), local processes, or docker if one answers.",
+)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address mocks listen on / are published on."
+)
+@click.option(
+    "--port",
+    default=9090,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="First port; each service keeps its port across restarts (.thriftbox/ports.json).",
+)
+@include_opt
+@click.option(
+    "--seed", default=0, show_default=True, type=int, help="Seed for generated data: same seed, same answers."
+)
+@click.option(
+    "--mocks", "mocks_dir", type=path_arg, default=None, help="Folder of stub files (.yaml, .yml, .json)."
+)
+@click.option("--no-watch", is_flag=True, help="Do not reload when IDL or stub files change.")
+@click.option(
+    "--base-image",
+    envvar="THRIFTBOX_BASE_IMAGE",
+    default=None,
+    help="Docker runtime: base image with Python 3 and pip [default: python:3.11-slim].",
+)
+@handle_errors
+def serve(
+    paths: tuple[Path, ...],
+    runtime: str,
+    host: str,
+    port: int,
+    include_dirs: tuple[Path, ...],
+    seed: int,
+    mocks_dir: Path | None,
+    no_watch: bool,
+    base_image: str | None,
+) -> None:
+    """Serve every service in PATHS (folders or .thrift files) until Ctrl-C.
+
+    \b
+    Examples:
+      thriftbox serve idl/
+      thriftbox serve idl/ --mocks mocks/ --port 9100
+      thriftbox serve idl/ --runtime process --no-watch
+    """
+    from thriftbox.serve import ServeOptions, Session
+
+    if base_image:
+        import os
+
+        os.environ["THRIFTBOX_BASE_IMAGE"] = base_image
+    options = ServeOptions(
+        paths=paths,
+        runtime=runtime,
+        host=host,
+        port=port,
+        include_dirs=include_dirs,
+        seed=seed,
+        mocks_dir=mocks_dir,
+        watch=not no_watch,
+    )
+    session = Session(options, report=lambda line: err.print(f"[dim]{_now()}[/] {line}"))
+    try:
+        if runtime == "auto":
+            with err.status("choosing a runtime..."):
+                from thriftbox.serve import choose_runtime
+
+                session.runtime, session.runtime_reason = choose_runtime("auto")
+        name = session.runtime.name if session.runtime else runtime
+        err.print(f"runtime: [bold]{name}[/] ({session.runtime_reason})")
+        with err.status("starting mocks..."):
+            statuses = session.start()
+        rows = [s.__dict__ for s in statuses]
+        out.print(status_table(rows, title=f"{len(rows)} service(s) served in {session.started_in:.2f} s"))
+        watching = "watching for changes; " if options.watch else ""
+        err.print(f"{watching}Ctrl-C to stop")
+        session.run_forever()
+    except KeyboardInterrupt:
+        err.print("stopping...")
+    finally:
+        session.stop()
+
+
+def _now() -> str:
+    import time
+
+    return time.strftime("%H:%M:%S")
+
+
+@main.command()
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print a JSON array (service, host, port, runtime, state, ...)."
+)
+@handle_errors
+def status(as_json: bool) -> None:
+    """Show what the `serve` running in this folder serves. Exit 1 when none runs."""
+    from thriftbox.state import read_state
+
+    state = read_state(Path.cwd() / ".thriftbox")
+    if state is None:
+        if as_json:
+            print_json([])
+        else:
+            err.print("nothing is served from this folder (start with: thriftbox serve idl/)")
+        sys.exit(1)
+    mocks = state.get("mocks", [])
+    if as_json:
+        print_json(mocks)
+    else:
+        out.print(status_table(mocks, title=f"runtime: {state.get('runtime')}"))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=path_arg)
+@include_opt
+@handle_errors
+def check(paths: tuple[Path, ...], include_dirs: tuple[Path, ...]) -> None:
+    """Validate IDL: print its services and methods, exit 1 on the first error."""
+    from thriftbox.idl import load_catalog
+    from thriftbox.serve import validate_paths
+
+    catalog = load_catalog(validate_paths(paths), validate_paths(include_dirs))
+    for svc in catalog.services.values():
+        out.print(f"[bold]{svc.id}[/]" + (f" extends {svc.extends}" if svc.extends else ""))
+        for m in svc.methods.values():
+            args = ", ".join(f"{a.id}: {a.type} {a.name}" for a in m.args)
+            throws = f" throws ({', '.join(str(t.type) for t in m.throws)})" if m.throws else ""
+            prefix = "oneway " if m.oneway else ""
+            out.print(f"  {prefix}{m.returns} {m.name}({args}){throws}")
+    n_methods = sum(len(s.methods) for s in catalog.services.values())
+    err.print(f"ok: {len(catalog.files)} file(s), {len(catalog.services)} service(s), {n_methods} method(s)")
+
+
+@main.command()
+@click.argument("target")
+@click.argument("json_args", required=False, default="{}")
+@click.option(
+    "--address", default=None, help="HOST:PORT of the server [default: the served mock, from `status`]."
+)
+@click.option(
+    "--idl", "idl_paths", multiple=True, type=path_arg, help="IDL to use [default: the served IDL]."
+)
+@include_opt
+@click.option("--protocol", type=click.Choice(["binary", "compact"]), default="binary", show_default=True)
+@click.option("--framed", is_flag=True, help="Use the framed transport (Finagle's default).")
+@handle_errors
+def call(
+    target: str,
+    json_args: str,
+    address: str | None,
+    idl_paths: tuple[Path, ...],
+    include_dirs: tuple[Path, ...],
+    protocol: str,
+    framed: bool,
+) -> None:
+    """Call SERVICE.METHOD with JSON_ARGS (an object by argument name) and print the answer as JSON.
+
+    \b
+    Examples:
+      thriftbox call Users.getUser '{"id": 42}'
+      thriftbox call users.Users.listUsers '{"limit": 3}' --protocol compact --framed
+      thriftbox call Calculator.add '{"num1": 1, "num2": 2}' --idl tutorial/ --address 127.0.0.1:9090
+    Exit status: 0 answer, 3 a declared exception, 1 any other error.
+    """
+    from thriftbox.calling import call_method
+
+    try:
+        args = json.loads(json_args)
+    except json.JSONDecodeError as error:
+        raise click.BadParameter(f"not JSON: {error}", param_hint="JSON_ARGS") from None
+    outcome = call_method(
+        target,
+        args,
+        address=address,
+        idl_paths=idl_paths,
+        include_dirs=include_dirs,
+        protocol=protocol,
+        framing="framed" if framed else "buffered",
+        cwd=Path.cwd(),
+    )
+    print_json(outcome.body)
+    if outcome.declared_exception:
+        sys.exit(EXIT_DECLARED_EXCEPTION)
+
+
+@main.command()
+@click.option(
+    "--all", "all_projects", is_flag=True, help="Remove the containers of every project, not just this one."
+)
+@handle_errors
+def down(all_projects: bool) -> None:
+    """Remove containers and networks that a crashed `serve` left behind (found by label)."""
+    from thriftbox.runtime.docker import down as docker_down
+    from thriftbox.serve import project_name
+
+    removed = docker_down(None if all_projects else project_name(Path.cwd()))
+    for name in removed:
+        out.print(f"removed {name}")
+    err.print(f"{len(removed)} object(s) removed")
+
+
+@main.command()
+@click.argument("service")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines.")
+@handle_errors
+def logs(service: str, follow: bool) -> None:
+    """Show the log of the mock serving SERVICE (process runtime: the host log; docker: the container's)."""
+    from thriftbox.logs import service_logs
+
+    try:
+        for line in service_logs(Path.cwd(), service, follow=follow):
+            out.print(line, markup=False)
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command(hidden=True)
+@click.option("--idl", "idl_dirs", multiple=True, required=True, type=path_arg)
+@include_opt
+@click.option("--mocks", "mocks_dir", type=path_arg, default=None)
+@click.option("--seed", default=0, type=int)
+@click.option("--service", "services", multiple=True, required=True, help="SERVICE_ID=PORT")
+@click.option("--bind", default="127.0.0.1")
+@click.option("--control-port", default=0, type=int)
+@click.option("--max-frame", default=16 * 2**20, type=int)
+@handle_errors
+def host(
+    idl_dirs: tuple[Path, ...],
+    include_dirs: tuple[Path, ...],
+    mocks_dir: Path | None,
+    seed: int,
+    services: tuple[str, ...],
+    bind: str,
+    control_port: int,
+    max_frame: int,
+) -> None:
+    """Run a mock host (used by the runtimes; not for direct use)."""
+    from thriftbox.host import HostConfig, run_host
+
+    mapping = {}
+    for item in services:
+        sid, _, port = item.rpartition("=")
+        mapping[sid] = int(port)
+    config = HostConfig(
+        idl_dirs=idl_dirs,
+        services=mapping,
+        include_dirs=include_dirs,
+        mocks_dir=mocks_dir,
+        seed=seed,
+        bind=bind,
+        control_port=control_port,
+        max_frame=max_frame,
+    )
+    run_host(config)

@@ -1,0 +1,166 @@
+"""A small JSON-over-HTTP/1.1 server on asyncio, for a mock host's control endpoint and the admin API.
+
+No framework: the endpoints are a handful of JSON routes, and this keeps the host's start-up and memory small.
+Routes are ``(method, path)`` with ``{name}`` segments; handlers get a :class:`Request` and return
+``(status, json_body)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 8 * 2**20
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    params: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+
+
+Handler = Callable[[Request], Awaitable[tuple[int, Any]]]
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class ControlServer:
+    """Serve JSON routes on ``host:port`` (port 0 picks a free one; see :attr:`port`)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self._port = port
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._server: asyncio.Server | None = None
+
+    def route(self, method: str, path: str) -> Callable[[Handler], Handler]:
+        pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$")
+
+        def register(handler: Handler) -> Handler:
+            self._routes.append((method, pattern, handler))
+            return handler
+
+        return register
+
+    @property
+    def port(self) -> int:
+        if self._server is None or not self._server.sockets:
+            return self._port
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, self.host, self._port)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                request_line = await reader.readline()
+                if not request_line:
+                    break
+                keep_alive = await self._one(request_line, reader, writer)
+                if not keep_alive:
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+    async def _one(
+        self, request_line: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bool:
+        try:
+            method, target, _version = request_line.decode("latin-1").split()
+        except ValueError:
+            await self._send(writer, 400, {"error": "malformed request line"}, close=True)
+            return False
+        headers: dict[str, str] = {}
+        while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0") or 0)
+        if length > MAX_BODY:
+            await self._send(writer, 413, {"error": "body too large"}, close=True)
+            return False
+        raw = await reader.readexactly(length) if length else b""
+        keep_alive = headers.get("connection", "").lower() != "close"
+        url = urlsplit(target)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        try:
+            body = json.loads(raw) if raw else None
+            status, payload = await self._dispatch(Request(method, url.path, query, body=body))
+        except HttpError as err:
+            status, payload = err.status, {"error": err.message}
+        except json.JSONDecodeError as err:
+            status, payload = 400, {"error": f"body is not JSON: {err}"}
+        except Exception as err:  # a bug in a handler must not kill the endpoint
+            logger.exception("control endpoint: %s %s failed", method, url.path)
+            status, payload = 500, {"error": f"{type(err).__name__}: {err}"}
+        await self._send(writer, status, payload, close=not keep_alive)
+        return keep_alive
+
+    async def _dispatch(self, request: Request) -> tuple[int, Any]:
+        allowed = False
+        for method, pattern, handler in self._routes:
+            match = pattern.match(request.path)
+            if not match:
+                continue
+            allowed = True
+            if method == request.method:
+                request.params = match.groupdict()
+                return await handler(request)
+        if allowed:
+            raise HttpError(405, f"{request.method} not allowed on {request.path}")
+        raise HttpError(404, f"no such endpoint: {request.path}")
+
+    @staticmethod
+    async def _send(writer: asyncio.StreamWriter, status: int, payload: Any, *, close: bool) -> None:
+        body = json.dumps(payload, indent=None, default=str).encode()
+        reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Status"
+        head = (
+            f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: {'close' if close else 'keep-alive'}\r\n\r\n"
+        )
+        writer.write(head.encode("latin-1") + body)
+        await writer.drain()
+
+
+def request_json(url: str, method: str = "GET", body: Any = None, timeout: float = 10.0) -> Any:
+    """A blocking JSON request to a control endpoint or the admin API; HttpError on a non-2xx answer."""
+    import urllib.error
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            raw = resp.read()
+    except urllib.error.HTTPError as err:
+        raw = err.read()
+        try:
+            message = json.loads(raw).get("error", raw.decode(errors="replace"))
+        except ValueError:
+            message = raw.decode(errors="replace")
+        raise HttpError(err.code, str(message)) from None
+    return json.loads(raw) if raw else None

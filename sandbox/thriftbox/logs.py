@@ -1,0 +1,27 @@
+"""``thriftbox logs``: the log of the mock serving a service, whichever runtime runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from thriftbox.errors import ConfigError
+from thriftbox.runtime.wait import tail
+from thriftbox.state import read_state
+
+
+def service_logs(root: Path, service: str, *, follow: bool = False) -> Iterator[str]:
+    state = read_state(root / ".thriftbox")
+    if state is None:
+        raise ConfigError(
+            "no `thriftbox serve` runs in this folder", hint="start one with: thriftbox serve idl/"
+        )
+    ids = [m["service"] for m in state.get("mocks", [])]
+    matches = [i for i in ids if i == service or i.rsplit(".", 1)[-1] == service]
+    if len(matches) != 1:
+        raise ConfigError(f"no single served service matches {service!r}", hint="served: " + ", ".join(ids))
+    if state.get("runtime") == "docker":
+        from thriftbox.runtime.docker import container_logs
+
+        return container_logs(state["project"]["name"], matches[0], follow=follow)
+    return tail(root / ".thriftbox" / "logs" / "host.log", follow=follow)

@@ -1,0 +1,117 @@
+"""The mock of one service: the wire server's App, answering every call from stubs, state or generated data.
+
+A :class:`MockApp` is immutable in spirit: a reload builds a new one from the new catalog and the wire server
+swaps it in place (``server.app = new``), so a call already running finishes with the definitions it started
+with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from thriftbox.idl.classes import Classes
+from thriftbox.idl.model import Catalog, Kind, Method, ServiceDef
+from thriftbox.values import ValueGenerator
+from thriftbox.wire.app import Binding, Call, NoReply, Reply, Success
+
+
+@dataclass
+class Decision:
+    """A stub engine's verdict on one call: a reply (None = generated data), a delay, and its source."""
+
+    reply: Reply | None = None
+    latency_s: float = 0.0
+    source: str = "generated"  # "stub" | "state" | "generated"
+    rule: str | None = None
+
+
+class Engine(Protocol):
+    def decide(self, service_id: str, method: str, args: Any) -> Any: ...
+
+
+class Journal(Protocol):
+    def record(
+        self,
+        *,
+        service: str,
+        method: str,
+        args: Any,
+        reply: Reply,
+        source: str,
+        rule: str | None,
+        latency_ms: float,
+        call: Call,
+        method_def: Method,
+    ) -> None: ...
+
+
+class MockApp:
+    """Answers calls for one service."""
+
+    def __init__(
+        self,
+        service: ServiceDef,
+        catalog: Catalog,
+        classes: Classes,
+        generator: ValueGenerator,
+        *,
+        engine: Engine | None = None,
+        journal: Journal | None = None,
+    ) -> None:
+        self.service = service
+        self.catalog = catalog
+        self.classes = classes
+        self.generator = generator
+        self.engine = engine
+        self.journal = journal
+        self._names = {service.name, service.id}
+        self._bindings: dict[str, Binding] = {}
+
+    def bind(self, service: str | None, method: str) -> Binding | None:
+        if service is not None and service not in self._names:
+            return None
+        binding = self._bindings.get(method)
+        if binding is None:
+            m = self.service.methods.get(method)
+            if m is None:
+                return None
+            binding = Binding(
+                args_cls=self.classes.args(self.service.id, method),
+                result_cls=self.classes.result(self.service.id, method),
+                oneway=m.oneway,
+                required=tuple(a.name for a in m.args if a.required),
+            )
+            self._bindings[method] = binding
+        return binding
+
+    async def handle(self, call: Call) -> Reply:
+        m = self.service.methods[call.method]
+        decision = self.engine.decide(self.service.id, call.method, call.args) if self.engine else None
+        if decision is not None and decision.latency_s > 0:
+            await asyncio.sleep(decision.latency_s)
+        reply: Reply
+        if decision is not None and decision.reply is not None:
+            reply = decision.reply
+        elif m.oneway:
+            reply = NoReply()
+        else:
+            value = self.generator.answer(self.service.id, call.method, call.args)
+            reply = Success(value if m.returns.kind is not Kind.VOID else None)
+        if m.oneway:
+            reply = NoReply()
+        if self.journal is not None:
+            self.journal.record(
+                service=self.service.id,
+                method=call.method,
+                args=call.args,
+                reply=reply,
+                source=decision.source if decision is not None else "generated",
+                rule=decision.rule if decision is not None else None,
+                latency_ms=(time.perf_counter() - call.received_at) * 1000.0,
+                call=call,
+                method_def=m,
+            )
+        return reply

@@ -1,0 +1,66 @@
+"""Terminal output for the CLI: errors with their source line and hint, the status table. CLI-only."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from thriftbox.errors import ThriftboxError
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def render_error(error: ThriftboxError) -> None:
+    """``path:line:col: message``, the offending line with a caret, and ``hint: ...``: never a traceback."""
+    err.print(f"[bold red]error:[/] {escape(str(error))}")
+    loc = error.location
+    source = loc.source_line() if loc is not None else None
+    if loc is not None and source is not None:
+        err.print(f"  {loc.line:>5} | {escape(source)}")
+        if loc.col:
+            err.print("        | " + " " * (loc.col - 1) + "[bold red]^[/]")
+    if error.hint:
+        for i, line in enumerate(error.hint.splitlines()):
+            err.print(("[cyan]hint:[/] " if i == 0 else "      ") + escape(line))
+
+
+def status_table(rows: Sequence[dict[str, Any]], title: str | None = None) -> Table:
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for col in ("service", "address", "protocols", "runtime", "state", "detail"):
+        table.add_column(col)
+    for r in rows:
+        state = str(r.get("state", ""))
+        colour = {"ready": "green", "dead": "red", "restarting": "yellow"}.get(state, "white")
+        table.add_row(
+            str(r["service"]),
+            f"{r['host']}:{r['port']}",
+            "binary, compact, json / buffered, framed, http",
+            str(r.get("runtime", "")),
+            f"[{colour}]{escape(state)}[/]",
+            escape(str(r.get("detail", ""))),
+        )
+    return table
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def configure_logging(verbose: int) -> None:
+    """Human log lines on stderr; -v for thriftbox's debug output."""
+    level = logging.DEBUG if verbose > 0 else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    root = logging.getLogger("thriftbox")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False

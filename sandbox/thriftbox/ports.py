@@ -1,0 +1,63 @@
+"""Stable port numbers: a service keeps its port across restarts, and new services get the next free one.
+
+Assignments live in ``.thriftbox/ports.json`` in the project folder, so every runtime (and every engineer
+running the same repository) numbers services the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def _load(path: Path) -> dict[str, int]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): int(v) for k, v in data.items() if isinstance(v, int)}
+
+
+def port_free(host: str, port: int) -> bool:
+    """True when nothing listens on ``host:port`` (a bind without SO_REUSEPORT succeeds)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def assign_ports(
+    state_dir: Path, service_ids: Iterable[str], base: int, *, host: str = "127.0.0.1", persist: bool = True
+) -> dict[str, int]:
+    """Ports for ``service_ids``: the remembered one where there is one, else the lowest unused from ``base``.
+
+    Ports recorded for services that no longer exist stay reserved, so a service that comes back gets its old
+    port. New services skip ports that something else on this machine already listens on.
+    """
+    path = state_dir / "ports.json"
+    known = _load(path)
+    taken = set(known.values())
+    result: dict[str, int] = {}
+    for sid in sorted(service_ids):
+        if sid in known:
+            result[sid] = known[sid]
+            continue
+        port = base
+        while port in taken or not port_free(host, port):
+            port += 1
+        known[sid] = port
+        taken.add(port)
+        result[sid] = port
+    if persist:
+        with contextlib.suppress(OSError):
+            state_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(dict(sorted(known.items())), indent=2) + "\n", encoding="utf-8")
+    return result

@@ -1,0 +1,101 @@
+"""Waiting for mocks, free ports, who holds a port, and following log files: shared by every runtime."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from thriftbox.errors import MockStartError, PortInUse
+from thriftbox.wire import probe
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(
+    ports: Sequence[tuple[str, int]], proc: subprocess.Popen[bytes] | None, log: Path | None, timeout: float
+) -> None:
+    """Return once every port answers a real Thrift call; MockStartError (with the log's tail) otherwise."""
+    deadline = time.monotonic() + timeout
+    pending = list(ports)
+    while pending:
+        if proc is not None and proc.poll() is not None:
+            raise MockStartError(
+                f"the mock host exited with code {proc.returncode} before it was ready",
+                hint=_log_hint(log),
+            )
+        pending = [(h, p) for h, p in pending if not probe(h, p, timeout=0.5)]
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            where = ", ".join(f"{h}:{p}" for h, p in pending[:5])
+            raise MockStartError(f"mocks did not answer within {timeout:.0f} s: {where}", hint=_log_hint(log))
+        time.sleep(0.05)
+
+
+def _log_hint(log: Path | None) -> str | None:
+    if log is None:
+        return None
+    lines = list(tail(log, follow=False))[-15:]
+    return "last lines of " + str(log) + ":\n" + "\n".join(lines) if lines else f"see {log}"
+
+
+def tail(path: Path, *, follow: bool = False, poll: float = 0.2) -> Iterator[str]:
+    """The lines of a log file; with ``follow``, keep yielding new lines until the consumer stops."""
+    try:
+        fh = path.open("r", encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    with fh:
+        while True:
+            line = fh.readline()
+            if line:
+                yield line.rstrip("\n")
+            elif follow:
+                time.sleep(poll)
+            else:
+                return
+
+
+def describe_port_holder(port: int) -> str | None:
+    """Which local process listens on ``port`` ("pid 123 (python3)"), from /proc; None if unknown."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if len(cols) > 9 and cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(cols[9])
+    if not inodes:
+        return None
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+            for fd in fds:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:[") and target[8:-1] in inodes:
+                    name = Path(f"/proc/{pid}/comm").read_text().strip()
+                    return f"pid {pid} ({name})"
+        except OSError:
+            continue
+    return "another process"
+
+
+def port_in_use(host: str, port: int, service_id: str, holder: str | None = None) -> PortInUse:
+    """The error for a taken port, naming the port and, where it can be found, what holds it."""
+    holder = holder or describe_port_holder(port)
+    who = f" by {holder}" if holder else ""
+    return PortInUse(
+        f"port {port} on {host} (for {service_id}) is already in use{who}",
+        hint="stop whatever holds it, or start numbering elsewhere with --port",
+    )

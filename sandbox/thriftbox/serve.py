@@ -1,0 +1,229 @@
+"""The Python API behind ``thriftbox serve``: load, number, start, supervise, reload, stop.
+
+The CLI is a thin layer over :class:`Session`; tests and the pytest plugin use it directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from thriftbox.errors import ConfigError, ThriftboxError
+from thriftbox.idl import load_catalog
+from thriftbox.idl.model import Catalog
+from thriftbox.ports import assign_ports
+from thriftbox.runtime import MockSpec, MockStatus, Project, Runtime, get_runtime
+from thriftbox.state import clear_state, write_state
+
+logger = logging.getLogger(__name__)
+
+Reporter = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    paths: tuple[Path, ...]
+    runtime: str = "auto"
+    host: str = "127.0.0.1"
+    port: int = 9090
+    include_dirs: tuple[Path, ...] = ()
+    seed: int = 0
+    mocks_dir: Path | None = None
+    watch: bool = True
+    root: Path = field(default_factory=Path.cwd)
+    max_frame: int = 16 * 2**20
+
+
+def project_name(root: Path) -> str:
+    """A slug of the project folder's name, safe in container and network names."""
+    slug = re.sub(r"[^a-z0-9]+", "-", root.resolve().name.lower()).strip("-")
+    return slug or "project"
+
+
+def choose_runtime(name: str) -> tuple[Runtime, str]:
+    """The runtime to use and why: ``auto`` picks Docker when an engine answers, else local processes."""
+    if name != "auto":
+        return get_runtime(name), f"--runtime {name}"
+    from thriftbox.runtime.docker import engine_available
+
+    ok, reason = engine_available()
+    if ok:
+        return get_runtime("docker"), f"a Docker engine answers at {reason}"
+    return get_runtime("process"), f"no Docker engine reachable ({reason})"
+
+
+def validate_paths(paths: Sequence[Path | str]) -> tuple[Path, ...]:
+    out = []
+    for p in paths:
+        text = str(p)
+        if "://" in text:
+            raise ConfigError(
+                f"{text}: URLs are not served", hint="clone or download the IDL and pass a folder"
+            )
+        path = Path(text)
+        if not path.exists():
+            raise ConfigError(
+                f"{text}: no such file or folder", hint="pass the folder that holds your .thrift files"
+            )
+        out.append(path.resolve())
+    return tuple(out)
+
+
+class Session:
+    """One ``serve``: owns the runtime, the state file, the watcher and the reload loop."""
+
+    def __init__(
+        self, options: ServeOptions, report: Reporter | None = None, runtime: Runtime | None = None
+    ) -> None:
+        self.options = options
+        self.report: Reporter = report or (lambda line: logger.info("%s", line))
+        self.paths = validate_paths(options.paths)
+        self.include_dirs = validate_paths(options.include_dirs)
+        self.mocks_dir = validate_paths([options.mocks_dir])[0] if options.mocks_dir else None
+        self.catalog: Catalog | None = None
+        self.runtime = runtime
+        self.runtime_reason = "given"
+        self.project = Project(
+            root=options.root.resolve(),
+            name=project_name(options.root),
+            idl_dirs=self.paths,
+            include_dirs=self.include_dirs,
+            mocks_dir=self.mocks_dir,
+            seed=options.seed,
+            host=options.host,
+            max_frame=options.max_frame,
+        )
+        self.ports: dict[str, int] = {}
+        self.admin_url = ""
+        self._changes: queue.Queue[set[Path]] = queue.Queue()
+        self._stop = threading.Event()
+        self._watcher: object | None = None
+
+    # -- start / stop --------------------------------------------------------------------------------------
+
+    def load(self) -> Catalog:
+        return load_catalog(self.paths, self.include_dirs)
+
+    def start(self) -> list[MockStatus]:
+        self.catalog = self.load()
+        if not self.catalog.services:
+            raise ConfigError(
+                "no service found in " + ", ".join(map(str, self.paths)),
+                hint="thriftbox serves the `service` definitions of your .thrift files; check the folder",
+            )
+        if self.runtime is None:
+            self.runtime, self.runtime_reason = choose_runtime(self.options.runtime)
+        self.ports = assign_ports(
+            self.project.state_dir, self.catalog.services, self.options.port, host=self.project.host
+        )
+        specs = [MockSpec(sid, port) for sid, port in self.ports.items()]
+        t0 = time.perf_counter()
+        try:
+            self.runtime.start(self.project, specs)
+        except BaseException:
+            self.runtime.stop()
+            raise
+        self.started_in = time.perf_counter() - t0
+        self._write_state()
+        return self.runtime.status()
+
+    def stop(self) -> None:
+        self._stop.set()
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()  # type: ignore[attr-defined]
+        if self.runtime is not None:
+            self.runtime.stop()
+        clear_state(self.project.state_dir)
+
+    def _write_state(self) -> None:
+        assert self.runtime is not None
+        project = {
+            "name": self.project.name,
+            "idl_dirs": [str(p) for p in self.paths],
+            "include_dirs": [str(p) for p in self.include_dirs],
+            "mocks_dir": str(self.mocks_dir) if self.mocks_dir else None,
+            "seed": self.options.seed,
+        }
+        write_state(
+            self.project.state_dir,
+            runtime=self.runtime.name,
+            admin_url=self.admin_url,
+            mocks=self.runtime.status(),
+            project=project,
+        )
+
+    # -- the loop ------------------------------------------------------------------------------------------
+
+    def run_forever(self, tick: float = 1.0) -> None:
+        """Supervise and reload until :meth:`stop` (or Ctrl-C in the caller)."""
+        if self.options.watch:
+            self.start_watching()
+        while not self._stop.is_set():
+            try:
+                batch = self._changes.get(timeout=tick)
+            except queue.Empty:
+                batch = None
+            if batch is not None:
+                while not self._changes.empty():
+                    batch |= self._changes.get_nowait()
+                self.apply_changes(batch)
+            assert self.runtime is not None
+            events = self.runtime.supervise()
+            for line in events:
+                self.report(line)
+            if events:
+                self._write_state()
+
+    def start_watching(self) -> None:
+        from thriftbox.watch import Watcher
+
+        folders = [*self.paths, *self.include_dirs]
+        if self.mocks_dir is not None:
+            folders.append(self.mocks_dir)
+        folders = [f if f.is_dir() else f.parent for f in folders]
+        watcher = Watcher(folders, self._changes.put)
+        watcher.start()
+        if watcher.polling:
+            self.report("file watching falls back to polling (the system's inotify limit is exhausted)")
+        self._watcher = watcher
+
+    def apply_changes(self, changed: set[Path]) -> None:
+        """Reload what ``changed`` affects; a bad save is reported and changes nothing."""
+        from thriftbox.reload import plan_reload
+
+        assert self.catalog is not None
+        assert self.runtime is not None
+        t0 = time.perf_counter()
+        try:
+            new = self.load()
+        except ThriftboxError as err:
+            self.report(f"reload failed, still serving the last good definitions: {err}")
+            return
+        plan = plan_reload(self.catalog, new, {p.resolve() for p in changed})
+        if not (plan.started or plan.stopped or plan.reloaded):
+            return
+        if plan.started:
+            self.ports.update(
+                assign_ports(
+                    self.project.state_dir,
+                    [*self.ports, *plan.started],
+                    self.options.port,
+                    host=self.project.host,
+                )
+            )
+        started = [MockSpec(sid, self.ports[sid]) for sid in plan.started]
+        try:
+            self.runtime.reload([c.service_id for c in plan.reloaded], started, plan.stopped)
+        except ThriftboxError as err:
+            self.report(f"reload failed, still serving the last good definitions: {err}")
+            return
+        self.catalog = new
+        self._write_state()
+        self.report(f"{plan.summary()} in {(time.perf_counter() - t0) * 1000:.0f} ms")

@@ -1,0 +1,54 @@
+"""The state file ``.thriftbox/state.json``: what a running ``serve`` serves, for ``status`` and friends."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from thriftbox.runtime import MockStatus
+
+
+def write_state(
+    state_dir: Path, *, runtime: str, admin_url: str, mocks: list[MockStatus], project: dict[str, Any]
+) -> None:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    data = {
+        "pid": os.getpid(),
+        "runtime": runtime,
+        "admin_url": admin_url,
+        "project": project,
+        "mocks": [asdict(m) for m in mocks],
+    }
+    tmp = state_dir / "state.json.tmp"
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(state_dir / "state.json")
+
+
+def read_state(state_dir: Path) -> dict[str, Any] | None:
+    """The state of the ``serve`` running for this folder, or None when none runs."""
+    path = state_dir / "state.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    pid = data.get("pid")
+    if not isinstance(pid, int) or not _alive(pid):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def clear_state(state_dir: Path) -> None:
+    (state_dir / "state.json").unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
