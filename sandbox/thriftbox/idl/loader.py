@@ -1,0 +1,80 @@
+"""Loading a set of .thrift files and everything they include into one catalog.
+
+Nothing is cached between calls: every call reads the files again, so a changed file is picked up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from thriftbox.errors import IdlError, Location
+from thriftbox.idl import discover
+from thriftbox.idl.model import Catalog
+from thriftbox.idl.parser import parse
+from thriftbox.idl.resolve import build_catalog
+from thriftbox.idl.scope import build_scopes
+from thriftbox.idl.syntax import Document
+
+
+def load_catalog(paths: Sequence[Path | str], include_dirs: Sequence[Path | str] = ()) -> Catalog:
+    """Parse and resolve the .thrift files under ``paths`` (folders recursively, or single files).
+
+    Included files are resolved against the including file's folder first, then each of ``include_dirs``
+    in order, and are loaded too. Raises :class:`~thriftbox.errors.IdlError` for anything wrong in them.
+    """
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    roots, files = discover.expand(paths)
+    loader = _Loader(discover.include_dirs(include_dirs))
+    for path in files:
+        loader.visit(path, [])
+    keys = discover.file_keys(loader.docs)
+    scopes = build_scopes(loader.docs, keys, loader.edges)
+    return build_catalog(roots, scopes)
+
+
+class _Loader:
+    def __init__(self, include_dirs: list[Path]) -> None:
+        self.include_dirs = include_dirs
+        self.docs: dict[Path, Document] = {}
+        self.edges: dict[Path, list[tuple[str, Path]]] = {}
+
+    def visit(self, path: Path, stack: list[Path]) -> None:
+        """Parse ``path`` and, depth first, what it includes; ``stack`` is the chain of includers."""
+        if path in self.docs:
+            return
+        doc = parse(read_source(path), path)
+        self.docs[path] = doc
+        self.edges[path] = []
+        stack.append(path)
+        for inc in doc.includes:
+            where = Location(path, inc.line, inc.col)
+            target = discover.find_include(inc.path, path, self.include_dirs, where)
+            if target in stack:
+                cycle = [p.name for p in stack[stack.index(target) :]] + [target.name]
+                raise IdlError(
+                    "include cycle: " + " -> ".join(cycle),
+                    hint="Thrift files cannot include each other in a circle; move the shared definitions "
+                    "into a file that both include",
+                    location=where,
+                )
+            self.edges[path].append((inc.path, target))
+            self.visit(target, stack)
+        stack.pop()
+
+
+def read_source(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IdlError(f"cannot read {path}: {exc.strerror}", location=Location(path)) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise IdlError(
+            "the file is not valid UTF-8 text",
+            hint="save it as UTF-8",
+            location=Location(path, line),
+        ) from None

@@ -1,0 +1,140 @@
+"""The syntax tree of one .thrift file, as written: names are not resolved yet.
+
+Produced by :mod:`thriftbox.idl.parser`, consumed by :mod:`thriftbox.idl.resolve`. Every node keeps the
+1-based line and column where it starts, for error messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from thriftbox.idl.model import Requiredness, StructKind
+
+TypeNodeKind = Literal["base", "named", "list", "set", "map"]
+ConstKind = Literal["int", "double", "string", "ident", "list", "map"]
+
+
+@dataclass(frozen=True)
+class TypeNode:
+    """A type as written: a base type (``name`` is e.g. "i32"), a name to resolve, or a container."""
+
+    kind: TypeNodeKind
+    name: str = ""
+    args: tuple[TypeNode, ...] = ()  # element type; key and value type for maps
+    line: int = 0
+    col: int = 0
+
+
+@dataclass(frozen=True)
+class ConstNode:
+    """A constant value as written. ``value`` is an int, float, str, identifier, tuple of ConstNode (list)
+    or tuple of (key, value) ConstNode pairs (map)."""
+
+    kind: ConstKind
+    value: object
+    line: int = 0
+    col: int = 0
+
+
+@dataclass(frozen=True)
+class FieldNode:
+    id: int  # explicit, or the implicit -1, -2, ... Apache assigns
+    name: str
+    type: TypeNode
+    requiredness: Requiredness
+    default: ConstNode | None
+    annotations: Mapping[str, str]
+    line: int
+    col: int
+    explicit_id: bool = True
+
+
+@dataclass(frozen=True)
+class StructNode:
+    kind: StructKind
+    name: str
+    fields: tuple[FieldNode, ...]
+    annotations: Mapping[str, str]
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class EnumValueNode:
+    name: str
+    value: int
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class EnumNode:
+    name: str
+    values: tuple[EnumValueNode, ...]
+    annotations: Mapping[str, str]
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class TypedefNode:
+    name: str
+    type: TypeNode
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class ConstDefNode:
+    name: str
+    type: TypeNode
+    value: ConstNode
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class FunctionNode:
+    name: str
+    oneway: bool
+    returns: TypeNode | None  # None for void
+    args: tuple[FieldNode, ...]
+    throws: tuple[FieldNode, ...]
+    annotations: Mapping[str, str]
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class ServiceNode:
+    name: str
+    extends: str | None
+    functions: tuple[FunctionNode, ...]
+    annotations: Mapping[str, str]
+    line: int
+    col: int
+    extends_line: int = 0
+    extends_col: int = 0
+
+
+@dataclass(frozen=True)
+class IncludeNode:
+    path: str  # as written
+    line: int
+    col: int
+
+
+Definition = StructNode | EnumNode | TypedefNode | ConstDefNode | ServiceNode
+
+
+@dataclass
+class Document:
+    """One parsed file."""
+
+    path: Path
+    includes: list[IncludeNode] = field(default_factory=list)
+    namespaces: dict[str, str] = field(default_factory=dict)
+    definitions: list[Definition] = field(default_factory=list)
