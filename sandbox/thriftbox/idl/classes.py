@@ -35,7 +35,7 @@ _TTYPES: dict[Kind, int] = {
 }
 
 
-def _init(self: Any, **kwargs: Any) -> None:
+def _init(self: Any, /, **kwargs: Any) -> None:  # positional-only: a field may be named "self"
     for name, default in type(self).default_spec:
         if name in kwargs:
             setattr(self, name, kwargs.pop(name))
