@@ -1,0 +1,94 @@
+"""The seam between the wire layer and whatever answers calls: :class:`App`, :class:`Call` and the replies.
+
+The wire layer decodes a message, asks :meth:`App.bind` which payload classes the method uses, decodes the
+arguments into an instance of ``Binding.args_cls`` and awaits :meth:`App.handle`. The :data:`Reply` it gets
+back decides what goes on the wire.
+
+``handle`` runs eagerly: its first step executes inside the server's ``data_received`` callback and it becomes
+an asyncio task only when it really suspends (``await asyncio.sleep(...)``, awaiting a future). Until then
+``asyncio.current_task()`` is ``None``, so ``asyncio.timeout()`` must not be the first thing it awaits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol, TypeAlias
+
+ProtocolName = Literal["binary", "compact", "json"]
+Framing = Literal["buffered", "framed", "http"]
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """How to decode and answer one method: thriftpy2 payload classes (``<m>_args`` / ``<m>_result``)."""
+
+    args_cls: type
+    result_cls: type
+    oneway: bool = False
+    required: tuple[str, ...] = ()  # names of the arguments declared ``required``
+
+
+@dataclass(slots=True)
+class Call:
+    """One decoded request. ``service`` is the ``TMultiplexedProtocol`` prefix, ``None`` without one."""
+
+    service: str | None
+    method: str
+    seqid: int
+    args: object
+    protocol: ProtocolName
+    framing: Framing
+    peer: tuple[str, int]
+    received_at: float  # time.perf_counter() when the message was complete
+
+
+@dataclass(frozen=True, slots=True)
+class Success:
+    """A normal answer; ``value`` goes into the result's ``success`` field (ignored for void methods)."""
+
+    value: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class Raise:
+    """A declared exception: ``exc`` goes into the result field named ``field_name``."""
+
+    field_name: str
+    exc: object
+
+
+@dataclass(frozen=True, slots=True)
+class AppError:
+    """A ``TApplicationException`` of ``type`` (see ``thriftpy2.thrift.TApplicationException``)."""
+
+    type: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """Misbehave on purpose: ``close`` drops the connection, ``garbage`` writes random bytes then closes,
+    ``stall`` keeps the connection silent for ``seconds`` then closes it."""
+
+    kind: Literal["close", "garbage", "stall"]
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class NoReply:
+    """Answer nothing (the client is left waiting); what oneway methods get anyway."""
+
+
+Reply: TypeAlias = Success | Raise | AppError | Fault | NoReply
+
+
+class App(Protocol):
+    """What a server serves. ``bind`` is called for every message, with the App current at that moment."""
+
+    def bind(self, service: str | None, method: str) -> Binding | None:
+        """The method's payload classes, or ``None`` for a method this App does not serve."""
+        ...
+
+    async def handle(self, call: Call) -> Reply:
+        """Answer one call. Exceptions escaping here become ``INTERNAL_ERROR`` replies."""
+        ...

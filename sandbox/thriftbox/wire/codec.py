@@ -1,0 +1,206 @@
+"""Decoding arguments and encoding replies from memory with thriftpy2's codecs, one codec per connection.
+
+Messages reach a codec complete and structurally checked (see :mod:`thriftbox.wire.scan`), so decoding never
+waits for bytes and never trusts a size that the bytes cannot back. Binary uses the Cython protocol over a
+``TCyMemoryBuffer`` (lenient read, strict write, as Apache servers do); compact uses thriftpy2's pure-Python
+protocol; JSON uses ``TApacheJSONProtocol``, fresh for every message because it caches the request it read.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import thriftpy2.protocol
+import thriftpy2.transport
+from thriftpy2.thrift import TType
+
+from thriftbox.wire import scan
+from thriftbox.wire.app import ProtocolName
+
+# thriftpy2's protocol classes are untyped; they are used through these names.
+TCyBinaryProtocol: Any = thriftpy2.protocol.TCyBinaryProtocol
+TCompactProtocol: Any = thriftpy2.protocol.TCompactProtocol
+TApacheJSONProtocol: Any = thriftpy2.protocol.TApacheJSONProtocol
+TCyMemoryBuffer: Any = thriftpy2.transport.TCyMemoryBuffer
+
+TYPE_NAMES = {
+    TType.BOOL: "bool",
+    TType.BYTE: "byte",
+    TType.DOUBLE: "double",
+    TType.I16: "i16",
+    TType.I32: "i32",
+    TType.I64: "i64",
+    TType.STRING: "string",
+    TType.BINARY: "binary",
+    TType.STRUCT: "struct",
+    TType.MAP: "map",
+    TType.SET: "set",
+    TType.LIST: "list",
+}
+
+
+JSON_TYPES = {  # Apache TJSONProtocol's type tags
+    "tf": TType.BOOL,
+    "i8": TType.BYTE,
+    "i16": TType.I16,
+    "i32": TType.I32,
+    "i64": TType.I64,
+    "dbl": TType.DOUBLE,
+    "str": TType.STRING,
+    "rec": TType.STRUCT,
+    "map": TType.MAP,
+    "set": TType.SET,
+    "lst": TType.LIST,
+}
+_TEXT = (TType.STRING, TType.BINARY)
+
+
+def same_wire_type(wire: int, declared: int) -> bool:
+    """Whether a value sent as ``wire`` decodes into a field declared as ``declared`` (string ~ binary)."""
+    return wire == declared or (wire in _TEXT and declared in _TEXT)
+
+
+class Codec:
+    """Decodes argument payloads and encodes replies in one protocol."""
+
+    protocol: ProtocolName
+
+    def decode_args(self, payload: Any, args: Any) -> None:
+        """Fill the payload instance ``args`` from ``payload`` (the args bytes, or for JSON the args dict)."""
+        raise NotImplementedError
+
+    def wire_types(self, payload: Any) -> dict[int, int]:
+        """Field id -> TType of the top-level fields as they were sent."""
+        raise NotImplementedError
+
+    def encode(self, name: str, mtype: int, seqid: int, struct: Any) -> bytes:
+        """One whole message: envelope and ``struct``."""
+        raise NotImplementedError
+
+
+class BinaryCodec(Codec):
+    protocol: ProtocolName = "binary"
+
+    def __init__(self) -> None:
+        self._in = TCyMemoryBuffer()
+        self._reader = TCyBinaryProtocol(self._in, strict_read=False)
+        self._out = TCyMemoryBuffer()
+        self._writer = TCyBinaryProtocol(self._out, strict_read=False, strict_write=True)
+
+    def decode_args(self, payload: bytes, args: Any) -> None:
+        self._in.setvalue(payload)
+        self._reader.read_struct(args)
+
+    def wire_types(self, payload: bytes) -> dict[int, int]:
+        return scan.binary_fields(payload)
+
+    def encode(self, name: str, mtype: int, seqid: int, struct: Any) -> bytes:
+        out = self._out
+        try:
+            self._writer.write_message_begin(name, mtype, seqid)
+            self._writer.write_struct(struct)
+            return bytes(out.getvalue())
+        finally:
+            out.clean()
+
+
+class CompactCodec(Codec):
+    protocol: ProtocolName = "compact"
+
+    def __init__(self) -> None:
+        self._in = TCyMemoryBuffer()
+        self._reader = TCompactProtocol(self._in)
+        self._out = TCyMemoryBuffer()
+        self._writer = TCompactProtocol(self._out)
+
+    def decode_args(self, payload: bytes, args: Any) -> None:
+        self._in.setvalue(payload)
+        try:
+            self._reader.read_struct(args)
+        except BaseException:
+            self._reader = TCompactProtocol(self._in)  # its field-id stack is left half way
+            raise
+
+    def wire_types(self, payload: bytes) -> dict[int, int]:
+        return scan.compact_fields(payload)
+
+    def encode(self, name: str, mtype: int, seqid: int, struct: Any) -> bytes:
+        out = self._out
+        try:
+            self._writer.write_message_begin(name, mtype, seqid)
+            self._writer.write_struct(struct)
+            return bytes(out.getvalue())
+        except BaseException:
+            self._writer = TCompactProtocol(out)
+            raise
+        finally:
+            out.clean()
+
+
+class JsonCodec(Codec):
+    """Apache ``TJSONProtocol``. Unknown field ids and mistyped fields are dropped before decoding (thriftpy2
+    would fail on the first and silently mis-decode the second); :meth:`wire_types` still reports them."""
+
+    protocol: ProtocolName = "json"
+
+    def decode_args(self, payload: dict[str, Any], args: Any) -> None:
+        spec = args.thrift_spec
+        kept: dict[str, Any] = {}
+        for key, typed in payload.items():
+            fid = int(key)
+            if (
+                fid in spec
+                and len(typed) == 1
+                and same_wire_type(JSON_TYPES[next(iter(typed))], spec[fid][0])
+            ):
+                kept[key] = typed
+        proto = TApacheJSONProtocol(None)
+        proto._req = [1, "", 1, 0, kept]
+        proto.read_struct(args)
+
+    def wire_types(self, payload: dict[str, Any]) -> dict[int, int]:
+        return {int(key): JSON_TYPES[next(iter(typed))] for key, typed in payload.items()}
+
+    def encode(self, name: str, mtype: int, seqid: int, struct: Any) -> bytes:
+        out = TCyMemoryBuffer()
+        proto = TApacheJSONProtocol(out)
+        proto.write_message_begin(name, mtype, seqid)
+        proto.write_struct(struct)
+        return bytes(out.getvalue())
+
+
+def parse_json_message(data: bytes) -> tuple[str, int, int, dict[str, Any]]:
+    """(name, message type, seqid, args dict) of a complete Apache JSON message; :class:`scan.Malformed` if
+    it is not one."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise scan.Malformed(f"invalid JSON: {exc}") from None
+    if not (
+        isinstance(doc, list)
+        and len(doc) >= 5
+        and doc[0] == 1
+        and isinstance(doc[1], str)
+        and type(doc[2]) is int
+        and type(doc[3]) is int
+        and isinstance(doc[4], dict)
+    ):
+        raise scan.Malformed("not an Apache JSON message: [1, name, type, seqid, {args}] expected")
+    if not 1 <= doc[2] <= 4:
+        raise scan.Malformed(f"bad message type {doc[2]}")
+    args: dict[str, Any] = doc[4]
+    for key, typed in args.items():
+        if not (key.lstrip("-").isdigit() and isinstance(typed, dict) and len(typed) == 1):
+            raise scan.Malformed(f"bad JSON field {key!r}")
+        if next(iter(typed)) not in JSON_TYPES:
+            raise scan.Malformed(f"unknown JSON type {next(iter(typed))!r}")
+    return doc[1], doc[2], doc[3], args
+
+
+def make_codec(protocol: ProtocolName) -> Codec:
+    if protocol == "binary":
+        return BinaryCodec()
+    if protocol == "compact":
+        return CompactCodec()
+    return JsonCodec()

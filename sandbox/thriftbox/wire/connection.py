@@ -1,0 +1,349 @@
+"""One client connection: bytes in, calls to the App, replies out, in order.
+
+The first bytes pick a :class:`~thriftbox.wire.framing.Reader`. Complete messages are dispatched eagerly:
+``App.handle`` runs inside ``data_received`` and, when it returns without suspending, its reply is written at
+once; when it suspends, the rest of the call runs as a task and later messages on this connection queue
+behind it (pipelined calls are answered in order). Malformed input closes only this connection, after the
+messages before it were answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Coroutine, Generator
+from struct import Struct
+from typing import TYPE_CHECKING, Any
+
+from thriftbox.wire import http
+from thriftbox.wire.app import App, Binding, Call, Fault, NoReply, Reply
+from thriftbox.wire.codec import Codec, make_codec
+from thriftbox.wire.detect import detect
+from thriftbox.wire.dispatch import (
+    CALL,
+    INTERNAL_ERROR,
+    INVALID_MESSAGE_TYPE,
+    ONEWAY,
+    PROTOCOL_ERROR,
+    UNKNOWN_METHOD,
+    app_error,
+    check_args,
+    encode_reply,
+)
+from thriftbox.wire.framing import Message, Reader
+from thriftbox.wire.scan import Malformed
+
+if TYPE_CHECKING:
+    from thriftbox.wire.server import ThriftServer
+
+log = logging.getLogger("thriftbox.wire")
+_I32 = Struct(">i")
+
+
+class _Stop:
+    """Close the connection here, in stream order (after answering the messages before)."""
+
+    def __init__(self, reason: str, http_status: int = 0, detail: str = "") -> None:
+        self.reason = reason
+        self.http_status = http_status
+        self.detail = detail
+
+
+class _Resume:
+    """Lets a task continue a coroutine whose first step already ran eagerly, outside any task."""
+
+    __slots__ = ("coro", "first")
+
+    def __init__(self, coro: Coroutine[Any, Any, Reply], first: Any) -> None:
+        self.coro = coro
+        self.first = first
+
+    def __await__(self) -> Generator[Any, Any, Reply]:
+        coro, value = self.coro, self.first
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # thrown in by the task, e.g. cancellation
+                try:
+                    value = coro.throw(exc)
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
+            else:
+                try:
+                    value = coro.send(sent)
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
+
+
+class Connection(asyncio.Protocol):
+    def __init__(self, server: ThriftServer) -> None:
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self.peer: tuple[str, int] = ("?", 0)
+        self.buf = bytearray()
+        self.reader: Reader | None = None
+        self.codecs: dict[str, Codec] = {}
+        self.queue: deque[tuple[Message | _Stop, float]] = deque()
+        self.busy = False  # a call is suspended; new messages queue behind it
+        self.closed = False
+        self.eof = False
+        self.task: asyncio.Task[None] | None = None
+
+    # -- asyncio.Protocol ------------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple):
+            self.peer = (str(peer[0]), int(peer[1]))
+        self.server.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server.connections.discard(self)
+        if self.buf and not self.closed:
+            self._warn(f"connection closed in the middle of a message ({len(self.buf)} bytes unread)")
+        self.closed = True
+
+    def eof_received(self) -> bool | None:
+        self.eof = True
+        return True if self.busy else None  # keep the write side open until queued calls are answered
+
+    def data_received(self, data: bytes) -> None:
+        if self.closed:
+            return
+        buf = self.buf
+        src: bytes | bytearray = data
+        if buf:
+            buf += data
+            src = buf
+        messages: list[Message] = []
+        stop: _Stop | None = None
+        used = 0
+        try:
+            reader = self.reader
+            if reader is None:
+                reader = self.reader = detect(src, self.server.max_frame)
+            if reader is not None:
+                used = reader.feed(src, messages)
+        except http.HttpError as exc:
+            stop = _Stop(str(exc), exc.status, exc.detail)
+        except Malformed as exc:
+            stop = _Stop(str(exc))
+        if stop is not None:
+            self.buf = bytearray()
+        elif used < len(src):
+            if src is buf:
+                del buf[:used]
+            else:
+                self.buf = bytearray(data[used:] if used else data)
+        elif buf:
+            buf.clear()
+        now = time.perf_counter()
+        for msg in messages:
+            if self.busy:
+                self.queue.append((msg, now))
+            elif not self.closed:
+                self._run(msg, now)
+        if stop is not None:
+            if self.busy:
+                self.queue.append((stop, now))
+            else:
+                self._stop(stop)
+
+    # -- dispatch --------------------------------------------------------------------------------------
+
+    def _run(self, msg: Message, received_at: float) -> None:
+        """Answer ``msg`` now, or start a task that does when the App suspends."""
+        prepared = self._prepare(msg, received_at)
+        if prepared is None:
+            return
+        app, call, binding, codec = prepared
+        try:
+            coro = app.handle(call)
+            first = coro.send(None)
+        except StopIteration as done:
+            self._answer(msg, call, binding, codec, done.value)
+            return
+        except Exception as exc:
+            self._crashed(msg, call.method, codec, exc)
+            return
+        self.busy = True
+        self.task = asyncio.get_running_loop().create_task(
+            self._finish(coro, first, msg, call, binding, codec)
+        )
+
+    async def _finish(
+        self,
+        coro: Coroutine[Any, Any, Reply],
+        first: Any,
+        msg: Message,
+        call: Call,
+        binding: Binding,
+        codec: Codec,
+    ) -> None:
+        """Complete a suspended call, then answer whatever queued behind it."""
+        try:
+            reply = await _Resume(coro, first)
+        except Exception as exc:
+            self._crashed(msg, call.method, codec, exc)
+        else:
+            self._answer(msg, call, binding, codec, reply)
+        while self.queue and not self.closed:
+            item, received_at = self.queue.popleft()
+            if isinstance(item, _Stop):
+                self._stop(item)
+                break
+            prepared = self._prepare(item, received_at)
+            if prepared is None:
+                continue
+            app, call, binding, codec = prepared
+            try:
+                reply = await app.handle(call)
+            except Exception as exc:
+                self._crashed(item, call.method, codec, exc)
+            else:
+                self._answer(item, call, binding, codec, reply)
+        self.busy = False
+        self.task = None
+        if self.eof:
+            self._close()
+
+    def _prepare(self, msg: Message, received_at: float) -> tuple[App, Call, Binding, Codec] | None:
+        """Decode and check ``msg``; answers what cannot reach the App (unknown method, bad arguments)."""
+        codec = self.codecs.get(msg.protocol)
+        if codec is None:
+            codec = self.codecs[msg.protocol] = make_codec(msg.protocol)
+        service, _, method = msg.name.rpartition(":")
+        if msg.mtype != CALL and msg.mtype != ONEWAY:
+            self._error(
+                msg,
+                codec,
+                method,
+                INVALID_MESSAGE_TYPE,
+                f"{msg.name}: message type {msg.mtype} is not a call",
+            )
+            return None
+        app = self.server.app
+        try:
+            binding = app.bind(service or None, method)
+        except Exception as exc:
+            self._crashed(msg, method, codec, exc)
+            return None
+        if binding is None:
+            self._error(msg, codec, method, UNKNOWN_METHOD, f"Unknown method '{msg.name}'")
+            return None
+        args = binding.args_cls()
+        try:
+            codec.decode_args(msg.payload, args)
+        except Exception as exc:
+            reason = f"{msg.name}: undecodable arguments: {type(exc).__name__}: {exc}"
+            self._stop(_Stop(reason, 400, "the arguments do not decode"))
+            return None
+        problem = check_args(method, args, binding, codec, msg.payload)
+        if problem is not None:
+            if msg.mtype == ONEWAY or binding.oneway:
+                self._warn(f"dropping oneway call: {problem}")
+            self._error(msg, codec, method, PROTOCOL_ERROR, problem, binding.oneway)
+            return None
+        framing = self.reader.framing if self.reader is not None else "buffered"
+        call = Call(service or None, method, msg.seqid, args, msg.protocol, framing, self.peer, received_at)
+        return app, call, binding, codec
+
+    def _answer(self, msg: Message, call: Call, binding: Binding, codec: Codec, reply: Reply) -> None:
+        if self.closed:
+            return
+        if isinstance(reply, Fault):
+            self._fault(reply)
+            return
+        if msg.mtype == ONEWAY or binding.oneway or isinstance(reply, NoReply):
+            if msg.mtype == ONEWAY or binding.oneway:
+                self._send(msg, b"")
+            return
+        try:
+            payload = encode_reply(codec, call.method, msg.seqid, binding, reply)
+        except Exception as exc:
+            self._crashed(msg, call.method, codec, exc)
+            return
+        self._send(msg, payload)
+
+    def _crashed(self, msg: Message, method: str, codec: Codec, exc: Exception) -> None:
+        """An exception from the App or the encoder: INTERNAL_ERROR, and the connection stays usable."""
+        text = f"{method}: {type(exc).__name__}: {exc}"
+        log.warning("%s:%d: internal error in %s", self.peer[0], self.peer[1], text)
+        log.debug("traceback of the internal error in %s", method, exc_info=exc)
+        self._error(msg, codec, method, INTERNAL_ERROR, text)
+
+    def _error(
+        self, msg: Message, codec: Codec, method: str, kind: int, text: str, oneway: bool = False
+    ) -> None:
+        """Answer with ``TApplicationException(kind, text)``; oneway calls get no answer."""
+        if msg.mtype == ONEWAY or oneway:
+            self._send(msg, b"")
+            return
+        try:
+            payload = app_error(codec, method, msg.seqid, kind, text)
+        except Exception:  # a codec that cannot write even this (e.g. an unencodable name)
+            payload = app_error(codec, "", msg.seqid, kind, text.encode("ascii", "replace").decode())
+        self._send(msg, payload)
+
+    def _send(self, msg: Message, payload: bytes) -> None:
+        """Write one reply in the connection's framing (an empty payload: only HTTP answers, with no body)."""
+        transport = self.transport
+        if transport is None or self.closed:
+            return
+        framing = self.reader.framing if self.reader is not None else "buffered"
+        if framing == "buffered":
+            if payload:
+                transport.write(payload)
+        elif framing == "framed":
+            if payload:
+                transport.write(_I32.pack(len(payload)) + payload)
+        else:
+            transport.write(http.response(200, payload, close=msg.close_after))
+            if msg.close_after:
+                self._close()
+
+    # -- closing ---------------------------------------------------------------------------------------
+
+    def _fault(self, fault: Fault) -> None:
+        transport = self.transport
+        if transport is None:
+            return
+        if fault.kind == "garbage":
+            transport.write(os.urandom(64 + os.urandom(1)[0]))
+        if fault.kind == "stall":
+            self.closed = True
+            asyncio.get_running_loop().call_later(max(fault.seconds, 0.0), transport.close)
+            return
+        self._close()
+
+    def _stop(self, stop: _Stop) -> None:
+        self._warn(f"closing the connection: {stop.reason}")
+        reader, transport = self.reader, self.transport
+        if stop.http_status and transport is not None and reader is not None and reader.framing == "http":
+            body = f"{stop.detail}\n".encode()
+            transport.write(http.response(stop.http_status, body, close=True))
+        self._close()
+
+    def _close(self) -> None:
+        self.closed = True
+        self.queue.clear()
+        if self.transport is not None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        self.closed = True
+        if self.task is not None:
+            self.task.cancel()
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _warn(self, text: str) -> None:
+        log.warning("%s:%d: %s", self.peer[0], self.peer[1], text)

@@ -1,0 +1,116 @@
+"""The asyncio Thrift server: one listening port, every client protocol and transport on it.
+
+One event loop can run many :class:`ThriftServer` s. ``server.app`` may be replaced at any time (hot reload):
+the port and open connections stay, calls already running finish with the App they started with, and the
+next message is bound with the new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import socket
+
+from thriftbox.errors import ConfigError, PortInUse
+from thriftbox.wire.app import App
+from thriftbox.wire.connection import Connection
+
+log = logging.getLogger("thriftbox.wire")
+
+DEFAULT_MAX_FRAME = 16 * 2**20
+
+
+class ThriftServer:
+    """Serves ``app`` on ``host:port`` (port 0: any free port, see :attr:`port`)."""
+
+    def __init__(
+        self, app: App, host: str = "127.0.0.1", port: int = 0, *, max_frame: int = DEFAULT_MAX_FRAME
+    ):
+        self.app = app
+        self.host = host
+        self.max_frame = max_frame
+        self.connections: set[Connection] = set()
+        self._port = port
+        self._servers: list[asyncio.Server] = []
+
+    @property
+    def port(self) -> int:
+        """The port listened on; the one chosen by the OS once started with port 0."""
+        return self._port
+
+    @property
+    def started(self) -> bool:
+        return bool(self._servers)
+
+    async def start(self) -> None:
+        """Bind and listen. Raises :class:`~thriftbox.errors.PortInUse` when the port is taken."""
+        loop = asyncio.get_running_loop()
+        socks = bind_sockets(self.host, self._port)
+        self._port = socks[0].getsockname()[1]
+        for sock in socks:
+            self._servers.append(await loop.create_server(lambda: Connection(self), sock=sock))
+        log.debug("listening on %s:%d", self.host, self._port)
+
+    async def close(self) -> None:
+        """Stop listening and drop every open connection."""
+        for server in self._servers:
+            server.close()
+        for conn in list(self.connections):
+            conn.abort()
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
+
+    async def __aenter__(self) -> ThriftServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def bind_sockets(host: str, port: int, backlog: int = 1024) -> list[socket.socket]:
+    """Listening sockets for every address of ``host`` (all on one port, also when ``port`` is 0).
+
+    No ``SO_REUSEPORT``: a port someone else listens on is an error, never silently shared."""
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {exc.strerror}", hint="use an IP address or a known host name"
+        ) from None
+    socks: list[socket.socket] = []
+    seen: set[object] = set()
+    try:
+        for family, kind, proto, _, addr in infos:
+            if addr in seen:
+                continue
+            seen.add(addr)
+            if socks:  # the same port on every address, also the one the OS picked
+                addr = (addr[0], socks[0].getsockname()[1], *addr[2:])
+            sock = socket.socket(family, kind, proto)
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                sock.bind(addr)
+                sock.listen(backlog)
+                sock.setblocking(False)
+            except OSError as exc:
+                sock.close()
+                if socks and port == 0:  # another address of the host; the first one is enough
+                    log.debug("not listening on %s: %s", addr, exc)
+                    continue
+                if exc.errno == errno.EADDRINUSE:
+                    raise PortInUse(
+                        f"{host}:{port} is already in use",
+                        hint="stop what listens there (see `ss -ltnp`) or choose another port",
+                    ) from None
+                raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+            socks.append(sock)
+    except BaseException:
+        for sock in socks:
+            sock.close()
+        raise
+    return socks
