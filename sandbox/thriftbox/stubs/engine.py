@@ -1,0 +1,236 @@
+"""Choose the answer to one call: the first matching stub rule, the simulated state, or generated data.
+
+Per method the rules are tried in this order: rules added at run time (newest first), the method's rules from
+stub files (in file order), the naming-convention state rule of a stateful service, then the service's
+``default`` rules. A rule answers when its ``when`` matches and its ``probability`` draw succeeds; else the next
+one is tried. No answer means generated data. :meth:`StubEngine.decide` is synchronous and cheap: a method
+without rules costs one dict lookup. Sleeping for the latency is the caller's job.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from thriftbox.errors import StubError
+from thriftbox.idl.classes import Classes
+from thriftbox.idl.model import Catalog, Method
+from thriftbox.stubs import state
+from thriftbox.stubs.context import Context
+from thriftbox.stubs.load import Rule, ServiceStubs, StubBook, compile_rule
+from thriftbox.stubs.templates import Render
+from thriftbox.values import ValueGenerator
+from thriftbox.wire.app import Fault, NoReply, Reply
+
+logger = logging.getLogger(__name__)
+
+STATE_RULE = "state"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """``reply`` None means "answer with generated data"; ``source`` is "stub", "state" or "generated"."""
+
+    reply: Reply | None = None
+    latency_s: float = 0.0
+    source: str = "generated"
+    rule: str | None = None
+
+
+GENERATED = Decision()
+
+
+@dataclass
+class _ApiRule:
+    service_id: str
+    method: str | None
+    spec: dict[str, Any]
+    rule: Rule
+
+
+class StubEngine:
+    """Answers calls from a :class:`StubBook`; holds the state (sequence positions, the simulated database)."""
+
+    def __init__(
+        self,
+        book: StubBook,
+        catalog: Catalog,
+        classes: Classes,
+        generator: ValueGenerator,
+        *,
+        store: state.StateStore | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.book = book
+        self.catalog = catalog
+        self.classes = classes
+        self.generator = generator
+        self.store = store if store is not None else state.StateStore()
+        self._rng = random.Random(seed)
+        self._seed = seed
+        self._api: list[_ApiRule] = []
+        self._api_ids = itertools.count(1)
+        self._positions: dict[str, int] = {}
+        self._cache: dict[tuple[str, str], list[Rule]] = {}
+
+    # -- answering ---------------------------------------------------------------------------------------
+
+    def decide(self, service_id: str, method: str, args: Any) -> Decision:
+        rules = self._cache.get((service_id, method))
+        if rules is None:
+            rules = self._cache[(service_id, method)] = self._rules_for(service_id, method)
+        if not rules:
+            return GENERATED
+        m = self.catalog.services[service_id].methods[method]
+        for rule in rules:
+            if rule.when is not None and not self._matches(rule, args):
+                continue
+            if rule.probability < 1.0 and self._rng.random() >= rule.probability:
+                continue
+            decision = self._answer(service_id, m, rule, args)
+            if decision is not None:
+                return decision
+        return GENERATED
+
+    def _matches(self, rule: Rule, args: Any) -> bool:
+        assert rule.when is not None
+        try:
+            return rule.when(args)
+        except Exception:  # a value the matcher did not expect (e.g. undecodable bytes): no match
+            logger.debug("rule %s could not match %r", rule.id, args, exc_info=True)
+            return False
+
+    def _answer(self, service_id: str, m: Method, rule: Rule, args: Any) -> Decision | None:
+        rng = self.generator.rng_for(service_id, m.name, args)
+        render = Render(self.catalog, self.classes, self.generator, rng, service_id, m.name, args)
+        if rule.plan is not None:
+            stubs = self.book.service(service_id)
+            missing: state.Missing = stubs.missing if stubs is not None else "generate"
+            outcome = state.apply(self.store, service_id, m, rule.plan, render, missing)
+            if outcome is None:
+                return None
+            latency = rule.steps[0].latency
+            reply = NoReply() if m.oneway else outcome.reply
+            return Decision(
+                reply,
+                latency.sample_ms(self._rng) / 1000.0 if latency else 0.0,
+                "state" if outcome.hit else "generated",
+                rule.id,
+            )
+        answer = rule.steps[self._step(rule)]
+        reply = answer.reply(render, m)
+        if m.oneway and not isinstance(reply, Fault):
+            reply = NoReply()
+        latency_s = answer.latency.sample_ms(self._rng) / 1000.0 if answer.latency else 0.0
+        return Decision(reply, latency_s, "stub", rule.id)
+
+    def _step(self, rule: Rule) -> int:
+        n = len(rule.steps)
+        if n == 1:
+            return 0
+        seen = self._positions.get(rule.id, 0)
+        self._positions[rule.id] = seen + 1
+        return seen % n if rule.repeat == "cycle" else min(seen, n - 1)
+
+    def _rules_for(self, service_id: str, method: str) -> list[Rule]:
+        stubs = self.book.service(service_id)
+        api = [a.rule for a in reversed(self._api) if a.service_id == service_id and a.method == method]
+        api_default = [a.rule for a in reversed(self._api) if a.service_id == service_id and a.method is None]
+        if stubs is None:
+            return [*api, *api_default]
+        rules = [*api, *stubs.rules.get(method, [])]
+        plan = stubs.plans.get(method)
+        if plan is not None:
+            rules.append(Rule(STATE_RULE, plan=plan))
+        return [r for r in [*rules, *api_default, *stubs.default] if r.plan is not None or not _off(r)]
+
+    # -- changing rules and state at run time ------------------------------------------------------------
+
+    def add_rule(self, service_id: str, method: str | None, spec: dict[str, Any]) -> str:
+        """Add a rule (the same shape as in a stub file) in front of the others; returns its id.
+
+        ``method`` None adds a default rule of the service. Raises StubError when the rule does not fit.
+        """
+        return self._add(service_id, method, spec, f"api:{next(self._api_ids)}")
+
+    def _add(self, service_id: str, method: str | None, spec: dict[str, Any], rule_id: str) -> str:
+        svc = self.catalog.find_service(service_id)
+        if svc is None:
+            raise StubError(f"unknown service {service_id!r}")
+        m = None
+        if method is not None:
+            m = svc.methods.get(method)
+            if m is None:
+                raise StubError(f"unknown method {method!r} of service {svc.name}")
+        if not isinstance(spec, dict):
+            raise StubError("a rule must be a mapping (when:, return:, throw:, ...)")
+        stubs = self.book.service(svc.id) or ServiceStubs(svc.id)
+        ctx = Context(self.catalog, self.classes, Path(rule_id))
+        rule = compile_rule(ctx, svc, m, spec, 0, stubs, rule_id)
+        self._api.append(_ApiRule(svc.id, method, spec, rule))
+        self._cache.clear()
+        return rule_id
+
+    def remove_rule(self, rule_id: str) -> bool:
+        before = len(self._api)
+        self._api = [a for a in self._api if a.rule.id != rule_id]
+        self._positions.pop(rule_id, None)
+        self._cache.clear()
+        return len(self._api) < before
+
+    def rules(self, service_id: str | None = None) -> list[dict[str, Any]]:
+        """Every rule, in the order they are tried per method: ``{id, service, method, source}``."""
+        out: list[dict[str, Any]] = []
+        for sid, stubs in sorted(self.book.services.items()):
+            if service_id not in (None, sid):
+                continue
+            for method, rules in stubs.rules.items():
+                out += [{"id": r.id, "service": sid, "method": method, "source": "file"} for r in rules]
+            out += [{"id": STATE_RULE, "service": sid, "method": m, "source": "state"} for m in stubs.plans]
+            out += [{"id": r.id, "service": sid, "method": None, "source": "file"} for r in stubs.default]
+        for a in self._api:
+            if service_id in (None, a.service_id):
+                out.append(
+                    {
+                        "id": a.rule.id,
+                        "service": a.service_id,
+                        "method": a.method,
+                        "source": "api",
+                        "rule": a.spec,
+                    }
+                )
+        return out
+
+    def reset_state(self, service_id: str | None = None) -> None:
+        """Forget what stateful services stored and where sequences are (all services, or one)."""
+        self.store.reset(service_id)
+        if service_id is None:
+            self._positions.clear()
+            return
+        stubs = self.book.service(service_id)
+        ids = {r.id for rs in (stubs.rules.values() if stubs else []) for r in rs}
+        ids |= {a.rule.id for a in self._api if a.service_id == service_id}
+        for rule_id in ids:
+            self._positions.pop(rule_id, None)
+
+    def reloaded(
+        self, book: StubBook, catalog: Catalog, classes: Classes, generator: ValueGenerator
+    ) -> StubEngine:
+        """A new engine for new definitions that keeps the state and the rules added at run time."""
+        engine = StubEngine(book, catalog, classes, generator, store=self.store, seed=self._seed)
+        for a in self._api:
+            try:
+                engine._add(a.service_id, a.method, a.spec, a.rule.id)
+            except StubError as err:
+                logger.warning("dropping run-time rule %s: it no longer fits the IDL: %s", a.rule.id, err)
+        engine._api_ids = self._api_ids
+        return engine
+
+
+def _off(rule: Rule) -> bool:
+    """A ``state: none`` rule only switches the convention off; it never answers."""
+    return isinstance(rule.spec, dict) and "state" in rule.spec

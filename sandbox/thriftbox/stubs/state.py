@@ -1,0 +1,235 @@
+"""The simulated database of stateful services: what create/put/update store, get/list read and delete removes.
+
+Entities are kept in their JSON form (``thriftbox.values.convert.to_json``), keyed by service, collection
+(qualified struct name) and the text of their key. JSON keeps the store valid across reloads, which rebuild
+the payload classes, and lets the admin API show it as is.
+
+Whatever was never stored is generated: a get of an unknown key answers a generated entity carrying that key
+(or, with ``state: {missing: throw}``, the method's not-found exception), and a list of a collection nothing
+was ever written to answers generated data. A get of a *deleted* key raises the method's not-found exception
+when it declares one (an exception whose name says not found / no such / missing / unknown).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from thriftbox.idl.model import Field, Kind, Method, TypeRef
+from thriftbox.stubs.crud import Plan
+from thriftbox.stubs.templates import Render, arg_value
+from thriftbox.values.convert import ValueConversionError, from_json, to_json
+from thriftbox.wire.app import Raise, Reply, Success
+
+Missing = Literal["generate", "throw"]
+_NOT_FOUND = re.compile(r"not_?found|no_?such|missing|unknown|does_?not_?exist|absent", re.I)
+_LIMIT = ("limit", "max", "count", "size", "pagesize", "page_size", "maxresults", "max_results", "first")
+_OFFSET = ("offset", "skip", "start", "from")
+_TOTAL = ("total", "count", "totalcount", "total_count", "size")
+
+
+@dataclass
+class StateStore:
+    """Entities in JSON form: ``data[service_id][collection][key] = obj``. Survives reloads."""
+
+    data: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    deleted: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    next_id: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def collection(self, service_id: str, collection: str) -> dict[str, Any]:
+        return self.data.setdefault(service_id, {}).setdefault(collection, {})
+
+    def touched(self, service_id: str, collection: str) -> bool:
+        return collection in self.data.get(service_id, {})
+
+    def reset(self, service_id: str | None = None) -> None:
+        if service_id is None:
+            self.data.clear()
+            self.deleted.clear()
+            self.next_id.clear()
+            return
+        self.data.pop(service_id, None)
+        for table in (self.deleted, self.next_id):
+            for k in [k for k in table if k[0] == service_id]:
+                del table[k]
+
+    def snapshot(self, service_id: str | None = None) -> dict[str, Any]:
+        """A JSON-ready copy: ``{service: {collection: {key: entity}}}``."""
+        return {
+            sid: {coll: dict(items) for coll, items in colls.items()}
+            for sid, colls in self.data.items()
+            if service_id is None or sid == service_id
+        }
+
+
+def key_text(value: Any) -> str:
+    return value.hex() if isinstance(value, bytes) else str(value)
+
+
+@dataclass
+class Outcome:
+    """What a state operation did: ``reply`` None means "generated data"; ``hit`` whether state answered."""
+
+    reply: Reply | None
+    hit: bool
+
+
+def apply(
+    store: StateStore, service_id: str, method: Method, plan: Plan, r: Render, missing: Missing
+) -> Outcome | None:
+    """Run ``plan`` for one call; None when the call does not carry what the plan needs (no key, no entity)."""
+    entity_t = TypeRef(Kind.STRUCT, name=plan.collection)
+    items = store.collection(service_id, plan.collection) if plan.op != "list" else None
+    if plan.op in ("create", "put", "update"):
+        entity = arg_value(r.args, plan.entity_path)
+        if entity is None:
+            return None
+        obj = to_json(r.catalog, entity_t, entity)
+        assert isinstance(obj, dict)
+        key = getattr(entity, plan.key_field, None)
+        if plan.op == "create" and key in (None, 0, "", b""):
+            key = _new_key(store, service_id, plan, r)
+            obj[plan.key_field] = to_json(r.catalog, plan.key_type, key)
+        elif key is None:
+            return None
+        assert items is not None
+        k = key_text(key)
+        if plan.op == "update" and k in items:
+            obj = {**items[k], **{name: v for name, v in obj.items() if v is not None}}
+        items[k] = obj
+        store.deleted.get((service_id, plan.collection), set()).discard(k)
+        return Outcome(_written(method, plan, r, entity_t, obj, key), True)
+    if plan.op == "list":
+        if not store.touched(service_id, plan.collection):
+            return Outcome(None, False)
+        return Outcome(_listed(store, service_id, method, plan, r, entity_t), True)
+    key = arg_value(r.args, plan.key_path)
+    if key is None:
+        return None
+    assert items is not None
+    k = key_text(key)
+    gone = k in store.deleted.get((service_id, plan.collection), set())
+    if plan.op == "delete":
+        removed = items.pop(k, None)
+        if removed is not None:
+            store.deleted.setdefault((service_id, plan.collection), set()).add(k)
+        return Outcome(_deleted(method, plan, r, entity_t, removed, key), True)
+    if k in items:
+        value = _load(r, entity_t, items[k])
+        if value is not None:
+            return Outcome(Success(value) if _same_struct(method, plan) else None, True)
+    if gone or missing == "throw":
+        raised = not_found(method, plan, r, key)
+        if raised is not None:
+            return Outcome(raised, True)
+    if not _same_struct(method, plan):
+        return Outcome(None, False)
+    return Outcome(Success(r.generator.answer(service_id, method.name, r.args, {plan.key_field: key})), False)
+
+
+def _same_struct(method: Method, plan: Plan) -> bool:
+    return method.returns.kind is Kind.STRUCT and method.returns.name == plan.collection
+
+
+def _new_key(store: StateStore, service_id: str, plan: Plan, r: Render) -> Any:
+    if plan.key_type.kind in (Kind.STRING, Kind.UUID, Kind.BINARY):
+        made = uuid.UUID(int=r.rng.getrandbits(128), version=4)
+        return {Kind.STRING: str(made), Kind.UUID: made.bytes, Kind.BINARY: made.bytes}[plan.key_type.kind]
+    slot = (service_id, plan.collection)
+    taken = [int(k) for k in store.collection(service_id, plan.collection) if k.lstrip("-").isdigit()]
+    n = max([store.next_id.get(slot, 0), *taken]) + 1
+    store.next_id[slot] = n
+    return n
+
+
+def _load(r: Render, t: TypeRef, obj: Any) -> Any:
+    try:
+        return from_json(r.catalog, r.classes, t, obj, "state")
+    except ValueConversionError:  # stored before the IDL changed and no longer fits
+        return None
+
+
+def _written(method: Method, plan: Plan, r: Render, entity_t: TypeRef, obj: Any, key: Any) -> Reply | None:
+    ret = method.returns
+    if ret.kind is Kind.VOID:
+        return Success(None)
+    if _same_struct(method, plan):
+        return Success(_load(r, entity_t, obj))
+    if ret.kind is Kind.BOOL:
+        return Success(True)
+    if ret.kind is plan.key_type.kind or (ret.kind in (Kind.I32, Kind.I64) and isinstance(key, int)):
+        return Success(key)
+    return None
+
+
+def _listed(
+    store: StateStore, service_id: str, method: Method, plan: Plan, r: Render, entity_t: TypeRef
+) -> Reply | None:
+    stored = store.collection(service_id, plan.collection)
+    entities = [(k, obj) for k, obj in stored.items()]
+    entity_fields = {f.name: f for f in r.catalog.struct(plan.collection).fields}
+    limit, offset = None, 0
+    for a in method.args:
+        value = getattr(r.args, a.name, None)
+        if value is None:
+            continue
+        low = a.name.lower()
+        if low in _LIMIT and isinstance(value, int):
+            limit = value
+        elif low in _OFFSET and isinstance(value, int):
+            offset = value
+        elif a.name in entity_fields and a.type.kind in _FILTERABLE:
+            wanted = to_json(r.catalog, a.type, value)
+            entities = [(k, obj) for k, obj in entities if obj.get(a.name) == wanted]
+    entities = entities[offset : None if limit is None or limit <= 0 else offset + limit]
+    values = [(k, v) for k, v in ((k, _load(r, entity_t, obj)) for k, obj in entities) if v is not None]
+    ret = method.returns
+    if ret.kind in (Kind.LIST, Kind.SET):
+        return Success([v for _, v in values])
+    if ret.kind is Kind.MAP:
+        return Success({getattr(v, plan.key_field): v for _, v in values})
+    if plan.list_field:
+        override: dict[str, Any] = {plan.list_field: [v for _, v in values]}
+        for f in r.catalog.struct(str(ret.name)).fields:
+            if f.name.lower() in _TOTAL and f.type.kind in (Kind.I16, Kind.I32, Kind.I64):
+                override[f.name] = len(stored)
+        return Success(r.generator.value(ret, r.rng, override=override))
+    return None
+
+
+_FILTERABLE = frozenset(
+    {Kind.BOOL, Kind.BYTE, Kind.I16, Kind.I32, Kind.I64, Kind.DOUBLE, Kind.STRING, Kind.ENUM}
+)
+
+
+def _deleted(
+    method: Method, plan: Plan, r: Render, entity_t: TypeRef, removed: Any, key: Any
+) -> Reply | None:
+    ret = method.returns
+    if ret.kind is Kind.VOID:
+        return Success(None)
+    if ret.kind is Kind.BOOL:
+        return Success(removed is not None)
+    if ret.kind in (Kind.I16, Kind.I32, Kind.I64) and plan.key_type.kind is not ret.kind:
+        return Success(1 if removed is not None else 0)
+    if _same_struct(method, plan):
+        if removed is not None:
+            return Success(_load(r, entity_t, removed))
+        return not_found(method, plan, r, key)
+    return None
+
+
+def not_found(method: Method, plan: Plan, r: Render, key: Any) -> Reply | None:
+    """The method's declared not-found exception, with a message naming the key; None when it has none."""
+    exc = next((f for f in method.throws if _NOT_FOUND.search(f"{f.name} {f.type.name}")), None)
+    if exc is None:
+        return None
+    sdef = r.catalog.struct(str(exc.type.name))
+    entity = r.catalog.struct(plan.collection).name
+    override: dict[str, Any] = {}
+    text: Field | None = next((f for f in sdef.fields if f.type.kind is Kind.STRING), None)
+    if text is not None:
+        override[text.name] = f"{entity} {key_text(key)} not found"
+    return Raise(exc.name, r.generator.exception(str(exc.type.name), r.rng, override))
