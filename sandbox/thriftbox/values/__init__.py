@@ -1,0 +1,23 @@
+"""Realistic, reproducible values for Thrift types, and their JSON form.
+
+``ValueGenerator`` answers calls with Faker-backed data chosen by field names (see :mod:`.hints`);
+``to_json``/``from_json`` convert between wire values and what users read and write.
+"""
+
+from thriftbox.values.convert import (
+    ValueConversionError,
+    from_json,
+    is_valid,
+    override_from_json,
+    to_json,
+)
+from thriftbox.values.generator import ValueGenerator
+
+__all__ = [
+    "ValueConversionError",
+    "ValueGenerator",
+    "from_json",
+    "is_valid",
+    "override_from_json",
+    "to_json",
+]

@@ -1,0 +1,264 @@
+"""The value generator the mock calls for every request: realistic, reproducible answers.
+
+Same seed, same method, same arguments → the same answer, in any process: the per-call ``random.Random`` is
+seeded from a blake2b hash of (seed, service, method, canonical form of the arguments). Answers are cached
+per call key, so treat a returned value as read-only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from thriftbox.errors import ConfigError, Location
+from thriftbox.idl.classes import Classes
+from thriftbox.idl.model import Catalog, Kind, Method, TypeRef
+from thriftbox.values import hints
+from thriftbox.values.canon import canonical, derive_seed
+from thriftbox.values.compiler import PlanCompiler, faker_annotations, strip_alias
+from thriftbox.values.convert import ValueConversionError
+from thriftbox.values.pools import Pools
+from thriftbox.values.scalars import Env, Gen
+
+# An int argument with one of these names caps the length of the lists in the answer.
+_LIMIT_ARGS = frozenset(
+    (
+        "limit",
+        "max_result",
+        "max_item",
+        "page_size",
+        "max_count",
+        "num_result",
+        "count",
+        "size",
+        "top",
+        "per_page",
+    )
+)
+
+
+@dataclass(frozen=True)
+class _MethodPlan:
+    returns: TypeRef
+    gen: Gen
+    hint: str
+    annotations: tuple[tuple[str, str], ...]
+    echo: tuple[tuple[str, str], ...]  # (argument, field of the returned struct) pairs copied into the answer
+    limit_arg: str | None
+    list_fields: tuple[str, ...]  # the returned struct's list fields, capped by limit_arg
+
+
+def _start_of_year() -> dt.datetime:
+    now = dt.datetime.now(dt.UTC)
+    return dt.datetime(now.year, 1, 1, tzinfo=dt.UTC)
+
+
+class ValueGenerator:
+    """Generates wire values for the types of one catalog.
+
+    ``now`` is the instant recent dates are relative to (timestamps fall in the two years before it); it
+    defaults to the start of the current UTC year, so answers stay the same all year long.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        classes: Classes,
+        seed: int = 0,
+        max_depth: int = 3,
+        *,
+        locale: str = "en_US",
+        now: dt.datetime | None = None,
+        cache_size: int = 4096,
+    ) -> None:
+        self.catalog = catalog
+        self.classes = classes
+        self.seed = seed
+        self.max_depth = max_depth
+        anchor = now or _start_of_year()
+        self._pools = Pools(seed, locale)
+        env = Env(self._pools, int(anchor.timestamp() * 1000))
+        self._compiler = PlanCompiler(catalog, classes, env, max_depth)
+        self._methods: dict[tuple[str, str], _MethodPlan] = {}
+        self._cache: dict[tuple[str, str, str], object] = {}
+        self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
+        self._check_annotations()
+
+    # -- the contract ----------------------------------------------------------------------------------
+
+    def rng_for(self, service_id: str, method: str, args: object) -> random.Random:
+        """The per-call random source: a pure function of (seed, service, method, args)."""
+        return random.Random(derive_seed(self.seed, service_id, method, canonical(args)))
+
+    def answer(self, service_id: str, method: str, args: object, overrides: object = None) -> object:
+        """The success value of a call (None for void). ``overrides`` fixes parts of it (see :meth:`value`)."""
+        plan = self._method(service_id, method)
+        if plan.returns.kind is Kind.VOID:
+            return None
+        args_key = canonical(args)
+        key = (
+            service_id,
+            method,
+            args_key if overrides is None else args_key + "\x1e" + canonical(overrides),
+        )
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        rng = random.Random(derive_seed(self.seed, service_id, method, args_key))
+        override = self._echo(plan, args, overrides)
+        result = (
+            plan.gen(rng, 0)
+            if override is None
+            else self._apply(plan.returns, plan.gen, override, rng, 0, "")
+        )
+        self._cap(plan, result, args)
+        with self._cache_lock:
+            if len(self._cache) >= self._cache_size:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = result
+        return result
+
+    def value(
+        self,
+        t: TypeRef,
+        rng: random.Random,
+        *,
+        hint: str | None = None,
+        annotations: Mapping[str, str] | None = None,
+        override: object = None,
+        depth: int = 0,
+    ) -> object:
+        """A value of ``t``. ``hint`` is a field name; ``override`` replaces the value, or, for a struct given
+        as a dict (field → wire value, nested dicts for nested structs), fixes the fields it names."""
+        gen = self._compiler.gen(t, (hint, t.alias), faker_annotations(annotations))
+        if override is None:
+            return gen(rng, depth)
+        return self._apply(t, gen, override, rng, depth, "")
+
+    def exception(
+        self, qname: str, rng: random.Random, override: Mapping[str, object] | None = None
+    ) -> object:
+        """An instance of the exception (or any struct) ``qname``, with ``override`` fields fixed."""
+        return self.value(TypeRef(Kind.STRUCT, qname), rng, override=override)
+
+    def prepare(self) -> None:
+        """Compile every method's plan and fill the pools it uses now rather than on the first call."""
+        for svc, m in self.catalog.iter_methods():
+            self._method(svc.id, m.name)
+            for f in m.throws:
+                self._compiler.gen(f.type, (None, None))
+
+    # -- internals -------------------------------------------------------------------------------------
+
+    def _method(self, service_id: str, name: str) -> _MethodPlan:
+        plan = self._methods.get((service_id, name))
+        if plan is not None:
+            return plan
+        svc = self.catalog.services.get(service_id)
+        m = svc.methods.get(name) if svc else None
+        if svc is None or m is None:
+            raise ConfigError(
+                f"unknown method {service_id}.{name}", hint="check the service id and method name"
+            )
+        ann = faker_annotations(m.annotations)
+        gen = self._compiler.gen(m.returns, (name, m.returns.alias), ann)
+        echo, list_fields = self._echo_pairs(m), tuple[str, ...]()
+        if m.returns.kind is Kind.STRUCT:
+            sdef = self.catalog.struct(str(m.returns.name))
+            list_fields = tuple(f.name for f in sdef.fields if f.type.kind is Kind.LIST)
+        limit = next(
+            (
+                a.name
+                for a in m.args
+                if a.type.kind in (Kind.I16, Kind.I32, Kind.I64) and hints.normalize(a.name) in _LIMIT_ARGS
+            ),
+            None,
+        )
+        plan = _MethodPlan(m.returns, gen, name, ann, echo, limit, list_fields)
+        self._methods[(service_id, name)] = plan
+        return plan
+
+    def _echo_pairs(self, m: Method) -> tuple[tuple[str, str], ...]:
+        """Arguments that name a field of the returned struct: ``getUser(1: i64 id)`` answers with that id."""
+        if m.returns.kind is not Kind.STRUCT:
+            return ()
+        sdef = self.catalog.struct(str(m.returns.name))
+        if sdef.kind != "struct":
+            return ()
+        by_norm = {hints.normalize(f.name): f for f in sdef.fields}
+        own_id = f"{hints.normalize(sdef.name)}_id"
+        pairs: list[tuple[str, str]] = []
+        for a in m.args:
+            norm = hints.normalize(a.name)
+            f = by_norm.get(norm) or (by_norm.get("id") if norm == own_id else None)
+            if (
+                f is not None
+                and strip_alias(f.type) == strip_alias(a.type)
+                and f.type.kind is not Kind.STRUCT
+            ):
+                pairs.append((a.name, f.name))
+        return tuple(pairs)
+
+    def _echo(self, plan: _MethodPlan, args: object, overrides: object) -> object:
+        if not plan.echo or (overrides is not None and not isinstance(overrides, Mapping)):
+            return overrides
+        echoed: dict[str, object] = {}
+        for arg, field_name in plan.echo:
+            v = args.get(arg) if isinstance(args, Mapping) else getattr(args, arg, None)
+            if v is not None:
+                echoed[field_name] = v
+        if isinstance(overrides, Mapping):
+            echoed.update(overrides)
+        return echoed or None
+
+    def _cap(self, plan: _MethodPlan, result: object, args: object) -> None:
+        if plan.limit_arg is None or result is None:
+            return
+        limit = args.get(plan.limit_arg) if isinstance(args, Mapping) else getattr(args, plan.limit_arg, None)
+        if not isinstance(limit, int) or limit < 0:
+            return
+        if isinstance(result, list):
+            del result[limit:]
+        for name in plan.list_fields:
+            v = getattr(result, name, None)
+            if isinstance(v, list):
+                del v[limit:]
+
+    def _apply(
+        self, t: TypeRef, gen: Gen, override: object, rng: random.Random, depth: int, path: str
+    ) -> Any:
+        if t.kind is not Kind.STRUCT or not isinstance(override, Mapping):
+            return override
+        sdef = self.catalog.struct(str(t.name))
+        obj = gen(rng, depth)
+        d = obj.__dict__
+        if sdef.kind == "union" and override:
+            for member in sdef.fields:
+                d[member.name] = None
+        for name, v in override.items():
+            f = sdef.field_named(name)
+            if f is None:
+                where = f"{path}.{name}" if path else name
+                raise ValueConversionError(where, f"{sdef.name} has no field {name!r}")
+            if f.type.kind is Kind.STRUCT and isinstance(v, Mapping):
+                v = self._apply(
+                    f.type, self._compiler.field_gen(sdef, f), v, rng, depth + 1, f"{path}.{name}"
+                )
+            d[name] = v
+        return obj
+
+    def _check_annotations(self) -> None:
+        """Every ``faker`` annotation must name a real provider that fits its field: checked once, here."""
+        for sdef in self.catalog.structs.values():
+            for f in sdef.fields:
+                if faker_annotations(f.annotations):
+                    where = Location(sdef.file, f.line, f.col)
+                    self._compiler.check_annotation(f.type, f.annotations, where)
+        for svc, m in self.catalog.iter_methods():
+            if faker_annotations(m.annotations) and m.declared_in == svc.id:
+                self._compiler.check_annotation(m.returns, m.annotations, Location(svc.file, m.line, m.col))
