@@ -1,0 +1,232 @@
+"""Argument cases that verification sends to a provider.
+
+Each method gets *edge* cases first, the values real providers most often mishandle, then realistic
+generated ones (:class:`thriftbox.values.ValueGenerator`). Edge profiles:
+
+``minimal``   0, ``""``, empty containers, the first enum value, optional fields absent, a union's first field
+``maximal``   max ints, long unicode strings, large-ish containers, the last enum value, every field set
+``negative``  -1, short unicode strings, one-element containers, every field set
+``lowest``    min ints, every field set
+``enum #k``   every enum reachable from the arguments set to its k-th declared value (all values covered)
+
+All values are in the wire value domain (payload instances for structs), ready to send.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from thriftbox.contract.check import INT_RANGES
+from thriftbox.idl.classes import Classes
+from thriftbox.idl.model import Catalog, Field, Kind, Method, StructDef, TypeRef
+
+PROFILES = ("minimal", "maximal", "negative", "lowest")
+LARGE = 100  # elements in a top-level container of the maximal case
+NESTED = 3  # elements in nested containers of non-minimal cases
+FULL_DEPTH = 4  # below this depth every profile becomes minimal: recursive structs terminate
+MAX_ENUM_CASES = 64
+_UNICODE = "Zoë Ærøskøbing — 東京 🚀 naïve café "
+_DOUBLES = {"minimal": 0.0, "maximal": 1.7976931348623157e308, "negative": -0.5, "lowest": -1e300}
+_BLOBS = {"minimal": b"", "maximal": bytes(range(256)), "negative": b"\x00", "lowest": b"\xff"}
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a recorded interaction expects: ``result``, a declared exception's name, or ``application``."""
+
+    outcome: str
+    value: Any = None  # JSON form; compared only when ``exact``
+    exact: bool = False
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    label: str  # "minimal", "generated #2", "contract.json #4"
+    args: Mapping[str, Any] = field(default_factory=dict)
+    expect: Expectation | None = None
+
+
+class ValueSource(Protocol):
+    """What realistic cases need from :class:`thriftbox.values.ValueGenerator`."""
+
+    def value(self, t: TypeRef, rng: random.Random, **hints: Any) -> Any: ...
+
+
+def method_cases(
+    classes: Classes,
+    service_id: str,
+    method: Method,
+    *,
+    generated: int = 3,
+    seed: int = 0,
+    edges: bool = True,
+    source: ValueSource | None = None,
+) -> list[Case]:
+    """Edge cases (unless ``edges`` is false) followed by ``generated`` realistic cases."""
+    cases: list[Case] = []
+    if edges:
+        cases += edge_cases(classes, method)
+    if generated > 0:
+        cases += generated_cases(classes, service_id, method, generated, seed=seed, source=source)
+    return cases
+
+
+def edge_cases(classes: Classes, method: Method) -> list[Case]:
+    if not method.args:
+        return [Case(method.name, "no arguments")]
+    edge = EdgeValues(classes)
+    cases = [Case(method.name, p, {a.name: edge.value(a.type, p) for a in method.args}) for p in PROFILES]
+    widest = max(
+        (len(classes.catalog.enum(q).values) for q in _enums_reachable(classes.catalog, method)), default=0
+    )
+    for k in range(1, min(widest, MAX_ENUM_CASES)):
+        profile = f"enum #{k}"
+        cases.append(Case(method.name, profile, {a.name: edge.value(a.type, profile) for a in method.args}))
+    return cases
+
+
+def generated_cases(
+    classes: Classes,
+    service_id: str,
+    method: Method,
+    count: int,
+    *,
+    seed: int = 0,
+    source: ValueSource | None = None,
+) -> list[Case]:
+    """``count`` realistic cases, reproducible for a given seed."""
+    if source is None:
+        from thriftbox.values import ValueGenerator
+
+        source = ValueGenerator(classes.catalog, classes, seed)
+    cases = []
+    for i in range(count):
+        rng = random.Random(f"{seed}:{service_id}.{method.name}:{i}")
+        args = {}
+        for a in method.args:
+            value = source.value(a.type, rng, hint=a.name, annotations=a.annotations)
+            args[a.name] = classes.to_wire(a.type, value)
+        cases.append(Case(method.name, f"generated #{i + 1}", args))
+    return cases
+
+
+class EdgeValues:
+    """Edge values per profile for any type of one catalog."""
+
+    def __init__(self, classes: Classes) -> None:
+        self.classes = classes
+        self.catalog = classes.catalog
+
+    def value(self, t: TypeRef, profile: str, depth: int = 0, variant: int = 0) -> Any:
+        if depth >= FULL_DEPTH:
+            profile = "minimal"
+        kind = t.kind
+        if kind is Kind.BOOL:
+            return (profile == "maximal") != bool(variant % 2)
+        if kind in INT_RANGES:
+            return self._int(kind, profile, variant)
+        if kind is Kind.DOUBLE:
+            return _DOUBLES.get(profile, 1.5) + variant
+        if kind is Kind.STRING:
+            return self._string(profile, depth) + (f" #{variant}" if variant else "")
+        if kind is Kind.BINARY:
+            return _BLOBS.get(profile, b"\x01") + (variant.to_bytes(4, "big") if variant else b"")
+        if kind is Kind.UUID:
+            fill = {"minimal": 0, "maximal": 0xFF, "negative": 0x80, "lowest": 0x01}.get(profile, 0x42)
+            return bytes([fill] * 12) + (variant % 2**32).to_bytes(4, "big")
+        if kind is Kind.ENUM:
+            return self._enum(str(t.name), profile, variant)
+        if kind is Kind.STRUCT:
+            return self._struct(self.catalog.struct(str(t.name)), profile, depth, variant)
+        return self._container(t, profile, depth)
+
+    def _int(self, kind: Kind, profile: str, variant: int) -> int:
+        low, high = INT_RANGES[kind]
+        if profile == "maximal":
+            return high - variant
+        if profile == "lowest":
+            return low + variant
+        if profile == "negative":
+            return max(low, -1 - variant)
+        if profile.startswith("enum"):
+            return min(high, int(profile.split("#")[1]) + variant)
+        return min(high, variant)
+
+    def _string(self, profile: str, depth: int) -> str:
+        if profile == "minimal":
+            return ""
+        if profile == "maximal":
+            return _UNICODE * (100 if depth <= 1 else 2)
+        return _UNICODE.strip() if profile == "negative" else f"{profile} ✓"
+
+    def _enum(self, qname: str, profile: str, variant: int) -> int:
+        values = list(self.catalog.enum(qname).values.values())
+        if not values:
+            return 0
+        index = {"minimal": 0, "maximal": -1, "negative": len(values) // 2, "lowest": 0}.get(profile)
+        if index is None:
+            index = int(profile.split("#")[1])
+        return values[(index + variant) % len(values)]
+
+    def _struct(self, sdef: StructDef, profile: str, depth: int, variant: int) -> Any:
+        fields = sdef.fields
+        if sdef.kind == "union" and fields:
+            index = {"minimal": 0, "maximal": -1, "negative": len(fields) // 2, "lowest": 0}.get(profile)
+            if index is None:
+                index = int(profile.split("#")[1])
+            chosen: tuple[Field, ...] = (fields[(index + variant) % len(fields)],)
+        elif profile == "minimal":
+            chosen = tuple(f for f in fields if f.required)
+        else:
+            chosen = fields
+        kwargs = {f.name: self.value(f.type, profile, depth + 1, variant) for f in chosen}
+        return self.classes.struct(sdef.qname)(**kwargs)
+
+    def _container(self, t: TypeRef, profile: str, depth: int) -> Any:
+        assert t.elem is not None
+        if profile == "minimal":
+            size = 0
+        elif profile == "maximal":
+            size = LARGE if depth == 0 else NESTED
+        else:
+            size = 1
+        if t.kind is Kind.MAP:
+            assert t.key is not None
+            keys = [self.value(t.key, profile, depth + 1, i) for i in range(size)]
+            return {k: self.value(t.elem, profile, depth + 1, i) for i, k in enumerate(keys)}
+        items = [self.value(t.elem, profile, depth + 1, i) for i in range(size)]
+        if t.kind is Kind.SET:
+            items = _distinct(items)
+        return items
+
+
+def _distinct(items: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def _enums_reachable(catalog: Catalog, method: Method) -> set[str]:
+    """Qualified names of every enum an argument can hold, through structs and containers."""
+    found: set[str] = set()
+    seen: set[str] = set()
+
+    def walk(t: TypeRef) -> Iterator[TypeRef]:
+        yield t
+        for inner in (t.key, t.elem):
+            if inner is not None:
+                yield from walk(inner)
+        if t.kind is Kind.STRUCT and t.name not in seen:
+            seen.add(str(t.name))
+            for f in catalog.struct(str(t.name)).fields:
+                yield from walk(f.type)
+
+    for a in method.args:
+        found.update(str(t.name) for t in walk(a.type) if t.kind is Kind.ENUM)
+    return found

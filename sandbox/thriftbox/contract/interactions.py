@@ -1,0 +1,134 @@
+"""Contract files: recorded interactions a provider must honour.
+
+A contract file is a JSON list; each interaction names a service, a method, its arguments (JSON form, as
+``thriftbox call`` takes them) and the expected outcome::
+
+    [
+      {"service": "users.UserService", "method": "getUser", "args": {"id": 42},
+       "expect": {"result": {"id": 42, "name": "Ada"}}},
+      {"service": "users.UserService", "method": "getUser", "args": {"id": -1},
+       "expect": {"exception": "NotFound", "value": {"message": "no user -1"}}},
+      {"service": "users.UserService", "method": "getUser", "args": {"id": 0},
+       "expect": {"exception": "TApplicationException"}, "exact": false}
+    ]
+
+By default the *kind* of outcome must match (a result, that declared exception, or an application error) and
+the answer must conform to the IDL, since values recorded against a mock are generated. With
+``"exact": true`` in ``expect`` the value must equal the recorded one too.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from thriftbox.contract.cases import Case, Expectation
+from thriftbox.contract.check import Problem
+from thriftbox.errors import ConfigError, Location
+from thriftbox.idl.classes import Classes
+from thriftbox.idl.model import Kind, Method, ServiceDef
+
+APPLICATION = "TApplicationException"
+
+
+def load_interactions(classes: Classes, service: ServiceDef, path: Path) -> list[Case]:
+    """The interactions of ``path`` that concern ``service``, as cases ready to send."""
+    from thriftbox.values.convert import ValueConversionError, from_json
+
+    catalog = classes.catalog
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read contract file: {exc}", location=Location(path)) from None
+    if not isinstance(items, list):
+        raise ConfigError("a contract file holds a JSON list of interactions", location=Location(path))
+    cases = []
+    for i, item in enumerate(items, 1):
+        where = f"interaction #{i}"
+        if not isinstance(item, dict) or not {"method", "args", "expect"} <= item.keys():
+            raise ConfigError(f"{where} needs method, args and expect", location=Location(path))
+        svc = catalog.find_service(str(item.get("service", service.id)))
+        if svc is None or svc.id != service.id:
+            continue
+        method = service.methods.get(item["method"])
+        if method is None:
+            raise ConfigError(
+                f"{where}: {service.name} has no method {item['method']!r}",
+                hint="the contract was recorded against another IDL version; re-record it",
+                location=Location(path),
+            )
+        try:
+            args = {
+                a.name: from_json(catalog, classes, a.type, item["args"][a.name], f"{method.name}.{a.name}")
+                for a in method.args
+                if item["args"].get(a.name) is not None
+            }
+        except ValueConversionError as exc:
+            raise ConfigError(f"{where}: {exc}", location=Location(path)) from None
+        expect = _expectation(method, item["expect"], f"{path.name} {where}", path)
+        cases.append(Case(method.name, f"{path.name} #{i}", args, expect))
+    return cases
+
+
+def _expectation(method: Method, expect: Any, where: str, path: Path) -> Expectation:
+    exact = bool(isinstance(expect, dict) and expect.get("exact", False))
+    if isinstance(expect, dict) and "result" in expect:
+        return Expectation("result", expect["result"], exact)
+    if isinstance(expect, dict) and "exception" in expect:
+        name = str(expect["exception"])
+        if name == APPLICATION:
+            return Expectation("application", expect.get("type"), exact)
+        for f in method.throws:
+            if name in (f.name, str(f.type)):
+                return Expectation(f.name, expect.get("value"), exact)
+        declared = ", ".join([str(f.type) for f in method.throws] + [APPLICATION])
+        raise ConfigError(
+            f"{where}: {method.name} does not throw {name} (it may throw {declared})", location=Location(path)
+        )
+    raise ConfigError(f'{where}: expect holds "result" or "exception"', location=Location(path))
+
+
+def compare(classes: Classes, method: Method, expect: Expectation, outcome: str, value: Any) -> list[Problem]:
+    """How an actual outcome (``result``, a throws field name, ``application``) misses the expectation."""
+    if outcome != expect.outcome:
+        return [
+            Problem(
+                method.name, f"expected {_describe(method, expect.outcome)}, got {_describe(method, outcome)}"
+            )
+        ]
+    if not expect.exact or outcome == "application":
+        return []
+    from thriftbox.values.convert import to_json
+
+    t = method.returns if outcome == "result" else next(f.type for f in method.throws if f.name == outcome)
+    actual = None if t.kind is Kind.VOID else to_json(classes.catalog, t, value)
+    path = f"{method.name}.{'success' if outcome == 'result' else outcome}"
+    return [Problem(p, m) for p, m in _diff(expect.value, actual, path)]
+
+
+def _describe(method: Method, outcome: str) -> str:
+    if outcome == "result":
+        return "a result"
+    if outcome == "application":
+        return "a TApplicationException"
+    t = next((f.type for f in method.throws if f.name == outcome), None)
+    return f"exception {t} ({outcome})"
+
+
+def _diff(expected: Any, actual: Any, path: str) -> list[tuple[str, str]]:
+    """Differences between two JSON values, one per leaf path."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        out = []
+        for key in sorted(expected.keys() | actual.keys()):
+            out += _diff(expected.get(key), actual.get(key), f"{path}.{key}")
+        return out
+    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        return [
+            d
+            for i, (e, a) in enumerate(zip(expected, actual, strict=True))
+            for d in _diff(e, a, f"{path}[{i}]")
+        ]
+    if expected != actual:
+        return [(path, f"expected {json.dumps(expected)}, got {json.dumps(actual)}")]
+    return []
