@@ -7,6 +7,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -30,11 +31,16 @@ class Batches:
     def __call__(self, paths: set[Path]) -> None:
         self._queue.put(set(paths))
 
-    def next(self, timeout: float = TIMEOUT) -> set[Path]:
+    def poll(self, timeout: float) -> set[Path] | None:
         try:
             return self._queue.get(timeout=timeout)
         except queue.Empty:
-            raise AssertionError(f"no batch within {timeout}s") from None
+            return None
+
+    def next(self, timeout: float = TIMEOUT) -> set[Path]:
+        batch = self.poll(timeout)
+        assert batch is not None, f"no batch within {timeout}s"
+        return batch
 
     def assert_none(self, within: float) -> None:
         try:
@@ -101,6 +107,18 @@ def test_three_quick_writes_are_exactly_one_batch(start_watcher: StartWatcher, f
         target.write_text(f"service Users {{ i32 v{i}() }}\n")
     assert batches.next() == {target}
     batches.assert_none(quiet_period(watcher) + 0.3)
+
+
+def test_a_steady_stream_of_writes_still_delivers_batches(folder: Path) -> None:
+    batches = Batches()
+    target = folder / "users.thrift"
+    with Watcher([folder], batches, debounce=0.1):  # a batch is due 2 s after its first event at the latest
+        stop_at = time.monotonic() + 3.0
+        delivered_while_writing = False
+        while time.monotonic() < stop_at and not delivered_while_writing:
+            target.write_text(f"// {time.monotonic()}\n")
+            delivered_while_writing = batches.poll(timeout=0.02) == {target}
+    assert delivered_while_writing
 
 
 def test_vim_style_save_reports_only_the_real_file(start_watcher: StartWatcher, folder: Path) -> None:
