@@ -104,7 +104,7 @@ class _Handler(FileSystemEventHandler):
 class Watcher:
     """Calls ``on_batch(paths)`` once per save of any relevant file under ``folders``.
 
-    ``folders`` are watched recursively (a file in it is watched through its parent folder). ``on_batch`` runs
+    ``folders`` are watched recursively (a file among them through its folder, non-recursively). ``on_batch`` runs
     on the watcher's own thread, one batch at a time; changes made while it runs form the next batch, and an
     exception in it is logged and does not stop the watcher. A batch is delivered once no relevant event has
     arrived for ``debounce`` seconds, and at the latest ``max(2, 10 * debounce)`` seconds after its first
