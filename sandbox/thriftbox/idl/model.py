@@ -64,7 +64,7 @@ class TypeRef:
             return f"{self.kind.value}<{self.elem}>"
         if self.kind is Kind.MAP:
             return f"map<{self.key},{self.elem}>"
-        return self.kind.value
+        return str(self.kind.value)
 
 
 @dataclass(frozen=True)
