@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -135,14 +136,13 @@ def serve(
         watch=not no_watch,
     )
     session = Session(options, report=lambda line: err.print(f"[dim]{_now()}[/] {line}"))
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill`, `docker stop`, CI timeouts: clean up as on Ctrl-C
     try:
-        if runtime == "auto":
-            with err.status("choosing a runtime..."):
-                from thriftbox.serve import choose_runtime
+        with err.status("choosing a runtime..."):
+            from thriftbox.serve import choose_runtime
 
-                session.runtime, session.runtime_reason = choose_runtime("auto")
-        name = session.runtime.name if session.runtime else runtime
-        err.print(f"runtime: [bold]{name}[/] ({session.runtime_reason})")
+            session.runtime, session.runtime_reason = choose_runtime(runtime)
+        err.print(f"runtime: [bold]{session.runtime.name}[/] ({session.runtime_reason})")
         with err.status("starting mocks..."):
             statuses = session.start()
         rows = [s.__dict__ for s in statuses]
@@ -154,6 +154,10 @@ def serve(
         err.print("stopping...")
     finally:
         session.stop()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _now() -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import types
 from typing import Any
 
-from thriftpy2.protocol import TBinaryProtocolFactory, TCompactProtocolFactory
+import thriftpy2.protocol
+import thriftpy2.transport
 from thriftpy2.thrift import TClient
-from thriftpy2.transport import TBufferedTransportFactory, TFramedTransportFactory, TSocket
 
 from thriftbox.errors import ConfigError
 from thriftbox.idl.classes import Classes
@@ -50,12 +50,20 @@ class ThriftClient:
             raise ConfigError(f"unknown framing {framing!r}", hint="choose one of: " + ", ".join(FRAMINGS))
         self.service_id = service_id
         self.module = service_module(classes, service_id)
-        sock = TSocket(host, port, socket_timeout=int(timeout * 1000), connect_timeout=int(timeout * 1000))
-        trans_factory = TFramedTransportFactory() if framing == "framed" else TBufferedTransportFactory()
-        self.transport = trans_factory.get_transport(sock)
-        proto_factory = TCompactProtocolFactory() if protocol == "compact" else TBinaryProtocolFactory()
+        transports: Any = thriftpy2.transport  # thriftpy2's factories are untyped
+        protocols: Any = thriftpy2.protocol
+        ms = int(timeout * 1000)
+        sock = transports.TSocket(host, port, socket_timeout=ms, connect_timeout=ms)
+        framed = framing == "framed"
+        trans_factory = (
+            transports.TFramedTransportFactory() if framed else transports.TBufferedTransportFactory()
+        )
+        self.transport: Any = trans_factory.get_transport(sock)
+        compact = protocol == "compact"
+        proto_factory = protocols.TCompactProtocolFactory() if compact else protocols.TBinaryProtocolFactory()
         self.transport.open()
-        self._client = TClient(self.module, proto_factory.get_protocol(self.transport))
+        module: Any = self.module
+        self._client = TClient(module, proto_factory.get_protocol(self.transport))
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call ``method``; returns the result, raises a declared exception or TApplicationException."""

@@ -33,8 +33,14 @@ def render_error(error: ThriftboxError) -> None:
 
 
 def status_table(rows: Sequence[dict[str, Any]], title: str | None = None) -> Table:
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for col in ("service", "address", "protocols", "runtime", "state", "detail"):
+    table = Table(
+        title=title,
+        title_justify="left",
+        header_style="bold",
+        caption="every port serves binary, compact and JSON, buffered, framed or HTTP (detected per connection)",
+        caption_justify="left",
+    )
+    for col in ("service", "address", "state", "runtime", "detail"):
         table.add_column(col)
     for r in rows:
         state = str(r.get("state", ""))
@@ -42,9 +48,8 @@ def status_table(rows: Sequence[dict[str, Any]], title: str | None = None) -> Ta
         table.add_row(
             str(r["service"]),
             f"{r['host']}:{r['port']}",
-            "binary, compact, json / buffered, framed, http",
-            str(r.get("runtime", "")),
             f"[{colour}]{escape(state)}[/]",
+            str(r.get("runtime", "")),
             escape(str(r.get("detail", ""))),
         )
     return table

@@ -91,15 +91,16 @@ class Classes:
             fields.append(Field(0, "success", m.returns))
         fields.extend(m.throws)
         cls = self._payload(f"{m.name}_result", tuple(fields))
-        cls.oneway = m.oneway  # type: ignore[attr-defined]
+        cls.oneway = m.oneway  # type: ignore[attr-defined]  # read by thriftpy2's TClient
         return cls
 
     def _payload(self, name: str, fields: tuple[Field, ...]) -> type[TPayload]:
-        cls = type(name, (TPayload,), {"__init__": _init})
+        cls: Any = type(name, (TPayload,), {"__init__": _init})
         cls.__module__ = "thriftbox.generated"
         cls.thrift_spec = self._field_specs(fields)
         cls.default_spec = [(f.name, self._default(f)) for f in fields]
-        return cls
+        payload: type[TPayload] = cls
+        return payload
 
     def _field_specs(self, fields: tuple[Field, ...]) -> dict[int, tuple[Any, ...]]:
         specs: dict[int, tuple[Any, ...]] = {}
