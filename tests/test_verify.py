@@ -34,6 +34,7 @@ def classes(catalog: Catalog) -> Classes:
 
 
 def run(catalog: Catalog, classes: Classes, handler: Any, **options: Any) -> VerifyReport:
+    """Verify ``handler`` served on a fresh port; edge cases only unless ``cases_per_method`` is given."""
     protocol, framing = options.get("protocol", "binary"), options.get("framing", "buffered")
     options.setdefault("cases_per_method", 0)
     with serve(handler, protocol=protocol, framing=framing) as port:
@@ -44,14 +45,15 @@ def run(catalog: Catalog, classes: Classes, handler: Any, **options: Any) -> Ver
 @pytest.mark.parametrize("framing", ["buffered", "framed"])
 def test_a_correct_provider_passes(catalog: Catalog, classes: Classes, protocol: str, framing: str) -> None:
     handler = UserHandler()
-    report = run(catalog, classes, handler, protocol=protocol, framing=framing)
+    report = run(catalog, classes, handler, protocol=protocol, framing=framing, cases_per_method=3)
     assert report.ok, report.lines()
-    assert report.methods == EDGE_CASES
-    assert report.cases_run == sum(EDGE_CASES.values())
+    assert report.methods == {m: n + 3 for m, n in EDGE_CASES.items()}
+    assert report.cases_run == sum(EDGE_CASES.values()) + 3 * len(EDGE_CASES)
     deadline = time.monotonic() + 5  # oneway calls get no reply: wait until the provider has seen them all
-    while len(handler.touched) < EDGE_CASES["touch"] and time.monotonic() < deadline:
+    while len(handler.touched) < EDGE_CASES["touch"] + 3 and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert sorted(handler.touched) == [-(2**63), -1, 0, 2**63 - 1]
+    assert len(handler.touched) == EDGE_CASES["touch"] + 3
+    assert {-(2**63), -1, 0, 2**63 - 1} <= set(handler.touched)
 
 
 def test_a_missing_required_field_is_named_by_its_path(catalog: Catalog, classes: Classes) -> None:
@@ -138,6 +140,18 @@ def test_a_drifted_provider_shows_wire_type_changes_and_extra_fields(
             "undeclared field id 9 (string/binary); the provider's IDL has more fields",
         )
     }
+
+
+def test_an_undeclared_exception_is_a_violation(catalog: Catalog, classes: Classes) -> None:
+    class Forbidding(UserHandler):
+        def getUser(self, id: int) -> Any:
+            raise self.mod.Forbidden(reason="no")
+
+    report = run(catalog, classes, Forbidding(DRIFTED_IDL), methods=["getUser"])
+    assert report.lines() == [
+        "getUser.<field 2>: field id 2 (struct) is not a declared outcome (undeclared exception?) "
+        "[minimal, maximal, negative, +1 more]"
+    ]
 
 
 def test_a_silent_provider_times_out_and_the_run_continues(catalog: Catalog, classes: Classes) -> None:

@@ -9,6 +9,12 @@ struct Leaf {
   2: optional Leaf child
 }
 
+struct Node {
+  1: string name
+  2: Node parent
+  3: list<Node> kids
+}
+
 union Choice { 1: i32 number, 2: string text, 3: Leaf leaf }
 
 struct Everything {
@@ -29,6 +35,7 @@ struct Everything {
   15: optional Choice choice
   16: list<bool> flags
   17: map<i64, double> weights
+  18: Node node
 }
 
 exception Oops { 1: string why }

@@ -1,6 +1,7 @@
 namespace py users
 
-# users.thrift as a provider that drifted from it would have it: User.id became a string and a field was added.
+# users.thrift as a provider that drifted from it would have it: User.id became a string, User gained a
+# field and getUser may throw an exception users.thrift does not declare.
 
 enum Status { ACTIVE = 1, SUSPENDED = 2, DELETED = 3 }
 
@@ -23,9 +24,10 @@ struct User {
 union Lookup { 1: i64 id, 2: string email }
 
 exception NotFound { 1: string message }
+exception Forbidden { 1: string reason }
 
 service UserService {
-  User getUser(1: i64 id) throws (1: NotFound notFound)
+  User getUser(1: i64 id) throws (1: NotFound notFound, 2: Forbidden forbidden)
   list<User> listUsers(1: i32 limit, 2: Status status)
   User find(1: Lookup by) throws (1: NotFound notFound)
   void ping()

@@ -4,6 +4,7 @@ Each method gets *edge* cases first, the values real providers most often mishan
 generated ones (:class:`thriftbox.values.ValueGenerator`). Edge profiles:
 
 ``minimal``   0, ``""``, empty containers, the first enum value, optional fields absent, a union's first field
+              (fields of default requiredness are set, as generated code writes them)
 ``maximal``   max ints, long unicode strings, large-ish containers, the last enum value, every field set
 ``negative``  -1, short unicode strings, one-element containers, every field set
 ``lowest``    min ints, every field set
@@ -24,9 +25,9 @@ from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Field, Kind, Method, StructDef, TypeRef
 
 PROFILES = ("minimal", "maximal", "negative", "lowest")
-LARGE = 100  # elements in a top-level container of the maximal case
+LARGE = 100  # elements in a container of the maximal case: an argument, or a field of one
 NESTED = 3  # elements in nested containers of non-minimal cases
-FULL_DEPTH = 4  # below this depth every profile becomes minimal: recursive structs terminate
+FULL_DEPTH = 4  # from this depth on, structs carry only required fields: recursive structs terminate
 MAX_ENUM_CASES = 64
 _UNICODE = "Zoë Ærøskøbing — 東京 🚀 naïve café "
 _DOUBLES = {"minimal": 0.0, "maximal": 1.7976931348623157e308, "negative": -0.5, "lowest": -1e300}
@@ -53,7 +54,14 @@ class Case:
 class ValueSource(Protocol):
     """What realistic cases need from :class:`thriftbox.values.ValueGenerator`."""
 
-    def value(self, t: TypeRef, rng: random.Random, **hints: Any) -> Any: ...
+    def value(
+        self,
+        t: TypeRef,
+        rng: random.Random,
+        *,
+        hint: str | None = None,
+        annotations: Mapping[str, str] | None = None,
+    ) -> object: ...
 
 
 def method_cases(
@@ -122,8 +130,11 @@ class EdgeValues:
         self.catalog = classes.catalog
 
     def value(self, t: TypeRef, profile: str, depth: int = 0, variant: int = 0) -> Any:
+        """The ``profile`` value of ``t``; ``variant`` makes elements of one container differ."""
         if depth >= FULL_DEPTH:
-            profile = "minimal"
+            profile = "deep"  # like minimal, but structs carry required fields only
+        if depth > 8 * FULL_DEPTH:
+            return None  # a struct that requires itself has no finite value
         kind = t.kind
         if kind is Kind.BOOL:
             return (profile == "maximal") != bool(variant % 2)
@@ -157,7 +168,7 @@ class EdgeValues:
         return min(high, variant)
 
     def _string(self, profile: str, depth: int) -> str:
-        if profile == "minimal":
+        if profile in ("minimal", "deep"):
             return ""
         if profile == "maximal":
             return _UNICODE * (100 if depth <= 1 else 2)
@@ -165,21 +176,15 @@ class EdgeValues:
 
     def _enum(self, qname: str, profile: str, variant: int) -> int:
         values = list(self.catalog.enum(qname).values.values())
-        if not values:
-            return 0
-        index = {"minimal": 0, "maximal": -1, "negative": len(values) // 2, "lowest": 0}.get(profile)
-        if index is None:
-            index = int(profile.split("#")[1])
-        return values[(index + variant) % len(values)]
+        return values[_index(profile, len(values), variant)] if values else 0
 
     def _struct(self, sdef: StructDef, profile: str, depth: int, variant: int) -> Any:
         fields = sdef.fields
         if sdef.kind == "union" and fields:
-            index = {"minimal": 0, "maximal": -1, "negative": len(fields) // 2, "lowest": 0}.get(profile)
-            if index is None:
-                index = int(profile.split("#")[1])
-            chosen: tuple[Field, ...] = (fields[(index + variant) % len(fields)],)
+            chosen: tuple[Field, ...] = (fields[_index(profile, len(fields), variant)],)
         elif profile == "minimal":
+            chosen = tuple(f for f in fields if f.requiredness != "optional")
+        elif profile == "deep":
             chosen = tuple(f for f in fields if f.required)
         else:
             chosen = fields
@@ -188,10 +193,10 @@ class EdgeValues:
 
     def _container(self, t: TypeRef, profile: str, depth: int) -> Any:
         assert t.elem is not None
-        if profile == "minimal":
+        if profile in ("minimal", "deep"):
             size = 0
         elif profile == "maximal":
-            size = LARGE if depth == 0 else NESTED
+            size = LARGE if depth <= 1 else NESTED
         else:
             size = 1
         if t.kind is Kind.MAP:
@@ -202,6 +207,13 @@ class EdgeValues:
         if t.kind is Kind.SET:
             items = _distinct(items)
         return items
+
+
+def _index(profile: str, n: int, variant: int) -> int:
+    """Which of ``n`` enum values or union fields a profile picks."""
+    fixed = {"minimal": 0, "deep": 0, "lowest": 0, "maximal": n - 1, "negative": n // 2}
+    index = fixed[profile] if profile in fixed else int(profile.split("#")[1])
+    return (index + variant) % n
 
 
 def _distinct(items: list[Any]) -> list[Any]:

@@ -218,6 +218,8 @@ class _Run:
         decoded = self.decoder.result(self.svc.id, method, body)
         self.report.notes += [Violation(method.name, n.path, n.message, case.label) for n in decoded.notes]
         dropped = {p.path for p in decoded.problems}
+        if any(p.path.startswith(f"{method.name}.<field") for p in decoded.problems):
+            dropped.add(f"{method.name}.success")  # an undeclared outcome explains the missing result
         problems = decoded.problems + [
             p for p in check_result(self.classes.catalog, method, decoded.value) if p.path not in dropped
         ]
