@@ -286,7 +286,7 @@ def test_args_classes_round_trip_through_binary_protocol(
 ) -> None:
     catalog = catalog_of(path)
     classes = Classes(catalog)
-    proto = TCyBinaryProtocolFactory()
+    proto = TCyBinaryProtocolFactory()  # type: ignore[no-untyped-call]
     for svc, method in catalog.iter_methods():
         cls = classes.args(svc.id, method.name)
         sent = cls(**{f.name: _sample(classes, f.type, 0) for f in method.args})

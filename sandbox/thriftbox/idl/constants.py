@@ -196,8 +196,8 @@ def _freeze(value: Any) -> Any:
 
 
 def _type_name(t: TypeRef) -> str:
-    article = "an" if str(t)[0] in "aeiou" else "a"
-    return f"{article} {t.alias or t}"
+    name = t.alias or str(t)
+    return f"{'an' if name[0].lower() in 'aeiou' else 'a'} {name}"
 
 
 def _fail(scope: FileScope, node: ConstNode, message: str, hint: str | None = None) -> NoReturn:

@@ -1,0 +1,4 @@
+namespace py missing
+include "shared/common.thrift"
+
+service S { void f() }
