@@ -53,7 +53,7 @@ class Context:
         try:
             return from_json(self.catalog, self.classes, t, plain(obj), what)
         except ValueConversionError as err:
-            hint = err.hint or _type_hint(t, obj)
+            hint = _type_hint(t, obj) or err.hint
             raise self.error(f"{err.path}: {err.message}" if err.path else err.message, line, hint) from None
 
     def type_name(self, t: TypeRef) -> str:

@@ -93,7 +93,7 @@ def _operators(ctx: Context, t: TypeRef, spec: dict[Any, Any], line: int, where:
         )
     if ops:
         return ops
-    if t.kind in (Kind.STRUCT, Kind.MAP):
+    if t.kind in (Kind.STRUCT, Kind.MAP, Kind.BINARY):  # binary: {text: ...}, {base64: ...}, {hex: ...}
         return None
     key = others[0]
     raise _bad(

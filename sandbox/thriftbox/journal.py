@@ -1,0 +1,212 @@
+"""The call journal: every call a mock answered, as JSON-ready dicts in a bounded in-memory ring.
+
+An entry::
+
+    {"id": 17, "time": 1764122400.123, "service": "users.Users", "method": "getUser",
+     "args": {"id": 42}, "reply": {"kind": "success", "value": {...}},
+     "source": "stub", "rule": "mocks/users.yaml:12", "latency_ms": 3.2,
+     "client": "127.0.0.1:51234", "protocol": "binary", "framing": "framed", "seqid": 4}
+
+``reply.kind`` is ``success`` (``value``), ``exception`` (``field``, ``type``, ``value``), ``app_error``
+(``type``, ``message``), ``fault`` (``fault``, ``seconds``) or ``oneway``. Ids increase by one per call and are
+never reused, not even after :meth:`Journal.clear`, so ``since_id`` always means "after what I saw".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+
+from thriftbox.idl.model import Catalog, Kind, Method
+from thriftbox.values.convert import to_json
+from thriftbox.wire.app import AppError, Call, Fault, NoReply, Raise, Reply, Success
+
+logger = logging.getLogger(__name__)
+
+APP_ERROR_NAMES = {
+    0: "UNKNOWN",
+    1: "UNKNOWN_METHOD",
+    2: "INVALID_MESSAGE_TYPE",
+    3: "WRONG_METHOD_NAME",
+    4: "BAD_SEQUENCE_ID",
+    5: "MISSING_RESULT",
+    6: "INTERNAL_ERROR",
+    7: "PROTOCOL_ERROR",
+    8: "INVALID_TRANSFORM",
+    9: "INVALID_PROTOCOL",
+    10: "UNSUPPORTED_CLIENT_TYPE",
+}
+
+
+class Journal:
+    """A ring of the last ``capacity`` calls. Record from the event loop's thread; read from anywhere."""
+
+    def __init__(self, catalog: Catalog | None = None, capacity: int = 10_000) -> None:
+        self.catalog = catalog  # the current definitions; the host updates it on reload
+        self.capacity = capacity
+        self._entries: deque[dict[str, Any]] = deque(maxlen=capacity)
+        self._ids = itertools.count(1)
+        self._last_id = 0
+        self._changed = asyncio.Event()
+
+    # -- writing -----------------------------------------------------------------------------------------
+
+    def record(
+        self,
+        *,
+        service: str,
+        method: str,
+        args: Any,
+        reply: Reply,
+        source: str,
+        rule: str | None,
+        latency_ms: float,
+        call: Call,
+        method_def: Method,
+        catalog: Catalog | None = None,
+    ) -> dict[str, Any]:
+        """Add one call; returns its entry. Never raises for a value it cannot render (falls back to repr)."""
+        cat = catalog or self.catalog
+        entry: dict[str, Any] = {
+            "id": next(self._ids),
+            "time": round(time.time(), 6),
+            "service": service,
+            "method": method,
+            "args": _args_json(cat, method_def, args),
+            "reply": reply_json(cat, method_def, reply),
+            "source": source,
+            "rule": rule,
+            "latency_ms": round(latency_ms, 3),
+            "client": f"{call.peer[0]}:{call.peer[1]}" if call.peer else None,
+            "protocol": call.protocol,
+            "framing": call.framing,
+            "seqid": call.seqid,
+        }
+        self.add(entry)
+        return entry
+
+    def add(self, entry: dict[str, Any]) -> None:
+        """Append a ready entry (its ``id`` must come from this journal's :meth:`record` or be fresh)."""
+        self._entries.append(entry)
+        self._last_id = entry["id"]
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    # -- reading -----------------------------------------------------------------------------------------
+
+    @property
+    def last_id(self) -> int:
+        """The id of the newest entry ever recorded (0 before the first), cleared or not."""
+        return self._last_id
+
+    def entries(
+        self, service: str | None = None, method: str | None = None, since_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Entries, oldest first; ``service`` matches a service id or name; ``since_id`` keeps newer ones."""
+        items: list[dict[str, Any]] = list(self._entries)
+        if since_id is not None and items:
+            skip = since_id - items[0]["id"] + 1
+            items = items[max(0, skip) :] if skip < len(items) else []
+        if service is not None:
+            items = [
+                e for e in items if e["service"] == service or e["service"].rsplit(".", 1)[-1] == service
+            ]
+        if method is not None:
+            items = [e for e in items if e["method"] == method]
+        return items
+
+    async def wait(
+        self,
+        since_id: int,
+        timeout: float | None = None,
+        service: str | None = None,
+        method: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Entries newer than ``since_id`` (filtered), waiting up to ``timeout`` s for one; [] on timeout."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            found = self.entries(service, method, since_id)
+            if found:
+                return found
+            since_id = max(since_id, self._last_id)
+            changed = self._changed
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                return []
+            try:
+                await asyncio.wait_for(changed.wait(), remaining)
+            except TimeoutError:
+                return []
+
+    async def follow(
+        self, since_id: int | None = None, service: str | None = None, method: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """An endless async iterator of new entries (``journal -f``); starts after ``since_id`` (default: now)."""
+        last = self._last_id if since_id is None else since_id
+        while True:
+            for entry in await self.wait(last, None, service, method):
+                last = entry["id"]
+                yield entry
+
+
+def _args_json(catalog: Catalog | None, method: Method, args: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for a in method.args:
+        value = args.get(a.name) if isinstance(args, dict) else getattr(args, a.name, None)
+        if value is not None:
+            out[a.name] = value_json(catalog, a.type, value)
+    return out
+
+
+def reply_json(catalog: Catalog | None, method: Method, reply: Reply) -> dict[str, Any]:
+    """A reply in JSON form, for the journal and the admin API."""
+    if isinstance(reply, Success):
+        if method.returns.kind is Kind.VOID:
+            return {"kind": "success", "value": None}
+        return {"kind": "success", "value": value_json(catalog, method.returns, reply.value)}
+    if isinstance(reply, Raise):
+        f = next((t for t in method.throws if t.name == reply.field_name), None)
+        value = value_json(catalog, f.type, reply.exc) if f is not None else repr(reply.exc)
+        return {
+            "kind": "exception",
+            "field": reply.field_name,
+            "type": type(reply.exc).__name__,
+            "value": value,
+        }
+    if isinstance(reply, AppError):
+        name = APP_ERROR_NAMES.get(reply.type, str(reply.type))
+        return {"kind": "app_error", "type": name, "message": reply.message}
+    if isinstance(reply, Fault):
+        return {"kind": "fault", "fault": reply.kind, "seconds": reply.seconds}
+    assert isinstance(reply, NoReply)
+    return {"kind": "oneway"}
+
+
+def value_json(catalog: Catalog | None, t: Any, value: Any) -> Any:
+    if catalog is None:
+        return repr(value)
+    try:
+        return _safe(to_json(catalog, t, value))
+    except Exception:  # a value that does not fit its type must not break the call it journals
+        logger.debug("cannot render %r as %s", value, t, exc_info=True)
+        return repr(value)
+
+
+def _safe(obj: Any) -> Any:
+    """``obj`` with anything JSON cannot hold (a stray object in a wrong-typed value) turned into its repr."""
+    if obj is None or isinstance(obj, str | int | float | bool):
+        return obj
+    if isinstance(obj, dict):
+        return {str(k): _safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_safe(v) for v in obj]
+    return repr(obj)
