@@ -211,3 +211,22 @@ def test_junit_has_one_testcase_per_method_with_its_violations(
     assert failure.text is not None
     assert failure.text.startswith("getUser.success.name: required field 2: name (string) is missing")
     assert all(cases[m].find("failure") is None for m in EDGE_CASES if m != "getUser")
+
+
+def test_thriftbox_mocks_honour_their_own_contract(tmp_path: Path) -> None:
+    """The point of verification in reverse: what thriftbox serves must pass it, over both protocols."""
+    from tests.serve_support import serve as thriftbox_serve
+
+    idl = tmp_path / "idl"
+    idl.mkdir()
+    for name in ("users.thrift", "kinds.thrift"):
+        (idl / name).write_bytes((USERS_IDL.parent / name).read_bytes())
+    catalog = load_catalog([idl])
+    classes = Classes(catalog)
+    with thriftbox_serve(tmp_path, ["idl"]) as served:
+        for service_id in ("users.UserService", "kinds.Echo"):
+            for protocol, framing in (("binary", "buffered"), ("compact", "framed")):
+                target = ("127.0.0.1", served.port(service_id))
+                report = verify(catalog, classes, service_id, target, protocol=protocol, framing=framing)
+                assert report.ok, report.lines()
+                assert report.cases_run > 3 * len(catalog.services[service_id].methods)
