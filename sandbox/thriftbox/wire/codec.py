@@ -162,7 +162,12 @@ class JsonCodec(Codec):
     def wire_types(self, payload: dict[str, Any]) -> dict[int, int]:
         return {int(key): JSON_TYPES[next(iter(typed))] for key, typed in payload.items()}
 
+    def __init__(self) -> None:
+        self._check = BinaryCodec()
+
     def encode(self, name: str, mtype: int, seqid: int, struct: Any) -> bytes:
+        # thriftpy2's JSON writer writes any value it is given; the binary writer checks types.
+        self._check.encode(name, mtype, seqid, struct)
         out = TCyMemoryBuffer()
         proto = TApacheJSONProtocol(out)
         proto.write_message_begin(name, mtype, seqid)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import time
 from collections import deque
 from collections.abc import Coroutine, Generator
@@ -35,6 +36,7 @@ from thriftbox.wire.dispatch import (
 )
 from thriftbox.wire.framing import Message, Reader
 from thriftbox.wire.scan import Malformed
+from thriftbox.wire.stream import Stream
 
 if TYPE_CHECKING:
     from thriftbox.wire.server import ThriftServer
@@ -81,39 +83,32 @@ class _Resume:
                     return done.value  # type: ignore[no-any-return]
 
 
-class Connection(asyncio.Protocol):
-    def __init__(self, server: ThriftServer) -> None:
+class Connection(Stream):
+    def __init__(self, server: ThriftServer, loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
+        super().__init__(loop, sock)
         self.server = server
-        self.transport: asyncio.Transport | None = None
-        self.peer: tuple[str, int] = ("?", 0)
         self.buf = bytearray()
         self.reader: Reader | None = None
         self.codecs: dict[str, Codec] = {}
         self.queue: deque[tuple[Message | _Stop, float]] = deque()
         self.busy = False  # a call is suspended; new messages queue behind it
-        self.closed = False
+        self.closed = False  # nothing more is read or answered
         self.eof = False
         self.task: asyncio.Task[None] | None = None
+        server.connections.add(self)
 
-    # -- asyncio.Protocol ------------------------------------------------------------------------------
+    # -- Stream ----------------------------------------------------------------------------------------
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        peer = transport.get_extra_info("peername")
-        if isinstance(peer, tuple):
-            self.peer = (str(peer[0]), int(peer[1]))
-        self.server.connections.add(self)
-
-    def connection_lost(self, exc: Exception | None) -> None:
+    def connection_lost(self) -> None:
         self.server.connections.discard(self)
         if self.buf and not self.closed:
             self._warn(f"connection closed in the middle of a message ({len(self.buf)} bytes unread)")
         self.closed = True
 
-    def eof_received(self) -> bool | None:
+    def eof_received(self) -> None:
         self.eof = True
-        return True if self.busy else None  # keep the write side open until queued calls are answered
+        if not self.busy:  # otherwise the running call closes when the queue is done
+            self._close()
 
     def data_received(self, data: bytes) -> None:
         if self.closed:
@@ -175,9 +170,7 @@ class Connection(asyncio.Protocol):
             self._crashed(msg, call.method, codec, exc)
             return
         self.busy = True
-        self.task = asyncio.get_running_loop().create_task(
-            self._finish(coro, first, msg, call, binding, codec)
-        )
+        self.task = self.loop.create_task(self._finish(coro, first, msg, call, binding, codec))
 
     async def _finish(
         self,
@@ -295,55 +288,49 @@ class Connection(asyncio.Protocol):
 
     def _send(self, msg: Message, payload: bytes) -> None:
         """Write one reply in the connection's framing (an empty payload: only HTTP answers, with no body)."""
-        transport = self.transport
-        if transport is None or self.closed:
+        if self.closed:
             return
         framing = self.reader.framing if self.reader is not None else "buffered"
         if framing == "buffered":
             if payload:
-                transport.write(payload)
+                self.write(payload)
         elif framing == "framed":
             if payload:
-                transport.write(_I32.pack(len(payload)) + payload)
+                self.write(_I32.pack(len(payload)) + payload)
         else:
-            transport.write(http.response(200, payload, close=msg.close_after))
+            self.write(http.response(200, payload, close=msg.close_after))
             if msg.close_after:
                 self._close()
 
     # -- closing ---------------------------------------------------------------------------------------
 
     def _fault(self, fault: Fault) -> None:
-        transport = self.transport
-        if transport is None:
-            return
         if fault.kind == "garbage":
-            transport.write(os.urandom(64 + os.urandom(1)[0]))
+            self.write(os.urandom(64 + os.urandom(1)[0]))
         if fault.kind == "stall":
             self.closed = True
-            asyncio.get_running_loop().call_later(max(fault.seconds, 0.0), transport.close)
+            self.loop.call_later(max(fault.seconds, 0.0), self.close)
             return
         self._close()
 
     def _stop(self, stop: _Stop) -> None:
         self._warn(f"closing the connection: {stop.reason}")
-        reader, transport = self.reader, self.transport
-        if stop.http_status and transport is not None and reader is not None and reader.framing == "http":
+        if stop.http_status and self.reader is not None and self.reader.framing == "http":
             body = f"{stop.detail}\n".encode()
-            transport.write(http.response(stop.http_status, body, close=True))
+            self.write(http.response(stop.http_status, body, close=True))
         self._close()
 
     def _close(self) -> None:
         self.closed = True
         self.queue.clear()
-        if self.transport is not None:
-            self.transport.close()
+        self.close()
 
-    def abort(self) -> None:
+    def shutdown(self) -> None:
+        """The server is closing: drop the connection and cancel the call in flight."""
         self.closed = True
         if self.task is not None:
             self.task.cancel()
-        if self.transport is not None:
-            self.transport.abort()
+        self.abort()
 
     def _warn(self, text: str) -> None:
         log.warning("%s:%d: %s", self.peer[0], self.peer[1], text)

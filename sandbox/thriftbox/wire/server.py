@@ -32,7 +32,8 @@ class ThriftServer:
         self.max_frame = max_frame
         self.connections: set[Connection] = set()
         self._port = port
-        self._servers: list[asyncio.Server] = []
+        self._socks: list[socket.socket] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def port(self) -> int:
@@ -41,26 +42,42 @@ class ThriftServer:
 
     @property
     def started(self) -> bool:
-        return bool(self._servers)
+        return bool(self._socks)
 
     async def start(self) -> None:
         """Bind and listen. Raises :class:`~thriftbox.errors.PortInUse` when the port is taken."""
-        loop = asyncio.get_running_loop()
-        socks = bind_sockets(self.host, self._port)
-        self._port = socks[0].getsockname()[1]
-        for sock in socks:
-            self._servers.append(await loop.create_server(lambda: Connection(self), sock=sock))
+        loop = self._loop = asyncio.get_running_loop()
+        self._socks = bind_sockets(self.host, self._port)
+        self._port = self._socks[0].getsockname()[1]
+        for sock in self._socks:
+            loop.add_reader(sock.fileno(), self._accept, sock)
         log.debug("listening on %s:%d", self.host, self._port)
+
+    def _accept(self, listener: socket.socket) -> None:
+        assert self._loop is not None
+        for _ in range(64):  # a burst of connections, without starving the loop
+            try:
+                sock, _ = listener.accept()
+            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                return
+            except OSError as exc:  # e.g. out of file descriptors: keep listening
+                log.warning("%s:%d: cannot accept a connection: %s", self.host, self._port, exc)
+                return
+            sock.setblocking(False)
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            Connection(self, self._loop, sock)
 
     async def close(self) -> None:
         """Stop listening and drop every open connection."""
-        for server in self._servers:
-            server.close()
+        for sock in self._socks:
+            if self._loop is not None:
+                self._loop.remove_reader(sock.fileno())
+            sock.close()
+        self._socks.clear()
         for conn in list(self.connections):
-            conn.abort()
-        for server in self._servers:
-            await server.wait_closed()
-        self._servers.clear()
+            conn.shutdown()
+        await asyncio.sleep(0)  # let cancelled calls unwind
 
     async def __aenter__(self) -> ThriftServer:
         await self.start()
