@@ -56,7 +56,7 @@ def test_outcomes_that_match_pass(catalog: Catalog, classes: Classes, tmp_path: 
             interaction("getUser", {"id": -1}, {"exception": "NotFound", "value": {"message": "x"}}),
             interaction("listUsers", {"limit": 2, "status": "SUSPENDED"}, {"result": []}),
             interaction("find", {"by": {"email": "ada@example.com"}}, {"result": {}}),
-            interaction("ping", {}, {"result": None}),
+            {"method": "ping", "args": {}, "expect": {"result": None}},  # no service: the one verified
             {"service": "other.Service", "method": "gone", "args": {}, "expect": {"result": 1}},
         ],
     )
@@ -94,10 +94,18 @@ def test_an_expected_application_error_is_not_a_violation(
         catalog,
         classes,
         tmp_path,
-        [interaction("getUser", {"id": 0}, expect_error), interaction("getUser", {"id": 3}, expect_error)],
+        [
+            interaction("getUser", {"id": 0}, expect_error),
+            interaction("getUser", {"id": 0}, {**expect_error, "type": "INTERNAL_ERROR"}),
+            interaction("getUser", {"id": 0}, {**expect_error, "type": "UNKNOWN_METHOD"}),
+            interaction("getUser", {"id": 3}, expect_error),
+        ],
         Strict(),
     )
-    assert report.lines() == ["getUser: expected a TApplicationException, got a result [contract.json #2]"]
+    assert report.lines() == [
+        "getUser: expected a TApplicationException UNKNOWN_METHOD, got INTERNAL_ERROR: zero [contract.json #3]",
+        "getUser: expected a TApplicationException, got a result [contract.json #4]",
+    ]
 
 
 def test_exact_expectations_compare_values_field_by_field(
@@ -132,6 +140,11 @@ def test_exact_expectations_compare_values_field_by_field(
         (
             json.dumps([interaction("getUser", {"id": 1}, {"value": 1})]),
             'expect holds "result" or "exception"',
+        ),
+        (json.dumps([interaction("getUser", [1], {"result": None})]), "args is an object of argument names"),
+        (
+            json.dumps([{**interaction("reset", {}, {"result": None}), "service": "Admin"}]),
+            "no interaction in the contract file is for users.UserService",
         ),
     ],
 )

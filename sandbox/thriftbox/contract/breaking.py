@@ -68,6 +68,13 @@ class Finding:
     def __str__(self) -> str:
         return f"{self.location}: {self.kind}: {self.message}"
 
+    def render(self, base: Path | None = None) -> str:
+        """``path:line: KIND: message``, the path relative to ``base`` when it lies below it."""
+        path = self.location.path
+        if base is not None and path.is_absolute() and path.is_relative_to(base):
+            path = path.relative_to(base)
+        return f"{Location(path, self.location.line)}: {self.kind}: {self.message}"
+
 
 def breaking(old: Catalog, new: Catalog, *, info: bool = False) -> list[Finding]:
     """Every wire-incompatible change from ``old`` to ``new`` (plus compatible notes when ``info``)."""

@@ -9,12 +9,14 @@ A contract file is a JSON list; each interaction names a service, a method, its 
       {"service": "users.UserService", "method": "getUser", "args": {"id": -1},
        "expect": {"exception": "NotFound", "value": {"message": "no user -1"}}},
       {"service": "users.UserService", "method": "getUser", "args": {"id": 0},
-       "expect": {"exception": "TApplicationException"}, "exact": false}
+       "expect": {"exception": "TApplicationException", "type": "INTERNAL_ERROR"}}
     ]
 
-By default the *kind* of outcome must match (a result, that declared exception, or an application error) and
-the answer must conform to the IDL, since values recorded against a mock are generated. With
-``"exact": true`` in ``expect`` the value must equal the recorded one too.
+``service`` may be left out (the interaction then applies to the service being verified); ``exception`` names
+the exception type or its throws field. By default the *kind* of outcome must match (a result, that declared
+exception, or an application error, of ``type`` when given) and the answer must conform to the IDL, since
+values recorded against a mock are generated. With ``"exact": true`` in ``expect`` the value must equal the
+recorded one too.
 """
 
 from __future__ import annotations
@@ -30,11 +32,28 @@ from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Kind, Method, ServiceDef
 
 APPLICATION = "TApplicationException"
+APPLICATION_ERRORS = {
+    0: "UNKNOWN",
+    1: "UNKNOWN_METHOD",
+    2: "INVALID_MESSAGE_TYPE",
+    3: "WRONG_METHOD_NAME",
+    4: "BAD_SEQUENCE_ID",
+    5: "MISSING_RESULT",
+    6: "INTERNAL_ERROR",
+    7: "PROTOCOL_ERROR",
+    8: "INVALID_TRANSFORM",
+    9: "INVALID_PROTOCOL",
+    10: "UNSUPPORTED_CLIENT_TYPE",
+}
 
 
 def load_interactions(classes: Classes, service: ServiceDef, path: Path) -> list[Case]:
-    """The interactions of ``path`` that concern ``service``, as cases ready to send."""
-    from thriftbox.values.convert import ValueConversionError, from_json
+    """The interactions of ``path`` that concern ``service``, as cases ready to send.
+
+    An interaction without ``service`` concerns every service; a file with nothing for ``service`` is an
+    error rather than a run that checks nothing.
+    """
+    from thriftbox.values.convert import ValueConversionError, from_json  # Faker only when a file is used
 
     catalog = classes.catalog
     try:
@@ -44,10 +63,14 @@ def load_interactions(classes: Classes, service: ServiceDef, path: Path) -> list
     if not isinstance(items, list):
         raise ConfigError("a contract file holds a JSON list of interactions", location=Location(path))
     cases = []
+    named: set[str] = set()
     for i, item in enumerate(items, 1):
         where = f"interaction #{i}"
         if not isinstance(item, dict) or not {"method", "args", "expect"} <= item.keys():
             raise ConfigError(f"{where} needs method, args and expect", location=Location(path))
+        if not isinstance(item["args"], dict):
+            raise ConfigError(f"{where}: args is an object of argument names", location=Location(path))
+        named.add(str(item.get("service", service.id)))
         svc = catalog.find_service(str(item.get("service", service.id)))
         if svc is None or svc.id != service.id:
             continue
@@ -68,6 +91,12 @@ def load_interactions(classes: Classes, service: ServiceDef, path: Path) -> list
             raise ConfigError(f"{where}: {exc}", location=Location(path)) from None
         expect = _expectation(method, item["expect"], f"{path.name} {where}", path)
         cases.append(Case(method.name, f"{path.name} #{i}", args, expect))
+    if not cases:
+        raise ConfigError(
+            f"no interaction in the contract file is for {service.id}",
+            hint=f"it has interactions for: {', '.join(sorted(named)) or 'nothing'}",
+            location=Location(path),
+        )
     return cases
 
 
@@ -97,7 +126,14 @@ def compare(classes: Classes, method: Method, expect: Expectation, outcome: str,
                 method.name, f"expected {_describe(method, expect.outcome)}, got {_describe(method, outcome)}"
             )
         ]
-    if not expect.exact or outcome == "application":
+    if outcome == "application":
+        wanted, got = expect.value, APPLICATION_ERRORS.get(value.type, str(value.type))
+        if wanted is not None and str(wanted) not in (got, str(value.type)):
+            return [
+                Problem(method.name, f"expected a TApplicationException {wanted}, got {got}: {value.message}")
+            ]
+        return []
+    if not expect.exact:
         return []
     from thriftbox.values.convert import to_json
 

@@ -22,27 +22,13 @@ from thriftbox.contract.cases import Case, ValueSource, method_cases
 from thriftbox.contract.check import Problem, check_result
 from thriftbox.contract.client import CONNECTION_ERRORS, Connection, is_timeout
 from thriftbox.contract.decode import Decoder
-from thriftbox.contract.interactions import compare, load_interactions
+from thriftbox.contract.interactions import APPLICATION_ERRORS, compare, load_interactions
 from thriftbox.contract.reader import MalformedReply
 from thriftbox.errors import CallError, ConfigError
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Method, ServiceDef
 
 logger = logging.getLogger(__name__)
-
-APPLICATION_ERRORS = {
-    0: "UNKNOWN",
-    1: "UNKNOWN_METHOD",
-    2: "INVALID_MESSAGE_TYPE",
-    3: "WRONG_METHOD_NAME",
-    4: "BAD_SEQUENCE_ID",
-    5: "MISSING_RESULT",
-    6: "INTERNAL_ERROR",
-    7: "PROTOCOL_ERROR",
-    8: "INVALID_TRANSFORM",
-    9: "INVALID_PROTOCOL",
-    10: "UNSUPPORTED_CLIENT_TYPE",
-}
 
 
 @dataclass(frozen=True)
