@@ -285,3 +285,18 @@ def test_a_revision_outside_a_repository_is_a_config_error(tmp_path: Path) -> No
     (tmp_path / "idl").mkdir()
     with pytest.raises(ConfigError, match="not inside a git repository"):
         load_side("HEAD:idl", [], repo=tmp_path)
+
+
+def test_include_dirs_inside_the_repository_are_read_at_the_revision_too(repo: Path) -> None:
+    (repo / "third_party").mkdir()
+    (repo / "third_party" / "money.thrift").write_text("struct Money { 1: i64 cents }\n", encoding="utf-8")
+    shop = 'include "money.thrift"\n' + SHOP.replace("3: i32 quantity", "3: money.Money price")
+    (repo / "idl" / "shop.thrift").write_text(shop, encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "v2")
+    (repo / "third_party" / "money.thrift").write_text("struct Money { 1: string cents }\n", encoding="utf-8")
+    old = load_side("HEAD:idl", ["third_party"], repo=repo)
+    new = load_side("idl", ["third_party"], repo=repo)
+    assert [f.render(repo) for f in breaking(old, new)] == [
+        "third_party/money.thrift:1: FIELD_TYPE_CHANGED: field Money.cents (1) is now string, was i64"
+    ]

@@ -21,7 +21,11 @@ from thriftbox.idl.model import Catalog
 
 
 def load_side(spec: str, include_dirs: Sequence[Path | str] = (), repo: Path | None = None) -> Catalog:
-    """Load a folder, or ``REV:folder`` from the git repository around ``repo`` (default: the cwd)."""
+    """Load a folder, or ``REV:folder`` from the git repository around ``repo`` (default: the cwd).
+
+    Relative folders and include dirs are relative to ``repo``; include dirs inside the repository are read
+    at the revision too.
+    """
     from thriftbox.idl import load_catalog
 
     base = (repo or Path.cwd()).resolve()
@@ -30,7 +34,7 @@ def load_side(spec: str, include_dirs: Sequence[Path | str] = (), repo: Path | N
     if path.exists() or not sep or not rev:
         if not path.exists():
             raise ConfigError(f"no such folder: {spec}", hint="give a folder of .thrift files, or REV:folder")
-        return load_catalog([path], include_dirs)
+        return load_catalog([path], [base / d for d in include_dirs])
     not_repo = f"{spec} names a git revision, but {base} is not inside a git repository"
     top = Path(_git(base, "rev-parse", "--show-toplevel", error=not_repo).decode().strip()).resolve()
     commit = _git(
