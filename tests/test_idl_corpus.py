@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -110,8 +111,6 @@ def test_corpus_file_loads_or_is_refused_as_fbthrift(
 
 
 def test_whole_corpus_loads_in_well_under_a_second() -> None:
-    import time
-
     folders = [p for p in sorted(CORPUS.iterdir()) if p.is_dir() and p.name != FBTHRIFT]
     dirs = [CORPUS / d for ds in INCLUDE_DIRS.values() for d in ds]
     start = time.perf_counter()

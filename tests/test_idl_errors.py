@@ -412,3 +412,14 @@ def test_truncated_files_load_or_raise_idl_error(tmp_path: Path, doc: str, cut: 
     except IdlError as err:
         error = err
     assert error is None or error.message
+
+
+def test_absurdly_long_typedef_chain_is_an_idl_error(tmp_path: Path) -> None:
+    chain = "".join(f"typedef T{i} T{i + 1}\n" for i in reversed(range(3000)))  # each used before declared
+    err = error_of(tmp_path, "typedef i32 T0\n" + chain + "struct S { 1: T3000 t }\n")
+    assert "nests too deeply" in err.message
+
+
+def test_xsd_attrs_nesting_is_bounded(tmp_path: Path) -> None:
+    text = "struct S { " + "1: i32 a xsd_attrs { " * 100 + "}" * 101
+    assert "nesting deeper than 64 levels" in error_of(tmp_path, text).message

@@ -27,11 +27,17 @@ def load_catalog(paths: Sequence[Path | str], include_dirs: Sequence[Path | str]
         paths = [paths]
     roots, files = discover.expand(paths)
     loader = _Loader(discover.include_dirs(include_dirs))
-    for path in files:
-        loader.visit(path, [])
-    keys = discover.file_keys(loader.docs)
-    scopes = build_scopes(loader.docs, keys, loader.edges)
-    return build_catalog(roots, scopes)
+    try:
+        for path in files:
+            loader.visit(path, [])
+        keys = discover.file_keys(loader.docs)
+        scopes = build_scopes(loader.docs, keys, loader.edges)
+        return build_catalog(roots, scopes)
+    except RecursionError:
+        raise IdlError(
+            "the IDL nests too deeply to load",
+            hint="a chain of includes, typedefs, constants or extends is hundreds of levels long",
+        ) from None
 
 
 class _Loader:

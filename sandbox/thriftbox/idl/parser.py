@@ -273,18 +273,8 @@ class _Parser(TokenParser):
                 requiredness = "optional"  # Apache: "union members must be optional"
             elif args and requiredness == "optional":
                 requiredness = "default"  # Apache: "optional keyword is ignored in argument lists"
-            fields.append(
-                FieldNode(
-                    fid,
-                    str(name.value),
-                    ftype,
-                    requiredness,
-                    default,
-                    annotations,
-                    *at(start),
-                    start.kind == "int",
-                )
-            )
+            node = FieldNode(fid, str(name.value), ftype, requiredness, default, annotations, *at(start))
+            fields.append(node)
         return tuple(fields)
 
     def _xsd_options(self) -> None:
@@ -292,7 +282,8 @@ class _Parser(TokenParser):
             if self.at_word(word):
                 self.next()
         if self.at_word("xsd_attrs"):
-            self.next()
+            self.nest(self.next())
             self.expect_sym("{")
             self.fields("}", args=False)
             self.expect_sym("}")
+            self.depth -= 1

@@ -68,6 +68,7 @@ class _Resolver:
         self._typedefs: dict[tuple[Path, str], TypeRef] = {}
         self._busy: set[tuple[Path, str]] = set()
         self._services: dict[tuple[Path, str], ServiceDef] = {}
+        self._extending: set[tuple[Path, str]] = set()
 
     # -- types -------------------------------------------------------------------------------------------
 
@@ -164,9 +165,9 @@ class _Resolver:
         key = (scope.path, node.name)
         if key in self._services:
             return self._services[key]
-        if key in self._busy:
+        if key in self._extending:
             scope.fail(f"service '{node.name}' extends itself", node.extends_line, node.extends_col)
-        self._busy.add(key)
+        self._extending.add(key)
         sid = scope.qname(node.name)
         methods: dict[str, Method] = {}
         parent = None
@@ -175,7 +176,7 @@ class _Resolver:
             methods.update(parent.methods)
         for fn in node.functions:
             methods[fn.name] = self._method(scope, fn, sid)
-        self._busy.discard(key)
+        self._extending.discard(key)
         sdef = ServiceDef(
             sid, node.name, scope.path, methods, parent.id if parent else None, node.line, node.annotations
         )
@@ -187,10 +188,13 @@ class _Resolver:
         if found is None:
             line, col = node.extends_line, node.extends_col
             if (other := scope.find_type(name)) is not None:
+                tdef = other[1]
                 what = (
-                    other[1].kind
-                    if isinstance(other[1], StructNode)
-                    else type(other[1]).__name__[:-4].lower()
+                    tdef.kind
+                    if isinstance(tdef, StructNode)
+                    else "enum"
+                    if isinstance(tdef, EnumNode)
+                    else "typedef"
                 )
                 scope.fail(
                     f"service {node.name} extends '{name}', which is a {what}, not a service", line, col

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from thriftbox.errors import IdlError, Location
 from thriftbox.idl.syntax import (
@@ -19,10 +19,13 @@ from thriftbox.idl.syntax import (
 )
 
 TypeDefinition = StructNode | EnumNode | TypedefNode
+T = TypeVar("T")
 
 
 @dataclass
 class FileScope:
+    """One file's definitions by name, and the files it includes by their prefix."""
+
     path: Path
     key: str
     doc: Document
@@ -42,13 +45,13 @@ class FileScope:
         raise IdlError(message, hint=hint, location=self.at(line, col))
 
     def find_type(self, name: str) -> tuple[FileScope, TypeDefinition] | None:
-        return _find(self, name, "types")  # type: ignore[return-value]
+        return _find(self, name, lambda s: s.types)
 
     def find_const(self, name: str) -> tuple[FileScope, ConstDefNode] | None:
-        return _find(self, name, "consts")  # type: ignore[return-value]
+        return _find(self, name, lambda s: s.consts)
 
     def find_service(self, name: str) -> tuple[FileScope, ServiceNode] | None:
-        return _find(self, name, "services")  # type: ignore[return-value]
+        return _find(self, name, lambda s: s.services)
 
     def visible(self, table: str) -> list[str]:
         """Every name of ``table`` ("types", "consts", "services") that can be written in this file."""
@@ -70,13 +73,16 @@ class FileScope:
         self.fail(f"unknown {what} '{name}'", line, col, hint)
 
 
-def _find(scope: FileScope, name: str, table: str) -> tuple[FileScope, object] | None:
-    own: dict[str, object] = getattr(scope, table)
+def _find(
+    scope: FileScope, name: str, table: Callable[[FileScope], dict[str, T]]
+) -> tuple[FileScope, T] | None:
+    """``Name`` in the file's own table, or ``prefix.Name`` in an included file's."""
+    own = table(scope)
     if name in own:
         return scope, own[name]
     for prefix, inc in scope.includes.items():
-        if name.startswith(prefix) and name[len(prefix) : len(prefix) + 1] == ".":
-            theirs: dict[str, object] = getattr(inc, table)
+        if name.startswith(prefix + "."):
+            theirs = table(inc)
             if name[len(prefix) + 1 :] in theirs:
                 return inc, theirs[name[len(prefix) + 1 :]]
     return None

@@ -49,7 +49,6 @@ class FieldNode:
     annotations: Mapping[str, str]
     line: int
     col: int
-    explicit_id: bool = True
 
 
 @dataclass(frozen=True)
