@@ -166,6 +166,24 @@ def test_a_silent_provider_times_out_and_the_run_continues(catalog: Catalog, cla
     assert report.cases_run == EDGE_CASES["getUser"]
 
 
+def test_a_provider_that_goes_away_ends_the_run_and_skips_the_rest(
+    catalog: Catalog, classes: Classes, tmp_path: Path
+) -> None:
+    class Dying(UserHandler):
+        def listUsers(self, limit: int, status: int) -> list[Any]:
+            self.stop_listening()
+            raise RuntimeError("out of memory")
+
+    report = run(catalog, classes, Dying())
+    assert report.lines()[0] == "listUsers: the provider closed the connection without replying [minimal]"
+    assert report.lines()[1].startswith("listUsers: provider stopped accepting connections: cannot connect")
+    assert report.methods == {"getUser": 4, "listUsers": 1, "find": 0, "ping": 0, "touch": 0}
+    report.to_junit(tmp_path / "verify.xml")
+    suite = ET.parse(tmp_path / "verify.xml").getroot().find("testsuite")
+    assert suite is not None
+    assert (suite.get("failures"), suite.get("skipped")) == ("1", "3")
+
+
 def test_a_provider_that_is_not_running_is_a_call_error(catalog: Catalog, classes: Classes) -> None:
     with serve(UserHandler()) as port:
         pass  # now closed: nothing listens on the port

@@ -95,14 +95,18 @@ def serve(handler: Any, *, protocol: str = "binary", framing: str = "buffered") 
             conns.append(conn)
             threading.Thread(target=handle, args=(conn,), daemon=True).start()
 
+    def stop_listening() -> None:
+        with suppress(OSError):  # wakes the blocked accept(); close() alone does not on Linux
+            listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+
+    handler.stop_listening = stop_listening  # lets a test play a provider that goes away mid-run
     acceptor = threading.Thread(target=accept, daemon=True)
     acceptor.start()
     try:
         yield listener.getsockname()[1]
     finally:
-        with suppress(OSError):  # wakes the blocked accept(); close() alone does not on Linux
-            listener.shutdown(socket.SHUT_RDWR)
-        listener.close()
+        stop_listening()
         for conn in conns:
             with suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
