@@ -143,13 +143,19 @@ def main() -> None:
     client = module.Client(protocol_for(proto, transport))
     rng = random.Random(7)
     results: dict[str, str] = {}
-    methods = sorted(n[: -len("_args")] for n in dir(module) if n.endswith("_args"))
-    for name in methods:
-        args_cls = getattr(module, f"{name}_args")
+    # the service's own methods and those it inherits (each generated module holds its own *_args classes)
+    owners: dict[str, Any] = {}
+    for cls in reversed(module.Client.__mro__):
+        mod = sys.modules.get(cls.__module__)
+        if mod is not None and cls.__name__ == "Client":
+            owners.update({n[: -len("_args")]: mod for n in dir(mod) if n.endswith("_args")})
+    for name in sorted(owners):
+        owner = owners[name]
+        args_cls = getattr(owner, f"{name}_args")
         kwargs = {
             spec[2]: build(spec[1], spec[3], rng) for spec in (args_cls.thrift_spec or ()) if spec is not None
         }
-        result_cls = getattr(module, f"{name}_result", None)
+        result_cls = getattr(owner, f"{name}_result", None)
         try:
             answer = getattr(client, name)(**kwargs)
         except TApplicationException as err:
