@@ -18,9 +18,9 @@ from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog
 
 SERVICE = "users.UserService"
-# Edge cases per method for users.thrift: 4 profiles; listUsers adds 2 to cover all 3 Status values; ping has no
-# arguments, so one case.
-EDGE_CASES = {"getUser": 4, "listUsers": 6, "find": 4, "ping": 1, "touch": 4}
+# Edge cases per method for users.thrift: 4 profiles; listUsers adds 1 so that all 3 Status values are sent;
+# ping has no arguments, so one case.
+EDGE_CASES = {"getUser": 4, "listUsers": 5, "find": 4, "ping": 1, "touch": 4}
 
 
 @pytest.fixture(scope="module")

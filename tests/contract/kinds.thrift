@@ -15,7 +15,7 @@ struct Node {
   3: list<Node> kids
 }
 
-union Choice { 1: i32 number, 2: string text, 3: Leaf leaf }
+union Choice { 1: i32 number, 2: string text, 3: Leaf leaf, 4: double ratio, 5: Color color, 6: list<Node> nodes }
 
 struct Everything {
   1: bool flag

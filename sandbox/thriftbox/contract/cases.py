@@ -8,7 +8,8 @@ generated ones (:class:`thriftbox.values.ValueGenerator`). Edge profiles:
 ``maximal``   max ints, long unicode strings, large-ish containers, the last enum value, every field set
 ``negative``  -1, short unicode strings, one-element containers, every field set
 ``lowest``    min ints, every field set
-``enum #k``   every enum reachable from the arguments set to its k-th declared value (all values covered)
+``choice #k`` every enum reachable from the arguments set to its k-th declared value, every union to its
+              k-th member (so all values and members are sent)
 
 All values are in the wire value domain (payload instances for structs), ready to send.
 """
@@ -28,7 +29,7 @@ PROFILES = ("minimal", "maximal", "negative", "lowest")
 LARGE = 100  # elements in a container of the maximal case: an argument, or a field of one
 NESTED = 3  # elements in nested containers of non-minimal cases
 FULL_DEPTH = 4  # from this depth on, structs carry only required fields: recursive structs terminate
-MAX_ENUM_CASES = 64
+MAX_CHOICE_CASES = 64
 _UNICODE = "Zoë Ærøskøbing — 東京 🚀 naïve café "
 _DOUBLES = {"minimal": 0.0, "maximal": 1.7976931348623157e308, "negative": -0.5, "lowest": -1e300}
 _BLOBS = {"minimal": b"", "maximal": bytes(range(256)), "negative": b"\x00", "lowest": b"\xff"}
@@ -88,11 +89,9 @@ def edge_cases(classes: Classes, method: Method) -> list[Case]:
         return [Case(method.name, "no arguments")]
     edge = EdgeValues(classes)
     cases = [Case(method.name, p, {a.name: edge.value(a.type, p) for a in method.args}) for p in PROFILES]
-    widest = max(
-        (len(classes.catalog.enum(q).values) for q in _enums_reachable(classes.catalog, method)), default=0
-    )
-    for k in range(1, min(widest, MAX_ENUM_CASES)):
-        profile = f"enum #{k}"
+    widest = _widest_choice(classes.catalog, method)
+    for k in range(1, min(widest - 1, MAX_CHOICE_CASES)):  # index 0 is minimal's, the last one maximal's
+        profile = f"choice #{k}"
         cases.append(Case(method.name, profile, {a.name: edge.value(a.type, profile) for a in method.args}))
     return cases
 
@@ -108,9 +107,7 @@ def generated_cases(
 ) -> list[Case]:
     """``count`` realistic cases, reproducible for a given seed."""
     if source is None:
-        from thriftbox.values import ValueGenerator
-
-        source = ValueGenerator(classes.catalog, classes, seed)
+        source = default_source(classes, seed)
     cases = []
     for i in range(count):
         rng = random.Random(f"{seed}:{service_id}.{method.name}:{i}")
@@ -120,6 +117,13 @@ def generated_cases(
             args[a.name] = classes.to_wire(a.type, value)
         cases.append(Case(method.name, f"generated #{i + 1}", args))
     return cases
+
+
+def default_source(classes: Classes, seed: int) -> ValueSource:
+    """thriftbox's realistic value generator (imported on first use: it loads Faker)."""
+    from thriftbox.values import ValueGenerator
+
+    return ValueGenerator(classes.catalog, classes, seed)
 
 
 class EdgeValues:
@@ -163,7 +167,7 @@ class EdgeValues:
             return low + variant
         if profile == "negative":
             return max(low, -1 - variant)
-        if profile.startswith("enum"):
+        if profile.startswith("choice"):
             return min(high, int(profile.split("#")[1]) + variant)
         return min(high, variant)
 
@@ -224,21 +228,22 @@ def _distinct(items: list[Any]) -> list[Any]:
     return out
 
 
-def _enums_reachable(catalog: Catalog, method: Method) -> set[str]:
-    """Qualified names of every enum an argument can hold, through structs and containers."""
-    found: set[str] = set()
+def _widest_choice(catalog: Catalog, method: Method) -> int:
+    """The most values of an enum, or members of a union, that an argument can hold (through structs)."""
     seen: set[str] = set()
 
-    def walk(t: TypeRef) -> Iterator[TypeRef]:
-        yield t
+    def walk(t: TypeRef) -> Iterator[int]:
+        if t.kind is Kind.ENUM:
+            yield len(catalog.enum(str(t.name)).values)
         for inner in (t.key, t.elem):
             if inner is not None:
                 yield from walk(inner)
-        if t.kind is Kind.STRUCT and t.name not in seen:
+        if t.kind is Kind.STRUCT and str(t.name) not in seen:
             seen.add(str(t.name))
-            for f in catalog.struct(str(t.name)).fields:
+            sdef = catalog.struct(str(t.name))
+            if sdef.kind == "union":
+                yield len(sdef.fields)
+            for f in sdef.fields:
                 yield from walk(f.type)
 
-    for a in method.args:
-        found.update(str(t.name) for t in walk(a.type) if t.kind is Kind.ENUM)
-    return found
+    return max((n for a in method.args for n in walk(a.type)), default=0)

@@ -18,7 +18,7 @@ from typing import Any
 from thriftpy2.thrift import TMessageType
 from thriftpy2.transport import TTransportException
 
-from thriftbox.contract.cases import Case, ValueSource, method_cases
+from thriftbox.contract.cases import Case, ValueSource, default_source, method_cases
 from thriftbox.contract.check import Problem, check_result
 from thriftbox.contract.client import CONNECTION_ERRORS, Connection, is_timeout
 from thriftbox.contract.decode import Decoder
@@ -121,6 +121,8 @@ def verify(
         ]
     else:
         cases = []
+        if source is None and cases_per_method > 0:
+            source = default_source(classes, seed)
         for m in svc.methods.values():
             if methods is not None and m.name not in methods:
                 continue
