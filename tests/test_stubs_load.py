@@ -266,3 +266,20 @@ def test_yaml_anchors_and_dates_read_as_written(tmp_path: Path) -> None:
     """
     box = sandbox(tmp_path, text)
     assert box.call("Users", "greet", name="2024-01-01").reply == Success("dated")
+
+
+def test_optional_documents_are_skipped_when_their_service_is_not_loaded(tmp_path: Path) -> None:
+    text = "service: Elsewhere\noptional: true\nmethods: {nothing: {return: 1}}\n---\nservice: Users\n"
+    box = sandbox(tmp_path, {"shared.yaml": text})
+    assert box.book.services_in(box.mocks / "shared.yaml") == {"users.Users"}
+    err = load_error(tmp_path, "service: Elsewhere\nmethods: {}\n")
+    assert err.hint is not None and "optional: true" in err.hint
+    err = load_error(tmp_path, "service: Users\noptional: true\nmethods: {gtUser: []}\n")
+    assert err.message == "unknown method 'gtUser' of service Users"  # a loaded service is still checked
+
+
+def test_a_single_stub_file_can_be_loaded(tmp_path: Path) -> None:
+    catalog, classes = catalog_for(USERS_IDL)
+    mocks = write_stubs(tmp_path / "mocks", {"a.yaml": "service: Users\n", "b.yaml": "service: Orders\n"})
+    book = load_stubs(mocks / "b.yaml", catalog, classes)
+    assert set(book.services) == {"users.Orders"}

@@ -12,8 +12,11 @@ delete     delete, remove, destroy, drop, erase, purge, del, unregister
 =========  =========================================================================
 
 The entity of create/put/update is the first struct argument (one with a key field first). Its type is the
-*collection*. Get returns the collection of its return type; list that of its list/set/map element, or of the
-list field of a wrapper struct; delete the collection named after the method (``deleteUser`` → ``User``).
+*collection*; when it has no key field but the method returns a struct that has one (``User
+createUser(NewUser)``), the collection is the returned type, built from the argument's fields of the same
+name, the rest generated. Get returns the collection of its return type; list that of its list/set/map
+element, or of the list field of a wrapper struct; delete the collection named after the method
+(``deleteUser`` → ``User``).
 The key is the entity's field named by ``state: {key: NAME}``, else ``id``, ``<entity>Id``/``<entity>_id``, else
 the first field ending in ``Id``/``_id``. Get and delete take the key from the argument of that name, else
 ``id``, else an argument ending in ``Id``/``_id``, else the key field of a struct argument, else the only
@@ -57,6 +60,7 @@ class Plan:
     key_path: tuple[str, ...] = ()
     entity_path: tuple[str, ...] = ()
     list_field: str = ""
+    source: str = ""  # the struct type at entity_path when it is not the collection's (NewUser → User)
 
 
 def words(name: str) -> list[str]:
@@ -117,9 +121,16 @@ def plan(
             found = (t, entity_path) if t is not None else None
         if found is None or found[0].kind is not Kind.STRUCT:
             return None
-        entity = collection or str(found[0].name)
+        given = str(found[0].name)
+        entity = collection or given
         key = key_field(catalog.struct(entity), key_name)
-        return Plan(op, entity, key.name, key.type, entity_path=found[1]) if key else None
+        if key is None and collection is None and method.returns.kind is Kind.STRUCT:
+            entity = str(method.returns.name)  # createUser(NewUser) -> User: store what it returns
+            key = key_field(catalog.struct(entity), key_name)
+        if key is None:
+            return None
+        source = given if given != entity else ""
+        return Plan(op, entity, key.name, key.type, entity_path=found[1], source=source)
     list_field = ""
     coll: str | None = collection
     if coll is None and op == "get" and method.returns.kind is Kind.STRUCT:
@@ -208,6 +219,8 @@ def service_collections(catalog: Catalog, methods: list[Method], key_name: str |
             hit = _entity_arg(catalog, m, key_name)
             if hit is not None:
                 found.append(str(hit[0].name))
+            if m.returns.kind is Kind.STRUCT:
+                found.append(str(m.returns.name))
         elif op == "get" and m.returns.kind is Kind.STRUCT:
             found.append(str(m.returns.name))
     keyed = [q for q in dict.fromkeys(found) if key_field(catalog.struct(q), key_name) is not None]

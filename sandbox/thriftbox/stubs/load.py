@@ -3,6 +3,7 @@
 A document names a service and gives rules per method (see ``docs/stubs.md``)::
 
     service: Users              # a service name, or its id where the name is ambiguous
+    optional: true              # skip (no error) when the IDL has no such service
     stateful: true              # or  state: {key: userId, missing: generate|throw}
     default: {latency_ms: 20}   # rules for every method, tried after the method's own
     methods:
@@ -13,6 +14,7 @@ A document names a service and gives rules per method (see ``docs/stubs.md``)::
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -22,13 +24,15 @@ from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Kind, Method, ServiceDef, TypeRef
 from thriftbox.stubs import crud
 from thriftbox.stubs.answers import ANSWER_KEYS, Answer, compile_answer, compile_latency
-from thriftbox.stubs.context import Context, listing
+from thriftbox.stubs.context import Context, did_you_mean, listing
 from thriftbox.stubs.rules import Matcher, compile_fields
 from thriftbox.stubs.source import line_of, read_documents, stub_files
 from thriftbox.stubs.state import Missing
 from thriftbox.stubs.templates import resolve_arg
 
-DOC_KEYS = ("service", "methods", "default", "stateful", "state")
+logger = logging.getLogger(__name__)
+
+DOC_KEYS = ("service", "optional", "methods", "default", "stateful", "state")
 RULE_KEYS = ("when", *ANSWER_KEYS, "latency_ms", "probability", "sequence", "repeat", "state")
 STEP_KEYS = (*ANSWER_KEYS, "latency_ms")
 
@@ -71,25 +75,31 @@ class StubBook:
         return self.services.get(service_id)
 
 
-def load_stubs(mocks_dir: Path | None, catalog: Catalog, classes: Classes) -> StubBook:
-    """Read every .yaml/.yml/.json file under ``mocks_dir``; raises StubError on the first problem."""
+def load_stubs(mocks: Path | None, catalog: Catalog, classes: Classes) -> StubBook:
+    """Read every .yaml/.yml/.json file under the folder ``mocks`` (or just the file ``mocks``); raises
+    StubError on the first problem."""
     book = StubBook()
-    if mocks_dir is None:
+    if mocks is None:
         return book
-    if not mocks_dir.is_dir():
-        raise StubError(f"stub folder {mocks_dir} does not exist", location=Location(mocks_dir))
-    docs: list[tuple[Context, Any, int]] = []
-    for path in stub_files(mocks_dir):
+    if mocks.is_file():
+        paths = [mocks]
+    elif mocks.is_dir():
+        paths = stub_files(mocks)
+    else:
+        raise StubError(f"stub folder {mocks} does not exist", location=Location(mocks))
+    docs: list[tuple[Context, Any, int, ServiceDef]] = []
+    for path in paths:
         ctx = Context(catalog, classes, path)
         book.files[path] = set()
         for doc in read_documents(path):
             for item, line in _flatten(ctx, doc):
-                docs.append((ctx, item, line))
-    by_doc = [(ctx, item, line, _service(ctx, item, line)) for ctx, item, line in docs]
-    for ctx, item, line, svc in by_doc:
+                svc = _service(ctx, item, line)
+                if svc is not None:
+                    docs.append((ctx, item, line, svc))
+    for ctx, item, line, svc in docs:
         book.files[ctx.path].add(svc.id)
         _configure(ctx, book.services.setdefault(svc.id, ServiceStubs(svc.id)), item, line)
-    for ctx, item, line, svc in by_doc:
+    for ctx, item, line, svc in docs:
         _compile_doc(ctx, book.services[svc.id], svc, item, line)
     for stubs in book.services.values():
         if stubs.stateful:
@@ -111,19 +121,30 @@ def _flatten(ctx: Context, doc: Any) -> list[tuple[dict[Any, Any], int]]:
     return out
 
 
-def _service(ctx: Context, doc: dict[Any, Any], line: int) -> ServiceDef:
+def _service(ctx: Context, doc: dict[Any, Any], line: int) -> ServiceDef | None:
+    """The service a document is about; None for an ``optional: true`` one whose service is not loaded."""
     name = doc.get("service")
     if not isinstance(name, str):
         raise ctx.error(
             "a stub document needs `service: NAME`", line, listing("services", _names(ctx.catalog))
         )
+    optional = doc.get("optional", False)
+    if not isinstance(optional, bool):
+        raise ctx.error("optional takes true or false", line_of(doc, "optional", line))
     svc = ctx.catalog.find_service(name)
     if svc is None:
         where = line_of(doc, "service", line)
         ids = [s.id for s in ctx.catalog.services.values() if s.name == name]
         if ids:
             raise ctx.error(f"service name {name!r} is ambiguous", where, listing("use one of the ids", ids))
-        raise ctx.unknown("service", name, _names(ctx.catalog), where)
+        if optional:
+            logger.debug("%s:%d: skipping the stubs of %s, which is not in the IDL", ctx.path, where, name)
+            return None
+        hint = did_you_mean(name, _names(ctx.catalog)) or (
+            f"{listing('known services', _names(ctx.catalog))}; "
+            "add `optional: true` to skip this document when its service is not loaded"
+        )
+        raise ctx.error(f"unknown service {name!r}", where, hint)
     return svc
 
 

@@ -15,16 +15,17 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from thriftbox.idl.model import Field, Kind, Method, TypeRef
+from thriftbox.idl.model import Kind, Method, TypeRef
 from thriftbox.stubs.crud import Plan
 from thriftbox.stubs.templates import Render, arg_value
-from thriftbox.values.convert import ValueConversionError, from_json, to_json
+from thriftbox.values.convert import ValueConversionError, from_json, override_from_json, to_json
 from thriftbox.wire.app import Raise, Reply, Success
 
 Missing = Literal["generate", "throw"]
 _NOT_FOUND = re.compile(r"not_?found|no_?such|missing|unknown|does_?not_?exist|absent", re.I)
+_MESSAGE = re.compile(r"message|msg|reason|error|description|detail", re.I)
 _LIMIT = ("limit", "max", "count", "size", "pagesize", "page_size", "maxresults", "max_results", "first")
 _OFFSET = ("offset", "skip", "start", "from")
 _TOTAL = ("total", "count", "totalcount", "total_count", "size")
@@ -81,26 +82,8 @@ def apply(
 ) -> Outcome | None:
     """Run ``plan`` for one call; None when the call does not carry what the plan needs (no key, no entity)."""
     entity_t = TypeRef(Kind.STRUCT, name=plan.collection)
-    items = store.collection(service_id, plan.collection) if plan.op != "list" else None
     if plan.op in ("create", "put", "update"):
-        entity = arg_value(r.args, plan.entity_path)
-        if entity is None:
-            return None
-        obj = to_json(r.catalog, entity_t, entity)
-        assert isinstance(obj, dict)
-        key = getattr(entity, plan.key_field, None)
-        if plan.op == "create" and key in (None, 0, "", b""):
-            key = _new_key(store, service_id, plan, r)
-            obj[plan.key_field] = to_json(r.catalog, plan.key_type, key)
-        elif key is None:
-            return None
-        assert items is not None
-        k = key_text(key)
-        if plan.op == "update" and k in items:
-            obj = {**items[k], **{name: v for name, v in obj.items() if v is not None}}
-        items[k] = obj
-        store.deleted.get((service_id, plan.collection), set()).discard(k)
-        return Outcome(_written(method, plan, r, entity_t, obj, key), True)
+        return _write(store, service_id, method, plan, r, entity_t)
     if plan.op == "list":
         if not store.touched(service_id, plan.collection):
             return Outcome(None, False)
@@ -108,25 +91,69 @@ def apply(
     key = arg_value(r.args, plan.key_path)
     if key is None:
         return None
-    assert items is not None
+    items = store.collection(service_id, plan.collection)
     k = key_text(key)
-    gone = k in store.deleted.get((service_id, plan.collection), set())
+    absent = k in store.deleted.get((service_id, plan.collection), set()) or missing == "throw"
     if plan.op == "delete":
         removed = items.pop(k, None)
         if removed is not None:
             store.deleted.setdefault((service_id, plan.collection), set()).add(k)
-        return Outcome(_deleted(method, plan, r, entity_t, removed, key), True)
+        elif absent and (raised := not_found(method, plan, r, key)) is not None:
+            return Outcome(raised, True)
+        return Outcome(_deleted(method, plan, r, entity_t, removed), True)
     if k in items:
         value = _load(r, entity_t, items[k])
         if value is not None:
             return Outcome(Success(value) if _same_struct(method, plan) else None, True)
-    if gone or missing == "throw":
+    if absent:
         raised = not_found(method, plan, r, key)
         if raised is not None:
             return Outcome(raised, True)
     if not _same_struct(method, plan):
         return Outcome(None, False)
     return Outcome(Success(r.generator.answer(service_id, method.name, r.args, {plan.key_field: key})), False)
+
+
+def _write(
+    store: StateStore, service_id: str, method: Method, plan: Plan, r: Render, entity_t: TypeRef
+) -> Outcome | None:
+    entity = arg_value(r.args, plan.entity_path)
+    if entity is None:
+        return None
+    source_t = TypeRef(Kind.STRUCT, name=plan.source) if plan.source else entity_t
+    obj = to_json(r.catalog, source_t, entity)
+    assert isinstance(obj, dict)
+    if plan.source:  # NewUser -> User: the fields both have
+        obj = {name: v for name, v in obj.items() if _fits(r, entity_t, name, v)}
+    key = getattr(entity, plan.key_field, None)
+    if plan.op == "create" and key in (None, 0, "", b""):
+        key = _new_key(store, service_id, plan, r)
+    elif key is None:
+        return None
+    obj[plan.key_field] = to_json(r.catalog, plan.key_type, key)
+    items = store.collection(service_id, plan.collection)
+    k = key_text(key)
+    if plan.op == "update" and k in items:
+        obj = {**items[k], **obj}
+    elif plan.source:  # the fields the argument does not have are made up once, then kept
+        made = r.generator.value(
+            entity_t, r.rng, override=override_from_json(r.catalog, r.classes, entity_t, obj)
+        )
+        obj = cast(dict[str, Any], to_json(r.catalog, entity_t, made))
+    items[k] = obj
+    store.deleted.get((service_id, plan.collection), set()).discard(k)
+    return Outcome(_written(method, plan, r, entity_t, obj, key), True)
+
+
+def _fits(r: Render, t: TypeRef, name: str, value: Any) -> bool:
+    f = r.catalog.struct(str(t.name)).field_named(name)
+    if f is None:
+        return False
+    try:
+        from_json(r.catalog, r.classes, f.type, value)
+    except ValueConversionError:
+        return False
+    return True
 
 
 def _same_struct(method: Method, plan: Plan) -> bool:
@@ -168,30 +195,30 @@ def _listed(
     store: StateStore, service_id: str, method: Method, plan: Plan, r: Render, entity_t: TypeRef
 ) -> Reply | None:
     stored = store.collection(service_id, plan.collection)
-    entities = [(k, obj) for k, obj in stored.items()]
+    entities = list(stored.items())
     entity_fields = {f.name: f for f in r.catalog.struct(plan.collection).fields}
     limit, offset = None, 0
-    for a in method.args:
-        value = getattr(r.args, a.name, None)
-        if value is None:
-            continue
-        low = a.name.lower()
+    for name, t, value in _inputs(r, method):
+        low = name.lower()
         if low in _LIMIT and isinstance(value, int):
             limit = value
         elif low in _OFFSET and isinstance(value, int):
             offset = value
-        elif a.name in entity_fields and a.type.kind in _FILTERABLE:
-            wanted = to_json(r.catalog, a.type, value)
-            entities = [(k, obj) for k, obj in entities if obj.get(a.name) == wanted]
+        elif name in entity_fields and t.kind in _FILTERABLE:
+            wanted = to_json(r.catalog, t, value)
+            entities = [(k, obj) for k, obj in entities if obj.get(name) == wanted]
+        elif t.kind in (Kind.LIST, Kind.SET) and (low in ("ids", "keys") or name.endswith(("Ids", "_ids"))):
+            keys = {key_text(v) for v in value}
+            entities = [(k, obj) for k, obj in entities if k in keys]
     entities = entities[offset : None if limit is None or limit <= 0 else offset + limit]
-    values = [(k, v) for k, v in ((k, _load(r, entity_t, obj)) for k, obj in entities) if v is not None]
+    values = [v for v in (_load(r, entity_t, obj) for _, obj in entities) if v is not None]
     ret = method.returns
     if ret.kind in (Kind.LIST, Kind.SET):
-        return Success([v for _, v in values])
+        return Success(values)
     if ret.kind is Kind.MAP:
-        return Success({getattr(v, plan.key_field): v for _, v in values})
+        return Success({getattr(v, plan.key_field): v for v in values})
     if plan.list_field:
-        override: dict[str, Any] = {plan.list_field: [v for _, v in values]}
+        override: dict[str, Any] = {plan.list_field: values}
         for f in r.catalog.struct(str(ret.name)).fields:
             if f.name.lower() in _TOTAL and f.type.kind in (Kind.I16, Kind.I32, Kind.I64):
                 override[f.name] = len(stored)
@@ -199,14 +226,29 @@ def _listed(
     return None
 
 
+def _inputs(r: Render, method: Method) -> list[tuple[str, TypeRef, Any]]:
+    """The set arguments, and the set fields of struct arguments (``listUsers(UserQuery query)``)."""
+    out = []
+    for a in method.args:
+        value = getattr(r.args, a.name, None)
+        if value is None:
+            continue
+        if a.type.kind is Kind.STRUCT:
+            for f in r.catalog.struct(str(a.type.name)).fields:
+                inner = getattr(value, f.name, None)
+                if inner is not None:
+                    out.append((f.name, f.type, inner))
+        else:
+            out.append((a.name, a.type, value))
+    return out
+
+
 _FILTERABLE = frozenset(
     {Kind.BOOL, Kind.BYTE, Kind.I16, Kind.I32, Kind.I64, Kind.DOUBLE, Kind.STRING, Kind.ENUM}
 )
 
 
-def _deleted(
-    method: Method, plan: Plan, r: Render, entity_t: TypeRef, removed: Any, key: Any
-) -> Reply | None:
+def _deleted(method: Method, plan: Plan, r: Render, entity_t: TypeRef, removed: Any) -> Reply | None:
     ret = method.returns
     if ret.kind is Kind.VOID:
         return Success(None)
@@ -214,10 +256,8 @@ def _deleted(
         return Success(removed is not None)
     if ret.kind in (Kind.I16, Kind.I32, Kind.I64) and plan.key_type.kind is not ret.kind:
         return Success(1 if removed is not None else 0)
-    if _same_struct(method, plan):
-        if removed is not None:
-            return Success(_load(r, entity_t, removed))
-        return not_found(method, plan, r, key)
+    if _same_struct(method, plan) and removed is not None:
+        return Success(_load(r, entity_t, removed))
     return None
 
 
@@ -226,10 +266,20 @@ def not_found(method: Method, plan: Plan, r: Render, key: Any) -> Reply | None:
     exc = next((f for f in method.throws if _NOT_FOUND.search(f"{f.name} {f.type.name}")), None)
     if exc is None:
         return None
-    sdef = r.catalog.struct(str(exc.type.name))
     entity = r.catalog.struct(plan.collection).name
     override: dict[str, Any] = {}
-    text: Field | None = next((f for f in sdef.fields if f.type.kind is Kind.STRING), None)
+    strings = []
+    for f in r.catalog.struct(str(exc.type.name)).fields:
+        low = f.name.lower()
+        if low.endswith("id") and f.type.kind is Kind.STRING:
+            override[f.name] = key_text(key)
+        elif low.endswith("id") and f.type.kind in (Kind.I32, Kind.I64) and isinstance(key, int):
+            override[f.name] = key
+        elif f.type.kind is Kind.STRING and ("type" in low or "kind" in low):
+            override[f.name] = entity
+        elif f.type.kind is Kind.STRING:
+            strings.append(f.name)
+    text = next((n for n in strings if _MESSAGE.search(n)), strings[0] if strings else None)
     if text is not None:
-        override[text.name] = f"{entity} {key_text(key)} not found"
+        override[text] = f"{entity} {key_text(key)} not found"
     return Raise(exc.name, r.generator.exception(str(exc.type.name), r.rng, override))
