@@ -36,27 +36,35 @@ def test_users_are_stored_and_fixed_users_win(box: Sandbox) -> None:
     assert (created.value.id, created.value.firstName) == (1, "Ada")
     assert created.value.handle  # what NewUser does not have is generated, once
     again = box.call("Users", "getUser", id=1).reply
-    assert isinstance(again, Success) and again.value.handle == created.value.handle
+    assert isinstance(again, Success)
+    assert again.value.handle == created.value.handle
     page = box.call("Users", "listUsers", query=box.struct("UserQuery")).reply
-    assert isinstance(page, Success) and [u.email for u in page.value.users] == ["ada@example.com"]
+    assert isinstance(page, Success)
+    assert [u.email for u in page.value.users] == ["ada@example.com"]
     grace = box.call("Users", "getUser", id=42).reply
-    assert isinstance(grace, Success) and grace.value.lastName == "Hopper"
+    assert isinstance(grace, Success)
+    assert grace.value.lastName == "Hopper"
     missing = box.call("Users", "getUser", id=950).reply
-    assert isinstance(missing, Raise) and missing.exc.message == "no user 950"
+    assert isinstance(missing, Raise)
+    assert missing.exc.message == "no user 950"
     blocked = box.struct("NewUser", email="x@blocked.example", firstName="X", lastName="Y")
     refused = box.call("Users", "createUser", user=blocked).reply
-    assert isinstance(refused, Raise) and refused.exc.message == "x@blocked.example is blocked"
+    assert isinstance(refused, Raise)
+    assert refused.exc.message == "x@blocked.example is blocked"
 
 
 def test_catalog_feed_and_ads_rules(box: Sandbox) -> None:
     lamp = box.call("Catalog", "getItem", id="lamp-1").reply
-    assert isinstance(lamp, Success) and (lamp.value.price.amount, lamp.value.price.currency) == (49.5, "EUR")
+    assert isinstance(lamp, Success)
+    assert (lamp.value.price.amount, lamp.value.price.currency) == (49.5, "EUR")
     assert box.call("Feed", "getHomeFeed", userId=500, limit=5).reply == Fault("close", 0.0)
     feed = box.call("Feed", "getHomeFeed", userId=7, limit=5, cursor="c1").reply
-    assert isinstance(feed, Success) and (feed.value.userId, feed.value.nextCursor) == (7, "c1+1")
+    assert isinstance(feed, Success)
+    assert (feed.value.userId, feed.value.nextCursor) == (7, "c1+1")
     request = box.struct("AdRequest", userId=9, placement="sidebar", count=1)
     ads = box.call("Ads", "getAds", request=request).reply
-    assert isinstance(ads, Success) and ads.value[0].headline == "A deal for user 9"
+    assert isinstance(ads, Success)
+    assert ads.value[0].headline == "A deal for user 9"
     assert (
         box.call("Ads", "recordImpression", impression=box.struct("Impression", adId="a")).reply == NoReply()
     )
