@@ -173,7 +173,8 @@ def test_a_union_with_one_field_passes(catalog: Catalog, classes: Classes) -> No
 class TestCheckResult:
     NOT_FOUND_FIELD = Field(1, "notFound", NOT_FOUND)
 
-    def result(self, classes: Classes, **fields: object) -> object:
+    def result(self, **fields: object) -> object:
+        """A decoded getUser_result: absent outcomes are None."""
         cls = type("getUser_result", (), {"success": None, "notFound": None})
         obj = cls()
         for name, value in fields.items():
@@ -182,24 +183,24 @@ class TestCheckResult:
 
     def test_success_is_checked_under_the_method_name(self, catalog: Catalog, classes: Classes) -> None:
         m = method(USER, self.NOT_FOUND_FIELD)
-        problems = check_result(catalog, m, self.result(classes, success=user(classes, status=9)))
+        problems = check_result(catalog, m, self.result(success=user(classes, status=9)))
         assert [p.path for p in problems] == ["getUser.success.status"]
 
     def test_a_declared_exception_is_a_valid_outcome(self, catalog: Catalog, classes: Classes) -> None:
         m = method(USER, self.NOT_FOUND_FIELD)
         exc = classes.struct("users.NotFound")(message="gone")
-        assert check_result(catalog, m, self.result(classes, notFound=exc)) == []
+        assert check_result(catalog, m, self.result(notFound=exc)) == []
 
     def test_no_outcome_at_all_is_a_violation(self, catalog: Catalog, classes: Classes) -> None:
-        problems = check_result(catalog, method(USER, self.NOT_FOUND_FIELD), self.result(classes))
+        problems = check_result(catalog, method(USER, self.NOT_FOUND_FIELD), self.result())
         assert problems == [Problem("getUser.success", "no result: none of success or notFound is set")]
 
     def test_void_may_return_nothing(self, catalog: Catalog, classes: Classes) -> None:
-        assert check_result(catalog, method(TypeRef(Kind.VOID)), self.result(classes)) == []
+        assert check_result(catalog, method(TypeRef(Kind.VOID)), self.result()) == []
 
     def test_two_outcomes_at_once_are_a_violation(self, catalog: Catalog, classes: Classes) -> None:
         m = method(USER, self.NOT_FOUND_FIELD)
         exc = classes.struct("users.NotFound")(message="gone")
-        problems = check_result(catalog, m, self.result(classes, success=user(classes), notFound=exc))
+        problems = check_result(catalog, m, self.result(success=user(classes), notFound=exc))
         assert len(problems) == 1
         assert "more than one outcome set (success, notFound)" in problems[0].message
