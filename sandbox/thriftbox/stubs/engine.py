@@ -20,8 +20,9 @@ from thriftbox.errors import StubError
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Method
 from thriftbox.stubs import state
+from thriftbox.stubs.compile import Rule, compile_rule
 from thriftbox.stubs.context import Context
-from thriftbox.stubs.load import Rule, ServiceStubs, StubBook, compile_rule
+from thriftbox.stubs.load import ServiceStubs, StubBook
 from thriftbox.stubs.templates import Render
 from thriftbox.values import ValueGenerator
 from thriftbox.wire.app import Fault, NoReply, Reply
@@ -170,7 +171,7 @@ class StubEngine:
             raise StubError("a rule must be a mapping (when:, return:, throw:, ...)")
         stubs = self.book.service(svc.id) or ServiceStubs(svc.id)
         ctx = Context(self.catalog, self.classes, Path(rule_id))
-        rule = compile_rule(ctx, svc, m, spec, 0, stubs, rule_id)
+        rule = compile_rule(ctx, svc, m, spec, 0, stubs.key_name, rule_id)
         self._api.append(_ApiRule(svc.id, method, spec, rule))
         self._cache.clear()
         return rule_id
