@@ -452,3 +452,18 @@ def test_answers_are_reproducible_for_the_same_call(tmp_path: Path) -> None:
     assert isinstance(first, Success)
     assert isinstance(second, Success)
     assert first.value.tags == second.value.tags
+
+
+def test_rules_lists_file_state_and_run_time_rules(tmp_path: Path) -> None:
+    box = sandbox(
+        tmp_path,
+        "service: Users\nstateful: true\ndefault: {latency_ms: 1}\nmethods:\n  greet: {return: hi}\n",
+    )
+    added = box.engine.add_rule("Users", "ping", {"latency_ms": 2})
+    listed = {(r["id"], r["method"], r["source"]) for r in box.engine.rules()}
+    stubs_file = box.mocks / "stubs.yaml"
+    assert (f"{stubs_file}:5", "greet", "file") in listed
+    assert (f"{stubs_file}:3", None, "file") in listed
+    assert ("state", "getUser", "state") in listed
+    assert (added, "ping", "api") in listed
+    assert box.engine.rules("users.Orders") == []

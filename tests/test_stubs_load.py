@@ -273,7 +273,8 @@ def test_optional_documents_are_skipped_when_their_service_is_not_loaded(tmp_pat
     box = sandbox(tmp_path, {"shared.yaml": text})
     assert box.book.services_in(box.mocks / "shared.yaml") == {"users.Users"}
     err = load_error(tmp_path, "service: Elsewhere\nmethods: {}\n")
-    assert err.hint is not None and "optional: true" in err.hint
+    assert err.hint is not None
+    assert "optional: true" in err.hint
     err = load_error(tmp_path, "service: Users\noptional: true\nmethods: {gtUser: []}\n")
     assert err.message == "unknown method 'gtUser' of service Users"  # a loaded service is still checked
 
@@ -283,3 +284,14 @@ def test_a_single_stub_file_can_be_loaded(tmp_path: Path) -> None:
     mocks = write_stubs(tmp_path / "mocks", {"a.yaml": "service: Users\n", "b.yaml": "service: Orders\n"})
     book = load_stubs(mocks / "b.yaml", catalog, classes)
     assert set(book.services) == {"users.Orders"}
+
+
+def test_services_in_accepts_relative_and_absolute_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    catalog, classes = catalog_for(USERS_IDL)
+    write_stubs(tmp_path / "mocks", {"orders.yaml": "service: Orders\n"})
+    book = load_stubs(Path("mocks"), catalog, classes)
+    assert book.services_in(Path("mocks/orders.yaml")) == {"users.Orders"}
+    assert book.services_in(tmp_path / "mocks" / "orders.yaml") == {"users.Orders"}

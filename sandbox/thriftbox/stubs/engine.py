@@ -106,8 +106,7 @@ class StubEngine:
             return False
 
     def _answer(self, service_id: str, m: Method, rule: Rule, args: Any) -> Decision | None:
-        rng = self.generator.rng_for(service_id, m.name, args)
-        render = Render(self.catalog, self.classes, self.generator, rng, service_id, m.name, args)
+        render = Render(self.catalog, self.classes, self.generator, service_id, m.name, args)
         if rule.plan is not None:
             stubs = self.book.service(service_id)
             missing: state.Missing = stubs.missing if stubs is not None else "generate"
@@ -184,26 +183,18 @@ class StubEngine:
         return len(self._api) < before
 
     def rules(self, service_id: str | None = None) -> list[dict[str, Any]]:
-        """Every rule, in the order they are tried per method: ``{id, service, method, source}``."""
+        """Every rule: ``{id, service, method (None: default), source (file|state|api), rule (its mapping)}``."""
         out: list[dict[str, Any]] = []
         for sid, stubs in sorted(self.book.services.items()):
             if service_id not in (None, sid):
                 continue
             for method, rules in stubs.rules.items():
-                out += [{"id": r.id, "service": sid, "method": method, "source": "file"} for r in rules]
+                out += [_listed(r, sid, method, "file") for r in rules]
             out += [{"id": STATE_RULE, "service": sid, "method": m, "source": "state"} for m in stubs.plans]
-            out += [{"id": r.id, "service": sid, "method": None, "source": "file"} for r in stubs.default]
+            out += [_listed(r, sid, None, "file") for r in stubs.default]
         for a in self._api:
             if service_id in (None, a.service_id):
-                out.append(
-                    {
-                        "id": a.rule.id,
-                        "service": a.service_id,
-                        "method": a.method,
-                        "source": "api",
-                        "rule": a.spec,
-                    }
-                )
+                out.append(_listed(a.rule, a.service_id, a.method, "api"))
         return out
 
     def reset_state(self, service_id: str | None = None) -> None:
@@ -214,6 +205,7 @@ class StubEngine:
             return
         stubs = self.book.service(service_id)
         ids = {r.id for rs in (stubs.rules.values() if stubs else []) for r in rs}
+        ids |= {r.id for r in (stubs.default if stubs else [])}
         ids |= {a.rule.id for a in self._api if a.service_id == service_id}
         for rule_id in ids:
             self._positions.pop(rule_id, None)
@@ -230,6 +222,10 @@ class StubEngine:
                 logger.warning("dropping run-time rule %s: it no longer fits the IDL: %s", a.rule.id, err)
         engine._api_ids = self._api_ids
         return engine
+
+
+def _listed(rule: Rule, service_id: str, method: str | None, source: str) -> dict[str, Any]:
+    return {"id": rule.id, "service": service_id, "method": method, "source": source, "rule": rule.spec}
 
 
 def _off(rule: Rule) -> bool:

@@ -52,7 +52,9 @@ class StubBook:
     files: dict[Path, set[str]] = field(default_factory=dict)
 
     def services_in(self, path: Path) -> set[str]:
-        return set(self.files.get(path, set())) | set(self.files.get(path.resolve(), set()))
+        """The ids of the services the stub file ``path`` (relative or absolute) has documents for."""
+        wanted = path.resolve()
+        return {sid for p, sids in self.files.items() if p == path or p.resolve() == wanted for sid in sids}
 
     def service(self, service_id: str) -> ServiceStubs | None:
         return self.services.get(service_id)

@@ -17,6 +17,7 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from thriftbox.idl.classes import Classes
@@ -33,15 +34,18 @@ _INTS = (Kind.BYTE, Kind.I16, Kind.I32, Kind.I64)
 
 @dataclass
 class Render:
-    """What rendering needs for one call."""
+    """What rendering needs for one call. ``rng`` is the call's own random source, made when first used."""
 
     catalog: Catalog
     classes: Classes
     generator: ValueGenerator
-    rng: random.Random
     service_id: str
     method: str
     args: Any
+
+    @cached_property
+    def rng(self) -> random.Random:
+        return self.generator.rng_for(self.service_id, self.method, self.args)
 
 
 class Node:
