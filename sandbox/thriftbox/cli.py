@@ -6,37 +6,19 @@ Exit codes: 0 success; 1 an error thriftbox expected (bad IDL, no engine, port t
 
 from __future__ import annotations
 
-import functools
 import json
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from thriftbox import __version__
-from thriftbox.errors import ThriftboxError
-from thriftbox.output import configure_logging, err, out, print_json, render_error, status_table
-
-F = TypeVar("F", bound=Callable[..., Any])
+from thriftbox.cli_common import handle_errors, include_opt, path_arg
+from thriftbox.cli_contract import breaking, verify
+from thriftbox.output import configure_logging, err, out, print_json, status_table
 
 EXIT_DECLARED_EXCEPTION = 3
-
-
-def handle_errors(fn: F) -> F:
-    """Render ThriftboxErrors as ``path:line:col: message`` + hint and exit with their code; no traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ThriftboxError as error:
-            render_error(error)
-            sys.exit(error.exit_code)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "THRIFTBOX"})
@@ -53,17 +35,6 @@ def main(verbose: int) -> None:
       thriftbox check idl/                  validate IDL and list services and methods
     """
     configure_logging(verbose)
-
-
-path_arg = click.Path(path_type=Path)
-include_opt = click.option(
-    "-I",
-    "--include-dir",
-    "include_dirs",
-    multiple=True,
-    type=path_arg,
-    help="Extra folder to resolve `include`s from (after the including file's own folder). Repeatable.",
-)
 
 
 @main.command()
@@ -331,3 +302,7 @@ def host(
         max_frame=max_frame,
     )
     run_host(config)
+
+
+main.add_command(verify)
+main.add_command(breaking)
