@@ -15,6 +15,7 @@ import click
 
 from thriftbox import __version__
 from thriftbox.cli_common import handle_errors, include_opt, path_arg
+from thriftbox.cli_admin import journal, reset, stubs
 from thriftbox.cli_contract import breaking, verify
 from thriftbox.output import configure_logging, err, out, print_json, status_table
 
@@ -65,6 +66,18 @@ def main(verbose: int) -> None:
 )
 @click.option("--no-watch", is_flag=True, help="Do not reload when IDL or stub files change.")
 @click.option(
+    "--admin-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port of the admin API (journal, stubs, state) on --admin-host [default: --port minus 1, if free].",
+)
+@click.option(
+    "--admin-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address of the admin API. Anything but loopback exposes it to your network.",
+)
+@click.option(
     "--base-image",
     envvar="THRIFTBOX_BASE_IMAGE",
     default=None,
@@ -80,6 +93,8 @@ def serve(
     seed: int,
     mocks_dir: Path | None,
     no_watch: bool,
+    admin_port: int | None,
+    admin_host: str,
     base_image: str | None,
 ) -> None:
     """Serve every service in PATHS (folders or .thrift files) until Ctrl-C.
@@ -105,7 +120,13 @@ def serve(
         seed=seed,
         mocks_dir=mocks_dir,
         watch=not no_watch,
+        admin_port=admin_port,
+        admin_host=admin_host,
     )
+    if admin_host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(
+            f"[yellow]warning:[/] the admin API listens on {admin_host}: anyone who reaches it can change stubs"
+        )
     session = Session(options, report=lambda line: err.print(f"[dim]{_now()}[/] {line}"))
     signal.signal(signal.SIGTERM, _interrupt)  # `kill`, `docker stop`, CI timeouts: clean up as on Ctrl-C
     try:
@@ -118,6 +139,7 @@ def serve(
             statuses = session.start()
         rows = [s.__dict__ for s in statuses]
         out.print(status_table(rows, title=f"{len(rows)} service(s) served in {session.started_in:.2f} s"))
+        err.print(f"admin API: {session.admin_url}  (journal: thriftbox journal -f)")
         watching = "watching for changes; " if options.watch else ""
         err.print(f"{watching}Ctrl-C to stop")
         session.run_forever()
@@ -304,5 +326,8 @@ def host(
     run_host(config)
 
 
+main.add_command(journal)
+main.add_command(stubs)
+main.add_command(reset)
 main.add_command(verify)
 main.add_command(breaking)

@@ -12,16 +12,19 @@ import contextlib
 import logging
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from thriftbox.admin import register_host_routes
 from thriftbox.control import ControlServer, HttpError, Request
 from thriftbox.errors import ThriftboxError
 from thriftbox.idl import load_catalog
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog
+from thriftbox.journal import Journal
 from thriftbox.mock import MockApp
+from thriftbox.stubs import StubBook, StubEngine, load_stubs
 from thriftbox.values import ValueGenerator
 from thriftbox.wire.server import ThriftServer
 
@@ -47,7 +50,7 @@ class Loaded:
     catalog: Catalog
     classes: Classes
     generator: ValueGenerator
-    extras: dict[str, Any] = field(default_factory=dict)
+    book: StubBook
 
 
 class MockHost:
@@ -56,10 +59,13 @@ class MockHost:
         self.servers: dict[str, ThriftServer] = {}
         self.control = ControlServer(config.bind, config.control_port)
         self.loaded: Loaded | None = None
+        self.journal = Journal()
+        self.engine: StubEngine | None = None
         self.started_at = time.time()
         self.reloads = 0
         self._stop = asyncio.Event()
         self._routes()
+        register_host_routes(self.control, self)
 
     # -- definitions ---------------------------------------------------------------------------------------
 
@@ -68,18 +74,31 @@ class MockHost:
         catalog = load_catalog(self.config.idl_dirs, self.config.include_dirs)
         classes = Classes(catalog)
         generator = ValueGenerator(catalog, classes, seed=self.config.seed)
-        return Loaded(catalog, classes, generator)
+        book = load_stubs(self.config.mocks_dir, catalog, classes)
+        return Loaded(catalog, classes, generator, book)
 
-    def app_for(self, loaded: Loaded, service_id: str) -> MockApp:
+    def engine_for(self, loaded: Loaded) -> StubEngine:
+        """A stub engine for new definitions; state and stubs added at run time carry over."""
+        if self.engine is None:
+            return StubEngine(
+                loaded.book, loaded.catalog, loaded.classes, loaded.generator, seed=self.config.seed
+            )
+        return self.engine.reloaded(loaded.book, loaded.catalog, loaded.classes, loaded.generator)
+
+    def app_for(self, loaded: Loaded, service_id: str, engine: StubEngine) -> MockApp:
         service = loaded.catalog.services.get(service_id)
         if service is None:
             raise ThriftboxError(f"service {service_id!r} is not defined in the IDL any more")
-        return MockApp(service, loaded.catalog, loaded.classes, loaded.generator)
+        return MockApp(
+            service, loaded.catalog, loaded.classes, loaded.generator, engine=engine, journal=self.journal
+        )
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
     async def start(self) -> None:
         self.loaded = self.load()
+        self.engine = self.engine_for(self.loaded)
+        self.journal.catalog = self.loaded.catalog
         for sid, port in self.config.services.items():
             await self._start_service(sid, port)
         await self.control.start()
@@ -87,9 +106,9 @@ class MockHost:
 
     async def _start_service(self, sid: str, port: int) -> None:
         assert self.loaded is not None
-        server = ThriftServer(
-            self.app_for(self.loaded, sid), self.config.bind, port, max_frame=self.config.max_frame
-        )
+        assert self.engine is not None
+        app = self.app_for(self.loaded, sid, self.engine)
+        server = ThriftServer(app, self.config.bind, port, max_frame=self.config.max_frame)
         await server.start()
         self.servers[sid] = server
 
@@ -116,17 +135,25 @@ class MockHost:
         """Swap in new definitions for ``reloaded``, start ``started``, stop ``stopped``; all or nothing."""
         t0 = time.perf_counter()
         loaded = self.load()  # raises on a bad save: the running definitions stay
-        apps = {sid: self.app_for(loaded, sid) for sid in [*reloaded, *started] if sid not in stopped}
+        engine = self.engine_for(loaded)
+        wanted = [sid for sid in [*reloaded, *started] if sid not in stopped]
+        apps = {sid: self.app_for(loaded, sid, engine) for sid in wanted}
+        # services that did not change keep their definitions but share the new engine (stubs, state)
+        for sid, running in self.servers.items():
+            if sid not in apps and sid not in stopped and isinstance(running.app, MockApp):
+                running.app.engine = engine
         for sid in stopped:
-            server = self.servers.pop(sid, None)
-            if server is not None:
-                await server.close()
+            gone = self.servers.pop(sid, None)
+            if gone is not None:
+                await gone.close()
         for sid, app in apps.items():
             if sid in self.servers:
                 self.servers[sid].app = app
             else:
                 await self._start_service(sid, started[sid])
         self.loaded = loaded
+        self.engine = engine
+        self.journal.catalog = loaded.catalog
         self.reloads += 1
         return {"reloaded": sorted(apps), "stopped": sorted(stopped), "ms": (time.perf_counter() - t0) * 1000}
 

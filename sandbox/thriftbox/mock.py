@@ -45,7 +45,7 @@ class Journal(Protocol):
         latency_ms: float,
         call: Call,
         method_def: Method,
-    ) -> None: ...
+    ) -> object: ...
 
 
 class MockApp:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from thriftbox.admin import AdminServer
 from thriftbox.errors import ConfigError, ThriftboxError
 from thriftbox.idl import load_catalog
 from thriftbox.idl.model import Catalog
@@ -38,6 +39,8 @@ class ServeOptions:
     watch: bool = True
     root: Path = field(default_factory=Path.cwd)
     max_frame: int = 16 * 2**20
+    admin_port: int | None = None  # None: --port minus 1 when free, else any free port; 0: any free port
+    admin_host: str = "127.0.0.1"
 
 
 def project_name(root: Path) -> str:
@@ -101,6 +104,7 @@ class Session:
         )
         self.ports: dict[str, int] = {}
         self.admin_url = ""
+        self.admin: AdminServer | None = None
         self._changes: queue.Queue[set[Path]] = queue.Queue()
         self._stop = threading.Event()
         self._watcher: object | None = None
@@ -130,11 +134,28 @@ class Session:
             self.runtime.stop()
             raise
         self.started_in = time.perf_counter() - t0
+        self._start_admin()
         self._write_state()
         return self.runtime.status()
 
+    def _start_admin(self) -> None:
+        from thriftbox.ports import port_free
+
+        port = self.options.admin_port
+        if port is None:
+            wanted = self.options.port - 1
+            port = wanted if wanted > 0 and port_free(self.options.admin_host, wanted) else 0
+        runtime = self.runtime
+        assert runtime is not None
+        self.admin = AdminServer(runtime.control_urls, self.options.admin_host, port)
+        self.admin.start()
+        self.admin_url = self.admin.url
+
     def stop(self) -> None:
         self._stop.set()
+        admin, self.admin = self.admin, None
+        if admin is not None:
+            admin.stop()
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.stop()  # type: ignore[attr-defined]

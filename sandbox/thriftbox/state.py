@@ -41,7 +41,14 @@ def read_state(state_dir: Path) -> dict[str, Any] | None:
 
 
 def clear_state(state_dir: Path) -> None:
-    (state_dir / "state.json").unlink(missing_ok=True)
+    """Remove the state file if this process wrote it (another `serve` may have taken the folder over)."""
+    path = state_dir / "state.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(data, dict) and data.get("pid") == os.getpid():
+        path.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:

@@ -62,7 +62,9 @@ class Runtime(Protocol):
     def start(self, project: Project, mocks: Sequence[MockSpec]) -> None:
         """Start every mock and return once each answers a Thrift call; raise MockStartError otherwise."""
 
-    def reload(self, reloaded: Collection[str], started: Sequence[MockSpec], stopped: Collection[str]) -> None:
+    def reload(
+        self, reloaded: Collection[str], started: Sequence[MockSpec], stopped: Collection[str]
+    ) -> None:
         """Apply a reload in place: re-read definitions for ``reloaded``, start and stop the others."""
 
     def supervise(self) -> list[str]:

@@ -1,0 +1,240 @@
+"""The admin API: services, the call journal, stubs added at run time, simulated state.
+
+Every mock host serves these routes on its control endpoint. ``serve`` runs one public admin API on loopback
+(``--admin-port``) that fans each request out to the hosts that serve the services concerned, so users, the CLI
+and the pytest plugin see one API whatever the runtime. The routes are documented in docs/admin-api.yaml.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from thriftbox.control import ControlServer, HttpError, Request, request_json
+from thriftbox.errors import ThriftboxError
+
+if TYPE_CHECKING:
+    from thriftbox.host import MockHost
+
+
+def _int(query: dict[str, str], name: str) -> int | None:
+    value = query.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise HttpError(400, f"{name} must be an integer") from None
+
+
+def register_host_routes(control: ControlServer, host: MockHost) -> None:
+    """The admin routes of one mock host (its services only)."""
+
+    @control.route("GET", "/services")
+    async def services(_: Request) -> tuple[int, Any]:
+        loaded = host.loaded
+        out = []
+        for sid, server in sorted(host.servers.items()):
+            svc = loaded.catalog.services.get(sid) if loaded else None
+            methods = list(svc.methods) if svc else []
+            out.append(
+                {"service": sid, "name": svc.name if svc else sid, "port": server.port, "methods": methods}
+            )
+        return 200, out
+
+    @control.route("GET", "/journal")
+    async def journal(request: Request) -> tuple[int, Any]:
+        q = request.query
+        since, wait = _int(q, "since"), float(q.get("wait") or 0)
+        service, method = q.get("service") or None, q.get("method") or None
+        if wait > 0:
+            entries = await host.journal.wait(since or 0, min(wait, 60.0), service, method)
+        else:
+            entries = host.journal.entries(service, method, since)
+        return 200, {"entries": entries, "last_id": host.journal.last_id}
+
+    @control.route("DELETE", "/journal")
+    async def clear_journal(_: Request) -> tuple[int, Any]:
+        host.journal.clear()
+        return 200, {"cleared": True, "last_id": host.journal.last_id}
+
+    @control.route("GET", "/stubs")
+    async def stubs(request: Request) -> tuple[int, Any]:
+        return 200, host.engine.rules(request.query.get("service") or None) if host.engine else []
+
+    @control.route("POST", "/stubs")
+    async def add_stub(request: Request) -> tuple[int, Any]:
+        body = request.body
+        if not isinstance(body, dict) or "service" not in body:
+            raise HttpError(400, 'expected {"service": ..., "method": ..., "rule": {...}}')
+        if host.engine is None:
+            raise HttpError(409, "this host has no stub engine")
+        try:
+            rule_id = host.engine.add_rule(str(body["service"]), body.get("method"), body.get("rule") or {})
+        except ThriftboxError as err:
+            raise HttpError(400, str(err) + (f" ({err.hint})" if err.hint else "")) from None
+        return 201, {"id": rule_id}
+
+    @control.route("DELETE", "/stubs/{rule_id}")
+    async def remove_stub(request: Request) -> tuple[int, Any]:
+        removed = host.engine is not None and host.engine.remove_rule(request.params["rule_id"])
+        if not removed:
+            raise HttpError(404, f"no run-time stub {request.params['rule_id']!r}")
+        return 200, {"removed": request.params["rule_id"]}
+
+    @control.route("POST", "/state/reset")
+    async def reset(request: Request) -> tuple[int, Any]:
+        service = (request.body or {}).get("service") if isinstance(request.body, dict) else None
+        if host.engine is not None:
+            host.engine.reset_state(service)
+        return 200, {"reset": service or "all"}
+
+
+class AdminServer:
+    """The public admin API of one ``serve``, in a background thread; forwards to the mock hosts.
+
+    ``urls()`` gives service id -> control URL of its host (it changes when a runtime restarts a host).
+    """
+
+    def __init__(self, urls: Callable[[], dict[str, str]], host: str = "127.0.0.1", port: int = 0) -> None:
+        self.urls = urls
+        self.control = ControlServer(host, port)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._routes()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.control.host}:{self.control.port}"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="thriftbox-admin", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self.control.start())
+        except OSError as err:
+            from thriftbox.errors import PortInUse
+
+            self._error = PortInUse(
+                f"the admin API cannot listen on {self.url}: {err}", hint="pass --admin-port"
+            )
+            self._ready.set()
+            return
+        self._ready.set()
+        loop.run_forever()
+        loop.run_until_complete(self.control.close())
+        loop.close()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(5)
+
+    # -- fan-out -------------------------------------------------------------------------------------------
+
+    def _hosts(self, service: str | None = None) -> list[str]:
+        urls = self.urls()
+        if service:
+            picked = {u for sid, u in urls.items() if sid == service or sid.rsplit(".", 1)[-1] == service}
+            if not picked:
+                raise HttpError(404, f"no served service {service!r}; served: {', '.join(sorted(urls))}")
+            return sorted(picked)
+        return sorted(set(urls.values()))
+
+    async def _ask(self, url: str, method: str = "GET", body: Any = None, timeout: float = 65.0) -> Any:
+        return await asyncio.to_thread(request_json, url, method, body, timeout)
+
+    def _routes(self) -> None:
+        c = self.control
+
+        @c.route("GET", "/services")
+        async def services(_: Request) -> tuple[int, Any]:
+            out: list[Any] = []
+            for url in self._hosts():
+                out += await self._ask(url + "/services")
+            return 200, sorted(out, key=lambda s: s["service"])
+
+        @c.route("GET", "/journal")
+        async def journal(request: Request) -> tuple[int, Any]:
+            return 200, await self._journal(request.query)
+
+        @c.route("DELETE", "/journal")
+        async def clear(_: Request) -> tuple[int, Any]:
+            for url in self._hosts():
+                await self._ask(url + "/journal", "DELETE")
+            return 200, {"cleared": True}
+
+        @c.route("GET", "/stubs")
+        async def stubs(request: Request) -> tuple[int, Any]:
+            service = request.query.get("service") or None
+            out: list[Any] = []
+            for url in self._hosts(service):
+                out += await self._ask(url + "/stubs" + (f"?service={service}" if service else ""))
+            return 200, out
+
+        @c.route("POST", "/stubs")
+        async def add(request: Request) -> tuple[int, Any]:
+            body = request.body if isinstance(request.body, dict) else {}
+            urls = self._hosts(str(body.get("service") or "")) if body.get("service") else []
+            if not urls:
+                raise HttpError(400, 'expected {"service": ..., "method": ..., "rule": {...}}')
+            return 201, await self._forward(urls[0] + "/stubs", "POST", body)
+
+        @c.route("DELETE", "/stubs/{rule_id}")
+        async def remove(request: Request) -> tuple[int, Any]:
+            for url in self._hosts():
+                try:
+                    return 200, await self._ask(url + "/stubs/" + request.params["rule_id"], "DELETE")
+                except HttpError as err:
+                    if err.status != 404:
+                        raise
+            raise HttpError(404, f"no run-time stub {request.params['rule_id']!r}")
+
+        @c.route("POST", "/state/reset")
+        async def reset(request: Request) -> tuple[int, Any]:
+            body = request.body if isinstance(request.body, dict) else {}
+            for url in self._hosts(body.get("service")):
+                await self._ask(url + "/state/reset", "POST", body)
+            return 200, {"reset": body.get("service") or "all"}
+
+    async def _forward(self, url: str, method: str, body: Any) -> Any:
+        try:
+            return await self._ask(url, method, body)
+        except HttpError:
+            raise
+        except OSError as err:
+            raise HttpError(502, f"the mock host at {url} did not answer: {err}") from None
+
+    async def _journal(self, query: dict[str, str]) -> dict[str, Any]:
+        """Entries of every host, oldest first. ``since`` is the cursor a previous answer gave."""
+        hosts = self._hosts(query.get("service") or None)
+        cursor = [int(x) for x in query.get("since", "").split(",") if x.strip().isdigit()]
+        cursor += [0] * (len(hosts) - len(cursor))
+        params = {k: v for k, v in query.items() if k in ("service", "method") and v}
+        wait = min(float(query.get("wait") or 0), 60.0)
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            entries: list[dict[str, Any]] = []
+            new_cursor = []
+            for i, url in enumerate(hosts):
+                qs = "&".join(f"{k}={v}" for k, v in {**params, "since": str(cursor[i])}.items())
+                answer = await self._ask(f"{url}/journal?{qs}")
+                entries += answer["entries"]
+                new_cursor.append(max([cursor[i], *(e["id"] for e in answer["entries"])]))
+            remaining = deadline - asyncio.get_running_loop().time()
+            if entries or remaining <= 0:
+                entries.sort(key=lambda e: (e["time"], e["id"]))
+                return {"entries": entries, "cursor": ",".join(map(str, new_cursor))}
+            await asyncio.sleep(min(0.1, remaining))
