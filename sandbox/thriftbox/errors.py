@@ -25,7 +25,7 @@ class Location:
     col: int = 0
 
     def __str__(self) -> str:
-        parts = [str(self.path)]
+        parts = [_display(self.path)]
         if self.line:
             parts.append(str(self.line))
             if self.col:
@@ -41,6 +41,14 @@ class Location:
         except OSError:
             return None
         return lines[self.line - 1] if 0 < self.line <= len(lines) else None
+
+
+def _display(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it (what editors and terminals link)."""
+    try:
+        return str(path.relative_to(Path.cwd())) if path.is_absolute() else str(path)
+    except ValueError:
+        return str(path)
 
 
 class ThriftboxError(Exception):
