@@ -315,7 +315,9 @@ def test_unknown_type_in_a_fixture_file() -> None:
     assert info.value.location is not None
     assert info.value.location.path == FIXTURES / "e_unknown_type.thrift"
     # shown relative to the working directory when the file is below it, as editors link it
-    shown = os.path.relpath(FIXTURES / "e_unknown_type.thrift") if FIXTURES.is_relative_to(Path.cwd()) else None
+    shown = (
+        os.path.relpath(FIXTURES / "e_unknown_type.thrift") if FIXTURES.is_relative_to(Path.cwd()) else None
+    )
     assert str(info.value) == f"{shown or FIXTURES / 'e_unknown_type.thrift'}:6:3: unknown type 'Usr'"
     assert info.value.hint == "did you mean 'User'?"
 
