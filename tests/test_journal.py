@@ -29,7 +29,7 @@ def record(
 ) -> dict[str, Any]:
     payload = classes.args(service, method)(**args)
     call = Call(None, method, 9, payload, "compact", "framed", ("127.0.0.1", 50123), 0.0)
-    return journal.record(
+    journal.record(
         service=service,
         method=method,
         args=payload,
@@ -40,6 +40,7 @@ def record(
         call=call,
         method_def=catalog.services[service].methods[method],
     )
+    return journal.entries()[-1]
 
 
 def user(**fields: Any) -> Any:

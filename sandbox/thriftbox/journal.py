@@ -15,7 +15,6 @@ never reused, not even after :meth:`Journal.clear`, so ``since_id`` always means
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import time
 from collections import deque
@@ -49,10 +48,10 @@ class Journal:
     def __init__(self, catalog: Catalog | None = None, capacity: int = 10_000) -> None:
         self.catalog = catalog  # the current definitions; the host updates it on reload
         self.capacity = capacity
-        self._entries: deque[dict[str, Any]] = deque(maxlen=capacity)
-        self._ids = itertools.count(1)
+        self._entries: deque[dict[str, Any] | _Raw] = deque(maxlen=capacity)
         self._last_id = 0
         self._changed = asyncio.Event()
+        self._waiting = 0
 
     # -- writing -----------------------------------------------------------------------------------------
 
@@ -69,31 +68,34 @@ class Journal:
         call: Call,
         method_def: Method,
         catalog: Catalog | None = None,
-    ) -> dict[str, Any]:
-        """Add one call; returns its entry. Never raises for a value it cannot render (falls back to repr)."""
-        cat = catalog or self.catalog
-        entry: dict[str, Any] = {
-            "id": next(self._ids),
-            "time": round(time.time(), 6),
-            "service": service,
-            "method": method,
-            "args": _args_json(cat, method_def, args),
-            "reply": reply_json(cat, method_def, reply),
-            "source": source,
-            "rule": rule,
-            "latency_ms": round(latency_ms, 3),
-            "client": f"{call.peer[0]}:{call.peer[1]}" if call.peer else None,
-            "protocol": call.protocol,
-            "framing": call.framing,
-            "seqid": call.seqid,
-        }
-        self.add(entry)
-        return entry
+    ) -> None:
+        """Add one call. Cheap on purpose (it runs on every call): the JSON form is made when it is read."""
+        self._last_id = entry_id = self._last_id + 1
+        self._entries.append(
+            _Raw(
+                entry_id,
+                time.time(),
+                service,
+                method,
+                args,
+                reply,
+                source,
+                rule,
+                latency_ms,
+                call,
+                method_def,
+                catalog or self.catalog,
+            )
+        )
+        if self._waiting:
+            changed, self._changed = self._changed, asyncio.Event()
+            self._waiting = 0
+            changed.set()
 
     def add(self, entry: dict[str, Any]) -> None:
-        """Append a ready entry (its ``id`` must come from this journal's :meth:`record` or be fresh)."""
+        """Append a ready entry; it gets the next id."""
+        self._last_id = entry["id"] = self._last_id + 1
         self._entries.append(entry)
-        self._last_id = entry["id"]
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
@@ -111,17 +113,15 @@ class Journal:
         self, service: str | None = None, method: str | None = None, since_id: int | None = None
     ) -> list[dict[str, Any]]:
         """Entries, oldest first; ``service`` matches a service id or name; ``since_id`` keeps newer ones."""
-        items: list[dict[str, Any]] = list(self._entries)
-        if since_id is not None and items:
-            skip = since_id - items[0]["id"] + 1
-            items = items[max(0, skip) :] if skip < len(items) else []
+        raw = list(self._entries)
+        if since_id is not None and raw:
+            skip = since_id - _id(raw[0]) + 1
+            raw = raw[max(0, skip) :] if skip < len(raw) else []
         if service is not None:
-            items = [
-                e for e in items if e["service"] == service or e["service"].rsplit(".", 1)[-1] == service
-            ]
+            raw = [e for e in raw if service in (_service(e), _service(e).rsplit(".", 1)[-1])]
         if method is not None:
-            items = [e for e in items if e["method"] == method]
-        return items
+            raw = [e for e in raw if _method(e) == method]
+        return [e if isinstance(e, dict) else e.render() for e in raw]
 
     async def wait(
         self,
@@ -139,6 +139,7 @@ class Journal:
                 return found
             since_id = max(since_id, self._last_id)
             changed = self._changed
+            self._waiting += 1
             remaining = None if deadline is None else deadline - loop.time()
             if remaining is not None and remaining <= 0:
                 return []
@@ -156,6 +157,81 @@ class Journal:
             for entry in await self.wait(last, None, service, method):
                 last = entry["id"]
                 yield entry
+
+
+class _Raw:
+    """A call as recorded: the objects themselves, turned into JSON only when someone reads the journal."""
+
+    __slots__ = (
+        "args",
+        "call",
+        "catalog",
+        "id",
+        "latency_ms",
+        "method",
+        "method_def",
+        "reply",
+        "rule",
+        "service",
+        "source",
+        "time",
+    )
+
+    def __init__(
+        self,
+        entry_id: int,
+        at: float,
+        service: str,
+        method: str,
+        args: Any,
+        reply: Reply,
+        source: str,
+        rule: str | None,
+        latency_ms: float,
+        call: Call,
+        method_def: Method,
+        catalog: Catalog | None,
+    ) -> None:
+        self.id, self.time, self.service, self.method, self.args, self.reply = (
+            entry_id,
+            at,
+            service,
+            method,
+            args,
+            reply,
+        )
+        self.source, self.rule, self.latency_ms, self.call = source, rule, latency_ms, call
+        self.method_def, self.catalog = method_def, catalog
+
+    def render(self) -> dict[str, Any]:
+        call = self.call
+        return {
+            "id": self.id,
+            "time": round(self.time, 6),
+            "service": self.service,
+            "method": self.method,
+            "args": _args_json(self.catalog, self.method_def, self.args),
+            "reply": reply_json(self.catalog, self.method_def, self.reply),
+            "source": self.source,
+            "rule": self.rule,
+            "latency_ms": round(self.latency_ms, 3),
+            "client": f"{call.peer[0]}:{call.peer[1]}" if call.peer else None,
+            "protocol": call.protocol,
+            "framing": call.framing,
+            "seqid": call.seqid,
+        }
+
+
+def _id(e: dict[str, Any] | _Raw) -> int:
+    return int(e["id"]) if isinstance(e, dict) else e.id
+
+
+def _service(e: dict[str, Any] | _Raw) -> str:
+    return str(e["service"]) if isinstance(e, dict) else e.service
+
+
+def _method(e: dict[str, Any] | _Raw) -> str:
+    return str(e["method"]) if isinstance(e, dict) else e.method
 
 
 def _args_json(catalog: Catalog | None, method: Method, args: Any) -> dict[str, Any]:
