@@ -52,7 +52,10 @@ def mock_image() -> BuiltImage:
     lines: list[str] = []
     runtime = DockerRuntime(on_progress=lines.append)
     t0 = time.perf_counter()
-    tag = runtime.ensure_image()
+    try:
+        tag = runtime.ensure_image()
+    finally:
+        runtime.stop()
     return BuiltImage(tag, base_image(), time.perf_counter() - t0, built=bool(lines), progress=lines)
 
 

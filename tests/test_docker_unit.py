@@ -221,8 +221,10 @@ def test_an_exited_container_is_restarted_and_reported(tmp_path: Path) -> None:
     dead.id = "c0ffee"
     dead.attrs = {"State": "exited", "Status": "Exited (137) 1 second ago"}
     client.containers.list.return_value = [dead]
-    assert runtime.supervise() == ["users.Users: container exited (137), restarted"]
+    with patch("thriftbox.wire.probe", return_value=True) as probe:
+        assert runtime.supervise() == ["users.Users: container exited (137), restarted"]
     client.api.start.assert_called_once_with("c0ffee")
+    probe.assert_called_with("127.0.0.1", 9090, timeout=0.5)  # reported once it answers again
     assert runtime.status()[0].restarts == 1
 
 

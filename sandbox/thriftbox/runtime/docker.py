@@ -131,11 +131,15 @@ def engine_available(timeout: float = 3.0) -> tuple[bool, str]:
 
 def _container_holding(client: Any, port: int) -> str | None:
     """``container NAME`` when a running container publishes ``port``; None otherwise or without an engine."""
+    own = client is None
     try:
         client = client or _connect(timeout=5)
         running = client.containers.list(sparse=True)
     except (ThriftboxError, *_SDK_ERRORS):
         return None
+    finally:
+        if own and client is not None:
+            client.close()
     for container in running:
         if any(p.get("PublicPort") == port for p in container.attrs.get("Ports") or []):
             name = (container.attrs.get("Names") or ["?"])[0].lstrip("/")
@@ -147,42 +151,62 @@ def _container_holding(client: Any, port: int) -> str | None:
 
 def _log_lines(client: Any, container_id: str, follow: bool) -> Iterator[str]:
     with _engine_errors("reading a container's log"):
-        stream = client.api.logs(container_id, stdout=True, stderr=True, stream=True, follow=follow)
-        pending = b""
-        for chunk in stream:
-            *lines, pending = (pending + chunk).split(b"\n")
-            for line in lines:
-                yield line.decode("utf-8", "replace").rstrip("\r")
-        if pending:
-            yield pending.decode("utf-8", "replace")
+        if not follow:
+            text = client.api.logs(container_id, stdout=True, stderr=True, stream=False)
+            yield from text.decode("utf-8", "replace").splitlines()
+            return
+        stream = client.api.logs(container_id, stdout=True, stderr=True, stream=True, follow=True)
+        try:
+            pending = b""
+            for chunk in stream:
+                *lines, pending = (pending + chunk).split(b"\n")
+                for line in lines:
+                    yield line.decode("utf-8", "replace").rstrip("\r")
+        finally:  # also when the reader stops: the SDK's close() shuts the socket, the response releases it
+            stream.close()
+            stream._response.close()
 
 
 def container_logs(project_name: str, service_id: str, follow: bool = False) -> Iterator[str]:
     """The log of the container serving ``service_id`` in ``project_name`` (for ``thriftbox logs``)."""
     client = _connect()
     labels = [f"{names.LABEL_PROJECT}={project_name}", f"{names.LABEL_SERVICE}={service_id}"]
-    with _engine_errors("looking for the container"):
-        found = client.containers.list(all=True, sparse=True, filters={"label": labels})
-    if not found:
-        raise ConfigError(
-            f"no container serves {service_id} in project {project_name}",
-            hint="is `thriftbox serve --runtime docker` running in this folder?",
-        )
-    return _log_lines(client, found[0].id, follow)
+    try:
+        with _engine_errors("looking for the container"):
+            found = client.containers.list(all=True, sparse=True, filters={"label": labels})
+        if not found:
+            raise ConfigError(
+                f"no container serves {service_id} in project {project_name}",
+                hint="is `thriftbox serve --runtime docker` running in this folder?",
+            )
+    except ThriftboxError:
+        client.close()
+        raise
+    return _closing(client, _log_lines(client, found[0].id, follow))
+
+
+def _closing(client: Any, lines: Iterator[str]) -> Iterator[str]:
+    try:
+        yield from lines
+    finally:
+        client.close()
 
 
 def down(project_name: str | None) -> list[str]:
     """Remove the containers and networks thriftbox left for ``project_name`` (every project with None)."""
     client = _connect()
     label = f"{names.LABEL_PROJECT}={project_name}" if project_name else names.LABEL_PROJECT
-    with _engine_errors("looking for leftovers"):
-        containers = client.containers.list(all=True, sparse=True, filters={"label": label})
-        networks = client.networks.list(filters={"label": label})
-    removed = _parallel(lambda c: _remove_container(client, c.id), containers)
-    for network in networks:
-        with contextlib.suppress(*_SDK_ERRORS):
-            network.remove()
-            removed.append(network.name)
+    try:
+        with _engine_errors("looking for leftovers"):
+            containers = client.containers.list(all=True, sparse=True, filters={"label": label})
+            networks = client.networks.list(filters={"label": label})
+        removed = _parallel(lambda c: _remove_container(client, c.id), containers)
+        for network in networks:
+            with contextlib.suppress(*_SDK_ERRORS):
+                network.remove()
+                removed.append(network.name)
+    finally:
+        client.close()
     return [name for name in removed if name]
 
 
@@ -323,6 +347,8 @@ class DockerRuntime:
             logger.warning("could not clean up everything on %s: %s", _address(), err)
         self._network = None
         self.mocks.clear()
+        client, self._client = self._client, None
+        client.close()
 
     @property
     def _session_label(self) -> str:
@@ -564,7 +590,10 @@ class DockerRuntime:
     # -- supervision -------------------------------------------------------------------------------------------
 
     def supervise(self) -> list[str]:
-        """Restart containers that exited and recreate removed ones; one line per event."""
+        """Restart containers that exited and recreate removed ones, then wait until they answer again.
+
+        One line per event, e.g. ``users.Users: container exited (137), restarted``.
+        """
         if self._client is None or not self.mocks:
             return []
         try:
@@ -575,6 +604,7 @@ class DockerRuntime:
             logger.warning("supervision skipped: %s", _reason(err))
             return []
         by_id = {c.id: c for c in found}
+        revived: list[tuple[_Mock, str]] = []
         lines = []
         for sid, mock in list(self.mocks.items()):
             container = by_id.get(mock.container_id)
@@ -582,39 +612,48 @@ class DockerRuntime:
             if state == "running":
                 if mock.state != "ready" and self._answers(mock):
                     mock.state = "ready"
-                continue
-            if state not in _DEAD_STATES | {None} or time.monotonic() < mock.retry_at:
-                continue
-            lines.append(self._revive(sid, mock, container))
-        return lines
+            elif state in _DEAD_STATES | {None} and time.monotonic() >= mock.retry_at:
+                try:
+                    revived.append(self._revive(sid, mock, container))
+                except ThriftboxError as err:
+                    mock.state, mock.retry_at = "dead", time.monotonic() + _RETRY_AFTER
+                    lines.append(
+                        f"{sid}: container {mock.plan.name} is down and could not be restarted: {err}"
+                    )
+        if revived:
+            try:
+                self._wait_ready([m for m, _ in revived])
+            except ThriftboxError as err:
+                return [*lines, *(what for _, what in revived), f"not answering after a restart: {err}"]
+        return [*lines, *(what for _, what in revived)]
 
     def _answers(self, mock: _Mock) -> bool:
         from thriftbox.wire import probe
 
         return probe(self._reach_host, mock.plan.port, timeout=0.3)
 
-    def _revive(self, sid: str, mock: _Mock, container: Any) -> str:
-        mock.restarts += 1
-        mock.state = "restarting"
-        try:
-            if container is None:
-                self.mocks[sid] = self._launch(mock.plan)
-                self.mocks[sid].restarts, self.mocks[sid].state = mock.restarts, "restarting"
-                return f"{sid}: container {mock.plan.name} was removed, recreated"
-            code = _exit_code(container.attrs.get("Status", ""))
-            with _engine_errors(sid):
-                self.client.api.start(mock.container_id)
-                self._refresh_control_url(mock)
-            return f"{sid}: container exited ({code}), restarted"
-        except ThriftboxError as err:
-            mock.state, mock.retry_at = "dead", time.monotonic() + _RETRY_AFTER
-            return f"{sid}: container {mock.plan.name} is down and could not be restarted: {err}"
+    def _revive(self, sid: str, mock: _Mock, container: Any) -> tuple[_Mock, str]:
+        """Start an exited container again, or recreate a removed one; the mock and what happened."""
+        restarts = mock.restarts + 1
+        if container is None:
+            mock = self._launch(mock.plan)
+            mock.restarts = restarts
+            return mock, f"{sid}: container {mock.plan.name} was removed, recreated"
+        code = _exit_code(container.attrs.get("Status", ""))
+        with _engine_errors(sid, mock.plan.publish_host):
+            self.client.api.start(mock.container_id)
+            self._refresh_control_url(mock)
+        mock.restarts, mock.state = restarts, "restarting"
+        return mock, f"{sid}: container exited ({code}), restarted"
 
     def status(self) -> list[MockStatus]:
-        assert self.project is not None
+        if self.project is None or self._client is None:
+            return []
         live: dict[str, str] = {}
         with contextlib.suppress(*_SDK_ERRORS):
-            found = self.client.containers.list(all=True, sparse=True, filters={"label": self._session_label})
+            found = self._client.containers.list(
+                all=True, sparse=True, filters={"label": self._session_label}
+            )
             live = {c.id: str(c.attrs.get("State")) for c in found}
         rows = []
         for sid, mock in sorted(self.mocks.items()):

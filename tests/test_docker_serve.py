@@ -1,0 +1,79 @@
+"""``thriftbox serve --runtime docker`` as a user runs it: three containers answer Apache Thrift's own Python
+client on every method, a container killed by hand comes back (and serve says so), and Ctrl-C leaves nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from tests.docker_support import leftovers, mock_image
+from tests.serve_support import serve
+from thriftbox.idl import load_catalog
+from thriftbox.serve import project_name
+
+pytestmark = [
+    pytest.mark.docker,
+    pytest.mark.skipif(shutil.which("thrift") is None, reason="Apache's compiler (thrift) is not installed"),
+]
+
+IDL = Path(__file__).parent / "docker_fixtures" / "idl"
+CALLER = Path(__file__).with_name("apache_caller.py")
+
+
+@pytest.fixture
+def engine() -> Iterator[Any]:
+    mock_image()  # skips (or fails under THRIFTBOX_REQUIRE_DOCKER=1) without an engine; builds the image once
+    client = docker.from_env()
+    yield client
+    client.close()
+
+
+def apache_calls(gen: Path, service: str, port: int, protocol: str, framing: str) -> dict[str, str]:
+    """Every method of ``service`` called by Apache's library; method -> "ok" or what was wrong."""
+    proc = subprocess.run(
+        [sys.executable, str(CALLER), str(gen), service, "127.0.0.1", str(port), protocol, framing],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return dict(json.loads(proc.stdout))
+
+
+def test_serve_in_containers_answers_apache_clients_and_ctrl_c_leaves_nothing(
+    engine: Any, tmp_path: Path
+) -> None:
+    shutil.copytree(IDL, tmp_path / "idl")
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    for idl_file in sorted((tmp_path / "idl").glob("*.thrift")):
+        subprocess.run(["thrift", "-r", "--gen", "py", "-out", str(gen), str(idl_file)], check=True)
+    catalog = load_catalog([tmp_path / "idl"])
+    label = f"thriftbox.project={project_name(tmp_path)}"
+
+    with serve(tmp_path, ["idl"], "--runtime", "docker", "--base-image", mock_image().base) as served:
+        assert served.state()["runtime"] == "docker"
+        containers = leftovers(engine, label)
+        assert len(containers) == len(catalog.services) + 1  # one per service, and the project network
+        for svc in catalog.services.values():
+            for protocol, framing in (("binary", "buffered"), ("compact", "framed")):
+                results = apache_calls(gen, svc.name, served.port(svc.id), protocol, framing)
+                assert set(results) == set(svc.methods)
+                assert {m: r for m, r in results.items() if r != "ok"} == {}, f"{svc.id} {protocol}/{framing}"
+
+        users = engine.containers.get(f"thriftbox-{project_name(tmp_path)}-users-users")
+        users.kill()
+        served.wait_for_output("users.Users: container exited (137), restarted", timeout=20)
+        results = apache_calls(gen, "Users", served.port("users.Users"), "binary", "buffered")
+        assert set(results.values()) == {"ok"}
+
+        served.interrupt()
+    assert leftovers(engine, label) == []
