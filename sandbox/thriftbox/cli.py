@@ -127,7 +127,10 @@ def serve(
         err.print(
             f"[yellow]warning:[/] the admin API listens on {admin_host}: anyone who reaches it can change stubs"
         )
-    session = Session(options, report=lambda line: err.print(f"[dim]{_now()}[/] {line}"))
+    from rich.markup import escape
+
+    # escaped: error messages quote IDL and YAML, whose brackets are no markup
+    session = Session(options, report=lambda line: err.print(f"[dim]{_now()}[/] {escape(line)}"))
     signal.signal(signal.SIGTERM, _interrupt)  # `kill`, `docker stop`, CI timeouts: clean up as on Ctrl-C
     try:
         with err.status("choosing a runtime..."):
@@ -140,6 +143,8 @@ def serve(
         rows = [s.__dict__ for s in statuses]
         out.print(status_table(rows, title=f"{len(rows)} service(s) served in {session.started_in:.2f} s"))
         err.print(f"admin API: {session.admin_url}  (journal: thriftbox journal -f)")
+        if options.watch:
+            session.start_watching()  # before saying so: a save right after this line is seen
         watching = "watching for changes; " if options.watch else ""
         err.print(f"{watching}Ctrl-C to stop")
         session.run_forever()

@@ -63,7 +63,9 @@ class MockHost:
         self.engine: StubEngine | None = None
         self.started_at = time.time()
         self.reloads = 0
+        self.service_reloads: dict[str, int] = {}  # how often each service's definitions were swapped
         self._stop = asyncio.Event()
+        self._reloading = asyncio.Lock()
         self._routes()
         register_host_routes(self.control, self)
 
@@ -107,10 +109,12 @@ class MockHost:
     async def _start_service(self, sid: str, port: int) -> None:
         assert self.loaded is not None
         assert self.engine is not None
-        app = self.app_for(self.loaded, sid, self.engine)
+        self.servers[sid] = await self._listen(self.app_for(self.loaded, sid, self.engine), port)
+
+    async def _listen(self, app: MockApp, port: int) -> ThriftServer:
         server = ThriftServer(app, self.config.bind, port, max_frame=self.config.max_frame)
         await server.start()
-        self.servers[sid] = server
+        return server
 
     async def close(self) -> None:
         for server in self.servers.values():
@@ -132,12 +136,34 @@ class MockHost:
     async def reload(
         self, reloaded: list[str], started: dict[str, int], stopped: list[str]
     ) -> dict[str, Any]:
-        """Swap in new definitions for ``reloaded``, start ``started``, stop ``stopped``; all or nothing."""
+        """Swap in new definitions for ``reloaded``, start ``started``, stop ``stopped``; all or nothing.
+
+        The files are read on a worker thread, so the other services keep answering meanwhile.
+        """
+        async with self._reloading:
+            return await self._reload(reloaded, started, stopped)
+
+    async def _reload(
+        self, reloaded: list[str], started: dict[str, int], stopped: list[str]
+    ) -> dict[str, Any]:
         t0 = time.perf_counter()
-        loaded = self.load()  # raises on a bad save: the running definitions stay
+        loaded = await asyncio.to_thread(self.load)  # raises on a bad save: the running definitions stay
         engine = self.engine_for(loaded)
-        wanted = [sid for sid in [*reloaded, *started] if sid not in stopped]
+        wanted = [
+            sid
+            for sid in [*reloaded, *started]
+            if sid not in stopped and (sid in self.servers or sid in started)
+        ]
         apps = {sid: self.app_for(loaded, sid, engine) for sid in wanted}
+        fresh: dict[str, ThriftServer] = {}
+        try:  # new services listen first: a port in use leaves everything as it was
+            for sid, app in apps.items():
+                if sid not in self.servers:
+                    fresh[sid] = await self._listen(app, started[sid])
+        except BaseException:
+            for server in fresh.values():
+                await server.close()
+            raise
         # services that did not change keep their definitions but share the new engine (stubs, state)
         for sid, running in self.servers.items():
             if sid not in apps and sid not in stopped and isinstance(running.app, MockApp):
@@ -147,10 +173,11 @@ class MockHost:
             if gone is not None:
                 await gone.close()
         for sid, app in apps.items():
-            if sid in self.servers:
-                self.servers[sid].app = app
+            if sid in fresh:
+                self.servers[sid] = fresh[sid]
             else:
-                await self._start_service(sid, started[sid])
+                self.servers[sid].app = app
+                self.service_reloads[sid] = self.service_reloads.get(sid, 0) + 1
         self.loaded = loaded
         self.engine = engine
         self.journal.catalog = loaded.catalog
@@ -165,6 +192,7 @@ class MockHost:
             return 200, {
                 "services": {sid: s.port for sid, s in self.servers.items()},
                 "reloads": self.reloads,
+                "service_reloads": {sid: self.service_reloads.get(sid, 0) for sid in self.servers},
                 "uptime_s": round(time.time() - self.started_at, 3),
             }
 

@@ -13,14 +13,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from thriftbox.admin import AdminServer
 from thriftbox.errors import ConfigError, ThriftboxError
 from thriftbox.idl import load_catalog
 from thriftbox.idl.model import Catalog
 from thriftbox.ports import assign_ports
+from thriftbox.reload import ReloadPlan, plan_reload
 from thriftbox.runtime import MockSpec, MockStatus, Project, Runtime, get_runtime
 from thriftbox.state import clear_state, write_state
+
+if TYPE_CHECKING:
+    from thriftbox.stubs import StubBook
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +113,9 @@ class Session:
         self._changes: queue.Queue[set[Path]] = queue.Queue()
         self._stop = threading.Event()
         self._watcher: object | None = None
+        self._stubs: StubBook | None = None  # the last good stub files: which services each one touches
+        self._unapplied: set[Path] = set()  # changed since the last good reload (a bad save keeps them)
+        self._watched: tuple[Path, ...] = ()
 
     # -- start / stop --------------------------------------------------------------------------------------
 
@@ -121,6 +129,7 @@ class Session:
                 "no service found in " + ", ".join(map(str, self.paths)),
                 hint="thriftbox serves the `service` definitions of your .thrift files; check the folder",
             )
+        self._stubs = self._load_stubs(self.catalog)  # a broken stub file stops serve here, path:line
         if self.runtime is None:
             self.runtime, self.runtime_reason = choose_runtime(self.options.runtime)
         self.ports = assign_ports(
@@ -203,48 +212,129 @@ class Session:
                 self._write_state()
 
     def start_watching(self) -> None:
+        """Watch the IDL paths, the include folders, included files outside them, and the stub folder."""
+        self._rewatch()
+
+    def _watch_paths(self) -> tuple[Path, ...]:
+        """What to watch: the given paths, and each file of the catalog that none of them covers."""
+        given = [*self.paths, *self.include_dirs, *([self.mocks_dir] if self.mocks_dir else [])]
+        files = self.catalog.files if self.catalog is not None else {}
+        outside = [f for f in files if not any(f == g or f.is_relative_to(g) for g in given)]
+        return tuple(sorted({p for p in [*given, *outside] if p.exists()}))
+
+    def _rewatch(self) -> None:
+        """(Re)start the watcher when the paths to watch changed; the old one stops once the new one runs."""
         from thriftbox.watch import Watcher
 
-        folders = [*self.paths, *self.include_dirs]
-        if self.mocks_dir is not None:
-            folders.append(self.mocks_dir)
-        folders = [f if f.is_dir() else f.parent for f in folders]
-        watcher = Watcher(folders, self._changes.put)
-        watcher.start()
-        if watcher.polling:
-            self.report("file watching falls back to polling (the system's inotify limit is exhausted)")
-        self._watcher = watcher
+        paths = self._watch_paths()
+        if paths == self._watched:
+            return
+        watcher = Watcher(paths, self._changes.put)
+        try:
+            watcher.start()
+        except ThriftboxError as err:
+            self.report(f"cannot watch for changes: {_one_line(err)}")
+            return
+        old, self._watcher, self._watched = self._watcher, watcher, paths
+        if isinstance(old, Watcher):
+            was_polling = old.polling
+            old.stop()
+        else:
+            was_polling = False
+        if watcher.polling and not was_polling:
+            self.report(
+                "file watching falls back to polling (the system's inotify limit is exhausted): "
+                "reloads take up to a second longer; raise fs.inotify.max_user_watches/instances"
+            )
+
+    def _load_stubs(self, catalog: Catalog) -> StubBook:
+        """The stub files checked against ``catalog``; raises StubError (``path:line``) for a bad one."""
+        from thriftbox.idl.classes import Classes
+        from thriftbox.stubs import load_stubs
+
+        return load_stubs(self.mocks_dir, catalog, Classes(catalog))
+
+    def _is_stub_file(self, path: Path) -> bool:
+        from thriftbox.stubs.source import SUFFIXES
+
+        mocks = self.mocks_dir
+        return mocks is not None and path.suffix.lower() in SUFFIXES and path.is_relative_to(mocks)
+
+    def _matters(self, path: Path) -> bool:
+        """Whether a changed file can change what is served: IDL anywhere watched, stub files in --mocks."""
+        if path.is_relative_to(self.project.state_dir):
+            return False
+        return path.suffix.lower() == ".thrift" or self._is_stub_file(path)
 
     def apply_changes(self, changed: set[Path]) -> None:
-        """Reload what ``changed`` affects; a bad save is reported and changes nothing."""
-        from thriftbox.reload import plan_reload
+        """Reload what ``changed`` affects and report it in one line; a bad save is reported and changes nothing.
 
+        Only the affected services reload: those whose IDL files (their own, included, ancestors') or stub
+        files changed. New services start on a port of their own, vanished ones stop, the rest are not touched.
+        Changes a failed reload could not apply are kept and applied with the next good save.
+        """
         assert self.catalog is not None
         assert self.runtime is not None
         t0 = time.perf_counter()
+        relevant = {p.resolve() for p in changed}
+        relevant = {p for p in relevant if self._matters(p)}
+        if not relevant:
+            return
+        self._unapplied |= relevant
+        names = ", ".join(sorted(self._shown(p) for p in relevant))
         try:
             new = self.load()
+            stubs = self._load_stubs(new)
         except ThriftboxError as err:
-            self.report(f"reload failed, still serving the last good definitions: {err}")
+            self._failed(names, err)
             return
-        plan = plan_reload(self.catalog, new, {p.resolve() for p in changed})
-        if not (plan.started or plan.stopped or plan.reloaded):
-            return
+        old_stubs = self._stubs
+        stub_services = {
+            sid
+            for p in self._unapplied
+            if self._is_stub_file(p)
+            for book in (old_stubs, stubs)
+            if book is not None
+            for sid in book.services_in(p)
+        }
+        plan = plan_reload(self.catalog, new, self._unapplied, stub_services)
+        if not plan.empty:
+            try:
+                self._apply(plan)
+            except ThriftboxError as err:
+                self._failed(names, err)
+                return
+        self.catalog, self._stubs, self._unapplied = new, stubs, set()
+        if not plan.empty:
+            self._write_state()
+        self.report(f"{names}: {plan.summary()} in {(time.perf_counter() - t0) * 1000:.0f} ms")
+        if self.options.watch and self._watched:
+            self._rewatch()  # an include outside the watched folders may have come or gone
+
+    def _shown(self, path: Path) -> str:
+        """A changed file as the user knows it: relative to the project folder when it is inside."""
+        root = self.project.root
+        return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+    def _failed(self, names: str, err: ThriftboxError) -> None:
+        self.report(f"{names}: reload failed, still serving the last good definitions: {_one_line(err)}")
+
+    def _apply(self, plan: ReloadPlan) -> None:
+        """Tell the runtime: start new services on ports of their own, stop vanished ones, reload the others."""
+        assert self.runtime is not None
+        ports = dict(self.ports)
         if plan.started:
-            self.ports.update(
+            ports.update(
                 assign_ports(
-                    self.project.state_dir,
-                    [*self.ports, *plan.started],
-                    self.options.port,
-                    host=self.project.host,
+                    self.project.state_dir, [*ports, *plan.started], self.options.port, host=self.project.host
                 )
             )
-        started = [MockSpec(sid, self.ports[sid]) for sid in plan.started]
-        try:
-            self.runtime.reload([c.service_id for c in plan.reloaded], started, plan.stopped)
-        except ThriftboxError as err:
-            self.report(f"reload failed, still serving the last good definitions: {err}")
-            return
-        self.catalog = new
-        self._write_state()
-        self.report(f"{plan.summary()} in {(time.perf_counter() - t0) * 1000:.0f} ms")
+        started = [MockSpec(sid, ports[sid]) for sid in plan.started]
+        self.runtime.reload([c.service_id for c in plan.reloaded], started, plan.stopped)
+        self.ports = {sid: port for sid, port in ports.items() if sid not in plan.stopped}
+
+
+def _one_line(err: ThriftboxError) -> str:
+    """``path:line:col: message (hint: ...)``: an error as the CLI renders it, on one line."""
+    hint = "; ".join(line.strip() for line in (err.hint or "").splitlines() if line.strip())
+    return f"{err} (hint: {hint})" if hint else str(err)
