@@ -21,7 +21,7 @@ from docker.models.networks import NetworkCollection
 
 import thriftbox
 from thriftbox.errors import MockStartError, PortInUse, RuntimeUnavailable
-from thriftbox.runtime import MockSpec, Project, image, wheelhouse
+from thriftbox.runtime import MockSpec, Project, containers, image, wheelhouse
 from thriftbox.runtime import docker as rt
 from thriftbox.runtime import dockernames as names
 
@@ -128,28 +128,30 @@ def test_remote_engines_are_told_apart(docker_host: str | None, remote: str | No
 
 
 def fake_client() -> MagicMock:
+    """A Docker SDK client with one container, ``c0ffee``, that ``create`` makes; names are free."""
     client = MagicMock(spec=docker.DockerClient)
     client.containers = MagicMock(spec=ContainerCollection)
     client.images = MagicMock(spec=ImageCollection)
     client.networks = MagicMock(spec=NetworkCollection)
     client.api = MagicMock(spec=docker.APIClient)
-    client.api.inspect_container.return_value = {
-        "Name": "/c",
-        "State": {"Status": "running"},
-        "NetworkSettings": {
-            "Ports": {f"{names.CONTROL_PORT}/tcp": [{"HostIp": "127.0.0.1", "HostPort": "32999"}]}
-        },
-    }
-    client.containers.get.side_effect = docker.errors.NotFound("no such container")
     container = MagicMock(spec=Container)
     container.id = "c0ffee"
     client.containers.create.return_value = container
+    client.containers.get.return_value = container
+    ports = {f"{names.CONTROL_PORT}/tcp": [{"HostIp": "127.0.0.1", "HostPort": "32999"}]}
+
+    def inspect(ref: str) -> dict[str, Any]:
+        if ref != "c0ffee":
+            raise docker.errors.NotFound(f"no such container: {ref}")
+        return {"Id": ref, "Name": "/c", "State": {"Status": "running"}, "NetworkSettings": {"Ports": ports}}
+
+    client.api.inspect_container.side_effect = inspect
     return client
 
 
 def runtime_with(client: MagicMock, tmp_path: Path, **kw: Any) -> rt.DockerRuntime:
     runtime = rt.DockerRuntime(**kw)
-    runtime._client = client
+    runtime._engine = rt.SdkEngine(client, "unix:///test.sock")
     runtime.project = project(tmp_path)
     runtime.image_tag = "thriftbox-mock:test"
     return runtime
@@ -175,7 +177,7 @@ def test_a_container_gets_its_name_labels_alias_mounts_and_ports(tmp_path: Path)
     assert kwargs["ports"]["9090/tcp"] == ("127.0.0.1", 9090)
     assert kwargs["network"] == "thriftbox-shop"
     client.api.create_endpoint_config.assert_called_once_with(aliases=["users-users"])
-    client.containers.create.return_value.start.assert_called_once()
+    client.api.start.assert_called_once_with("c0ffee")
     assert mock.control_url == "http://127.0.0.1:32999"
     assert runtime.control_urls() == {"users.Users": "http://127.0.0.1:32999"}
 
@@ -183,8 +185,12 @@ def test_a_container_gets_its_name_labels_alias_mounts_and_ports(tmp_path: Path)
 def test_a_remote_engine_gets_the_folders_copied_in(tmp_path: Path) -> None:
     client = fake_client()
     runtime = runtime_with(client, tmp_path, copy_files=True)
-    runtime._launch(runtime._plan(MockSpec("users.Users", 9090)))
     container = client.containers.create.return_value
+    order: list[str] = []
+    container.put_archive.side_effect = lambda *_: order.append("copy")
+    client.api.start.side_effect = lambda *_: order.append("start")
+    runtime._launch(runtime._plan(MockSpec("users.Users", 9090)))
+    assert order == ["copy", "start"]  # the host reads the files as soon as it starts
     assert client.containers.create.call_args.kwargs["volumes"] is None
     path, data = container.put_archive.call_args.args
     assert path == "/"
@@ -192,21 +198,31 @@ def test_a_remote_engine_gets_the_folders_copied_in(tmp_path: Path) -> None:
         copied = set(tar.getnames())
     inside = str(IDL.resolve()).lstrip("/")
     assert {f"{inside}/users.thrift", f"{inside}/common.thrift"} <= copied
-    # copied before the host starts reading them
-    assert container.method_calls.index(
-        next(c for c in container.method_calls if c[0] == "put_archive")
-    ) < container.method_calls.index(next(c for c in container.method_calls if c[0] == "start"))
+
+
+def test_a_reload_copies_the_folders_again_then_tells_the_container(tmp_path: Path) -> None:
+    client = fake_client()
+    runtime = runtime_with(client, tmp_path, copy_files=True)
+    runtime._launch(runtime._plan(MockSpec("users.Users", 9090)))
+    container = client.containers.get.return_value
+    container.reset_mock()
+    with patch.object(containers, "request_json") as post:
+        runtime.reload(["users.Users"], [], [])
+    assert [c[0] for c in container.method_calls] == ["exec_run", "put_archive"]
+    assert container.exec_run.call_args.args[0][-1] == str(IDL.resolve())  # the old copy goes first
+    body = {"reloaded": ["users.Users"], "started": [], "stopped": []}
+    post.assert_called_once_with("http://127.0.0.1:32999/reload", "POST", body, timeout=30)
 
 
 def test_a_port_the_engine_cannot_bind_becomes_port_in_use(tmp_path: Path) -> None:
     client = fake_client()
-    client.containers.create.return_value.start.side_effect = docker.errors.APIError(
+    client.api.start.side_effect = docker.errors.APIError(
         "500 Server Error",
         explanation="driver failed programming external connectivity on endpoint x: "
         "Bind for 127.0.0.1:9090 failed: port is already allocated",
     )
     runtime = runtime_with(client, tmp_path)
-    holder = patch.object(rt, "_container_holding", return_value="container other-app")
+    holder = patch.object(rt.SdkEngine, "holder_of", return_value="container other-app")
     with holder, pytest.raises(PortInUse) as info:
         runtime._launch(runtime._plan(MockSpec("users.Users", 9090)))
     assert "port 9090" in info.value.message
@@ -219,8 +235,9 @@ def test_an_exited_container_is_restarted_and_reported(tmp_path: Path) -> None:
     runtime._launch(runtime._plan(MockSpec("users.Users", 9090)))
     dead = MagicMock(spec=Container)
     dead.id = "c0ffee"
-    dead.attrs = {"State": "exited", "Status": "Exited (137) 1 second ago"}
+    dead.attrs = {"Id": "c0ffee", "Names": ["/c"], "State": "exited", "Status": "Exited (137) 1 second ago"}
     client.containers.list.return_value = [dead]
+    client.api.start.reset_mock()
     with patch("thriftbox.wire.probe", return_value=True) as probe:
         assert runtime.supervise() == ["users.Users: container exited (137), restarted"]
     client.api.start.assert_called_once_with("c0ffee")

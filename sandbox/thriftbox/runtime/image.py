@@ -1,6 +1,7 @@
 """The mock image ``thriftbox-mock:<version>-<hash>``: what goes into it and how its build is read.
 
-The image is built from the *running* thriftbox, so a source checkout works as well as an install: the package
+:func:`ensure_image` drives the build through an :class:`~thriftbox.runtime.engine.Engine`. The image is built
+from the *running* thriftbox, so a source checkout works as well as an install: the package
 folder of ``thriftbox.__file__`` is packed into a wheel here (a wheel is a zip with a small ``.dist-info``;
 packing it directly writes nothing into the checkout and needs neither setuptools nor the network). The
 dependencies come from a wheelhouse (:mod:`thriftbox.runtime.wheelhouse`) and the Dockerfile installs
@@ -18,6 +19,8 @@ import hashlib
 import os
 import re
 import shutil
+import tempfile
+import time
 import zipfile
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -26,10 +29,13 @@ from typing import Any
 
 import thriftbox
 from thriftbox.errors import MockStartError
+from thriftbox.runtime import wheelhouse
+from thriftbox.runtime.engine import Engine
 
 Progress = Callable[[str], None]
 
 DEFAULT_BASE_IMAGE = "python:3.11-slim"
+BASE_HINT = "choose an image with Python 3 and pip: --base-image IMAGE or THRIFTBOX_BASE_IMAGE"
 IMAGE_REPOSITORY = "thriftbox-mock"
 APP_DIR = "/opt/thriftbox"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -51,6 +57,55 @@ ENV PYTHONPATH={app}/app:{app}/deps PYTHONUNBUFFERED=1
 ENTRYPOINT ["python3", "-m", "thriftbox"]
 CMD ["--help"]
 """
+
+
+def ensure_image(engine: Engine, base: str, progress: Progress) -> str:
+    """The tag of the mock image for the running code on ``base``; built first when the engine lacks it."""
+    requirements = wheelhouse.runtime_requirements()
+    tag = image_tag(base, requirements)
+    if engine.has_image(tag):
+        return tag
+    t0 = time.perf_counter()
+    progress(f"building {tag} from {base} (once per thriftbox version and code)")
+    if not engine.has_image(base):
+        progress(f"pulling {base}")
+        engine.pull(base, progress)
+    target = python_info(engine, base, progress)
+    house = wheelhouse.prepare_wheelhouse(target, requirements, progress)
+    log = BuildLog(progress, wheelhouse.cache_root() / "logs" / f"{tag.replace(':', '-')}.log")
+    try:
+        with tempfile.TemporaryDirectory(prefix="thriftbox-build-") as context:
+            prepare_context(Path(context), base, house, requirements)
+            for chunk in engine.build(Path(context), tag, image_labels(tag, base)):
+                log.feed(chunk)
+    except MockStartError as err:
+        raise log.failure(tag, err.message) from None
+    finally:
+        log.close()
+    if log.error:
+        raise log.failure(tag)
+    progress(f"built {tag} in {time.perf_counter() - t0:.1f} s")
+    older = f"{IMAGE_REPOSITORY}:{thriftbox.__version__}-"  # this version built from older code
+    engine.remove_images(IMAGE_REPOSITORY, keep=lambda t: t == tag or not t.startswith(older))
+    return tag
+
+
+def python_info(engine: Engine, base: str, progress: Progress) -> wheelhouse.PythonInfo:
+    """Run the base image's python3 once to learn its version and platform."""
+    try:
+        info = wheelhouse.PythonInfo.from_probe(engine.run_python(base, wheelhouse.PYTHON_PROBE))
+    except MockStartError as err:
+        raise MockStartError(
+            f"the base image {base} cannot run python3: {err.message}", hint=BASE_HINT
+        ) from None
+    except (ValueError, KeyError, IndexError) as err:
+        raise MockStartError(
+            f"could not read the Python of the base image {base}: {err}", hint=BASE_HINT
+        ) from None
+    if info.pip is None:
+        raise MockStartError(f"the base image {base} has Python {info.full} but no pip", hint=BASE_HINT)
+    progress(f"base image: Python {info.full} on {info.machine} ({info.libc} {info.libc_version})")
+    return info
 
 
 def base_image(explicit: str | None = None) -> str:

@@ -1,0 +1,376 @@
+"""One container per service: start, supervise, reload and stop them through an :class:`Engine`.
+
+:class:`ContainerRuntime` holds the lifecycle; :class:`thriftbox.runtime.docker.DockerRuntime` binds it to the
+Docker SDK. Containers are created and started concurrently (the engine works on them in parallel), then each is
+reported ready only when its mock answers a Thrift call through the published port.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+import thriftbox
+from thriftbox.control import HttpError, request_json
+from thriftbox.errors import ConfigError, MockStartError, ThriftboxError
+from thriftbox.ports import port_free
+from thriftbox.runtime import MockSpec, MockStatus, Project, image
+from thriftbox.runtime import dockernames as names
+from thriftbox.runtime.engine import ContainerInfo, Engine
+from thriftbox.runtime.wait import describe_port_holder, port_in_use
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Progress = Callable[[str], None]
+
+_DEAD = {"exited", "dead", "created"}
+_RETRY_AFTER = 10.0  # seconds before another restart of a container whose restart failed
+
+
+def parallel(fn: Callable[[T], object], items: Iterable[T], workers: int = 8) -> list[object]:
+    """``fn`` over ``items`` on a few threads; every call finishes, then the first error is raised."""
+    items = list(items)
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="thriftbox") as pool:
+        futures = [pool.submit(fn, item) for item in items]
+    for future in futures:
+        error = future.exception()
+        if error is not None:
+            raise error
+    return [f.result() for f in futures]
+
+
+@dataclass
+class _Mock:
+    plan: names.ContainerPlan
+    container_id: str = ""
+    control_url: str = ""
+    state: str = "starting"
+    restarts: int = 0
+    retry_at: float = 0.0
+
+    @property
+    def spec(self) -> MockSpec:
+        return MockSpec(self.plan.service_id, self.plan.port)
+
+
+class ContainerRuntime:
+    """Serve each mock in its own container. Nothing touches the engine before :meth:`start`."""
+
+    name = "docker"
+
+    def __init__(
+        self,
+        *,
+        base_image: str | None = None,
+        on_progress: Progress | None = None,
+        start_timeout: float = 60.0,
+        copy_files: bool | None = None,
+    ) -> None:
+        self.base_image = base_image  # None: $THRIFTBOX_BASE_IMAGE, else python:3.11-slim
+        self.on_progress = on_progress  # image build and pull output, one line at a time
+        self.start_timeout = start_timeout
+        self.copy_files = copy_files  # None: copy folders in only when the engine runs on another machine
+        self.session = uuid.uuid4().hex
+        self.project: Project | None = None
+        self.image_tag = ""
+        self.mocks: dict[str, _Mock] = {}
+        self._engine: Engine | None = None
+        self._network_id = ""
+        self._remote_host: str | None = None
+        self._lock = threading.Lock()
+
+    def _connect(self) -> Engine:
+        raise NotImplementedError
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = self._connect()
+        return self._engine
+
+    def _progress(self, line: str) -> None:
+        if self.on_progress is not None:
+            self.on_progress(line)
+        else:
+            logger.info("%s", line)
+
+    @property
+    def _copying(self) -> bool:
+        return self.copy_files if self.copy_files is not None else self._remote_host is not None
+
+    @property
+    def _reach_host(self) -> str:
+        """Where published ports are reached from this machine."""
+        assert self.project is not None
+        if self._remote_host:
+            return self._remote_host
+        return "127.0.0.1" if self.project.host in ("0.0.0.0", "::", "") else self.project.host
+
+    @property
+    def _session_label(self) -> str:
+        return f"{names.LABEL_SESSION}={self.session}"
+
+    # -- start / stop ------------------------------------------------------------------------------------------
+
+    def start(self, project: Project, mocks: Sequence[MockSpec]) -> None:
+        self.project = project
+        self._remote_host = names.remote_engine_host(os.environ.get("DOCKER_HOST"))
+        try:
+            self._check_ports(mocks)
+            self.image_tag = self.ensure_image()
+            labels = {names.LABEL_PROJECT: project.name, names.LABEL_SESSION: self.session}
+            self._network_id = self.engine.ensure_network(names.network_name(project.name), labels)
+            self._launch_all(mocks)
+        except BaseException:
+            self.stop()
+            raise
+
+    def ensure_image(self) -> str:
+        """The tag of the mock image for the running code, built first when the engine lacks it."""
+        return image.ensure_image(self.engine, image.base_image(self.base_image), self._progress)
+
+    def _check_ports(self, mocks: Sequence[MockSpec]) -> None:
+        assert self.project is not None
+        if self._remote_host:
+            return  # not this machine's ports: the engine reports a clash when it starts the container
+        for m in mocks:
+            if not port_free(self.project.host, m.port):
+                holder = self.engine.holder_of(m.port) or describe_port_holder(m.port)
+                raise port_in_use(self.project.host, m.port, m.service_id, holder)
+
+    def stop(self) -> None:
+        """Remove every container of this session and the project network. Idempotent; never raises."""
+        engine, self._engine = self._engine, None
+        if engine is None:
+            return
+        try:
+            ids = {m.container_id for m in self.mocks.values() if m.container_id}
+            ids |= {c.id for c in engine.labelled(self._session_label)}
+            parallel(engine.remove, sorted(ids))
+            if self._network_id:
+                engine.remove_network(self._network_id)
+        except ThriftboxError as err:
+            logger.warning("could not clean up everything on %s: %s", engine.address, err)
+        finally:
+            engine.close()
+        self._network_id = ""
+        self.mocks.clear()
+
+    # -- containers --------------------------------------------------------------------------------------------
+
+    def _plan(self, spec: MockSpec) -> names.ContainerPlan:
+        assert self.project is not None
+        remote = self._remote_host is not None
+        return names.plan_container(
+            self.project, spec, session=self.session, version=thriftbox.__version__, remote=remote
+        )
+
+    def _launch_all(self, specs: Sequence[MockSpec]) -> None:
+        launched = parallel(lambda spec: self._launch(self._plan(spec)), specs)
+        self._wait_ready([m for m in launched if isinstance(m, _Mock)])
+
+    def _launch(self, plan: names.ContainerPlan) -> _Mock:
+        """Create and start the container of one service (without waiting for it to answer)."""
+        engine = self.engine
+        self._clear_name(plan.name)
+        mock = _Mock(plan, container_id=engine.create(plan, self.image_tag, mount=not self._copying))
+        with self._lock:
+            self.mocks[plan.service_id] = mock
+        if self._copying:
+            engine.copy_in(mock.container_id, plan.folders, replace=False)
+        engine.start(mock.container_id)
+        self._refresh_control_url(mock)
+        return mock
+
+    def _clear_name(self, name: str) -> None:
+        """Make way for a container called ``name``: remove a stopped thriftbox leftover, refuse anything else."""
+        old = self.engine.find(name)
+        if old is None:
+            return
+        if names.LABEL_PROJECT not in old.labels:
+            raise MockStartError(f"a container named {name} exists and is not thriftbox's", hint="remove it")
+        if old.state == "running" and old.labels.get(names.LABEL_SESSION) != self.session:
+            raise MockStartError(
+                f"container {name} is already running (another `thriftbox serve` of this project?)",
+                hint="stop that serve, or remove what a crashed one left with: thriftbox down",
+            )
+        self.engine.remove(old.id)
+
+    def _refresh_control_url(self, mock: _Mock) -> None:
+        port = self.engine.published_port(mock.container_id, mock.plan.control_port)
+        mock.control_url = f"http://{self._reach_host}:{port}" if port else ""
+
+    def _answers(self, mock: _Mock, timeout: float = 0.3) -> bool:
+        from thriftbox.wire import probe
+
+        return probe(self._reach_host, mock.plan.port, timeout=timeout)
+
+    def _wait_ready(self, mocks: Sequence[_Mock]) -> None:
+        """Return once every mock answers a Thrift call through its published port; MockStartError otherwise."""
+        deadline = time.monotonic() + self.start_timeout
+        next_check = time.monotonic() + 1.0
+        pending = list(mocks)
+        while pending:
+            for mock in [m for m in pending if self._answers(m, timeout=0.5)]:
+                mock.state = "ready"
+                pending.remove(mock)
+            if not pending:
+                return
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + 1.0
+                for mock in pending:
+                    self._fail_if_exited(mock)
+            if time.monotonic() > deadline:
+                where = ", ".join(m.plan.service_id for m in pending[:5])
+                raise MockStartError(
+                    f"mocks did not answer within {self.start_timeout:.0f} s: {where}",
+                    hint=self._log_hint(pending[0]),
+                )
+            time.sleep(0.05)
+
+    def _fail_if_exited(self, mock: _Mock) -> None:
+        info = self.engine.state(mock.container_id)
+        if info.state in _DEAD - {"created"}:
+            raise MockStartError(
+                f"{mock.plan.service_id}: container {mock.plan.name} exited with code {info.exit_code}"
+                " before it was ready",
+                hint=self._log_hint(mock),
+            )
+
+    def _log_hint(self, mock: _Mock) -> str:
+        try:
+            lines = list(self.engine.logs(mock.container_id, follow=False))[-15:]
+        except ThriftboxError:
+            lines = []
+        where = f"docker logs {mock.plan.name}"
+        return f"last lines of `{where}`:\n" + "\n".join(lines) if lines else f"see `{where}`"
+
+    # -- supervision -------------------------------------------------------------------------------------------
+
+    def supervise(self) -> list[str]:
+        """Restart containers that exited and recreate removed ones, then wait until they answer again.
+
+        One line per event, e.g. ``users.Users: container exited (137), restarted``.
+        """
+        if self._engine is None or not self.mocks:
+            return []
+        try:
+            found = {c.id: c for c in self._engine.labelled(self._session_label)}
+        except ThriftboxError as err:
+            logger.warning("supervision skipped: %s", err)
+            return []
+        revived: list[tuple[_Mock, str]] = []
+        lines = []
+        for sid, mock in list(self.mocks.items()):
+            info = found.get(mock.container_id)
+            if info is not None and info.state == "running":
+                if mock.state != "ready" and self._answers(mock):
+                    mock.state = "ready"
+            elif (info is None or info.state in _DEAD) and time.monotonic() >= mock.retry_at:
+                try:
+                    revived.append(self._revive(sid, mock, info))
+                except ThriftboxError as err:
+                    mock.state, mock.retry_at = "dead", time.monotonic() + _RETRY_AFTER
+                    lines.append(
+                        f"{sid}: container {mock.plan.name} is down and could not be restarted: {err}"
+                    )
+        if revived:
+            try:
+                self._wait_ready([m for m, _ in revived])
+            except ThriftboxError as err:
+                lines.append(f"not answering after a restart: {err}")
+        return [*(what for _, what in revived), *lines]
+
+    def _revive(self, sid: str, mock: _Mock, info: ContainerInfo | None) -> tuple[_Mock, str]:
+        """Start an exited container again, or recreate a removed one; the mock, and what happened."""
+        restarts = mock.restarts + 1
+        if info is None:
+            mock = self._launch(mock.plan)
+            mock.restarts = restarts
+            return mock, f"{sid}: container {mock.plan.name} was removed, recreated"
+        self.engine.start(mock.container_id)
+        self._refresh_control_url(mock)
+        mock.restarts, mock.state = restarts, "restarting"
+        return mock, f"{sid}: container exited ({info.exit_code}), restarted"
+
+    def status(self) -> list[MockStatus]:
+        if self.project is None or self._engine is None:
+            return []
+        try:
+            live = {c.id: c.state for c in self._engine.labelled(self._session_label)}
+        except ThriftboxError:
+            live = {}
+        rows = []
+        for sid, mock in sorted(self.mocks.items()):
+            container_state = live.get(mock.container_id, "removed")
+            state = mock.state if container_state == "running" else "dead"
+            if state in ("starting", "restarting") and self._answers(mock):
+                state = mock.state = "ready"
+            extra = {
+                "container": mock.plan.name,
+                "container_state": container_state,
+                "network": f"{mock.plan.alias}:{mock.plan.port} on {mock.plan.network}",
+                "control": mock.control_url,
+                "image": self.image_tag,
+            }
+            row = MockStatus(sid, self.project.host, mock.plan.port, self.name, state, mock.plan.name)
+            row.restarts, row.extra = mock.restarts, extra
+            rows.append(row)
+        return rows
+
+    def control_urls(self) -> dict[str, str]:
+        return {sid: m.control_url for sid, m in sorted(self.mocks.items())}
+
+    def logs(self, service_id: str, follow: bool = False) -> Iterator[str]:
+        mock = self.mocks.get(service_id)
+        if mock is None:
+            served = ", ".join(sorted(self.mocks)) or "nothing"
+            raise ConfigError(f"no container serves {service_id}", hint=f"served: {served}")
+        return self.engine.logs(mock.container_id, follow)
+
+    # -- reload ------------------------------------------------------------------------------------------------
+
+    def reload(
+        self, reloaded: Collection[str], started: Sequence[MockSpec], stopped: Collection[str]
+    ) -> None:
+        """Remove stopped services' containers, start new ones, tell the reloaded ones to re-read their files.
+
+        A reloaded service's container is recreated only when it needs other folders mounted.
+        """
+        for sid in stopped:
+            gone = self.mocks.pop(sid, None)
+            if gone is not None:
+                self.engine.remove(gone.container_id)
+        if started:
+            self._launch_all(started)
+        fresh = {m.service_id for m in started}
+        targets = [self.mocks[sid] for sid in sorted(reloaded) if sid in self.mocks and sid not in fresh]
+        recreate = [m for m in targets if self._plan(m.spec) != m.plan]
+        for mock in recreate:
+            self.engine.remove(mock.container_id)
+        if recreate:
+            self._launch_all([m.spec for m in recreate])
+        parallel(self._reload_one, [m for m in targets if m not in recreate])
+
+    def _reload_one(self, mock: _Mock) -> None:
+        if self._copying:
+            self.engine.copy_in(mock.container_id, mock.plan.folders, replace=True)
+        body = {"reloaded": [mock.plan.service_id], "started": [], "stopped": []}
+        try:
+            request_json(f"{mock.control_url}/reload", "POST", body, timeout=30)
+        except HttpError as err:
+            raise ThriftboxError(f"{mock.plan.service_id}: {err.message}") from None
+        except OSError as err:
+            raise MockStartError(
+                f"{mock.plan.service_id}: the container did not take the reload: {err}"
+            ) from None
