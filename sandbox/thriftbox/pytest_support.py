@@ -1,0 +1,334 @@
+"""The object behind the ``thriftbox`` pytest fixture: serve the mocks, hand out clients, stub, read the journal.
+
+Imported only when a test uses the fixture (see :mod:`thriftbox.pytest_plugin`, which stays import-light).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from thriftpy2.thrift import TApplicationException, TClient
+
+from thriftbox.control import HttpError, request_json
+from thriftbox.errors import ConfigError, MockStartError, PortInUse, StubError
+from thriftbox.ports import port_free
+from thriftbox.pytest_plugin import interaction, journal_violations
+from thriftbox.serve import ServeOptions, Session
+
+logger = logging.getLogger(__name__)
+
+_UNSET: Any = object()
+WORKER_PORT_SPAN = 100  # xdist worker n serves from base + n * span
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The plugin's options, resolved (see :func:`thriftbox.pytest_plugin.settings`)."""
+
+    idl: tuple[Path, ...]
+    include_dirs: tuple[Path, ...] = ()
+    mocks: Path | None = None
+    runtime: str = "auto"
+    seed: int = 0
+    port: int | None = None  # the first port; None: any free range
+    contract: Path | None = None
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    """One journaled call: ``args`` and ``reply`` in JSON form, as in stub files and the admin API."""
+
+    service: str
+    method: str
+    args: dict[str, Any]
+    reply: dict[str, Any]
+    source: str
+    rule: str | None
+
+    @classmethod
+    def of(cls, entry: dict[str, Any]) -> RecordedCall:
+        return cls(
+            entry["service"], entry["method"], entry["args"], entry["reply"], entry["source"], entry["rule"]
+        )
+
+
+@dataclass
+class Stub:
+    """A rule added by :meth:`Thriftbox.stub`; :meth:`remove` takes it back before the test ends."""
+
+    id: str
+    service: str
+    method: str | None
+    _remove: Callable[[str], None] = field(repr=False)
+
+    def remove(self) -> None:
+        self._remove(self.id)
+
+
+class _RecordingClient(TClient):
+    """A thriftpy2 client that reports calls the mock rejected as breaking the IDL (PROTOCOL_ERROR)."""
+
+    def __init__(self, service: Any, protocol: Any, service_id: str, report: Callable[[str], None]) -> None:
+        super().__init__(service, protocol)
+        self._thriftbox_service = service_id
+        self._thriftbox_report = report
+
+    def _recv(self, api: str) -> Any:
+        try:
+            return super()._recv(api)
+        except TApplicationException as exc:
+            if exc.type == TApplicationException.PROTOCOL_ERROR:
+                self._thriftbox_report(f"{self._thriftbox_service}: {exc.message}")
+            raise
+
+
+def free_base_port(span: int) -> int:
+    """The first of ``span`` consecutive ports that are free right now."""
+    for _ in range(50):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            base = int(sock.getsockname()[1])
+        if base + span < 65000 and all(port_free("127.0.0.1", base + i) for i in range(span)):
+            return base
+    raise PortInUse(f"no {span} consecutive free ports on 127.0.0.1", hint="set thriftbox_port")
+
+
+class Thriftbox:
+    """Mocks of every service of the configured IDL, for one pytest session (one per xdist worker)."""
+
+    def __init__(self, settings: Settings, root: Path, worker: int = 0) -> None:
+        self.settings = settings
+        self.root = root
+        self.worker = worker
+        self.session: Session | None = None
+        self.recorded: list[dict[str, Any]] = []  # contract interactions, when a contract is asked for
+        self._cursor = ""
+        self._entries: list[dict[str, Any]] = []  # this test's journal entries
+        self._violations: list[str] = []  # this test's, not reported yet
+        self._stubs: list[str] = []
+        self._clients: list[Any] = []
+        self._session_clients: list[Any] = []
+        self._in_test = False
+        self._classes: Any = None
+
+    def __repr__(self) -> str:
+        return f"<thriftbox {self.admin_url} serving {', '.join(self.ports) or 'nothing'}>"
+
+    # -- serving -------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        s = self.settings
+        for attempt in range(3):
+            span = WORKER_PORT_SPAN
+            base = free_base_port(span) if s.port is None else s.port + self.worker * span
+            options = ServeOptions(
+                paths=s.idl, runtime=s.runtime, port=base, include_dirs=s.include_dirs, seed=s.seed,
+                mocks_dir=s.mocks, watch=False, root=self.root, admin_port=0,
+            )  # fmt: skip
+            session = Session(options)
+            try:
+                session.start()
+            except (PortInUse, MockStartError):
+                session.stop()
+                if s.port is not None or attempt == 2:
+                    raise
+                logger.info("ports taken while starting the mocks; trying another range")
+                continue
+            self.session = session
+            return
+
+    def stop(self) -> None:
+        if self.session is None:
+            return
+        try:
+            self._sync()  # calls made after the last test, for the contract
+            for client in self._clients + self._session_clients:
+                client.close()
+        finally:
+            session, self.session = self.session, None
+            session.stop()
+
+    @property
+    def admin_url(self) -> str:
+        return self.session.admin_url if self.session else ""
+
+    @property
+    def ports(self) -> dict[str, int]:
+        """Service id -> the port its mock listens on (on 127.0.0.1)."""
+        return dict(self.session.ports) if self.session else {}
+
+    def service_id(self, name: str) -> str:
+        """The id of a served service, from its id (``users.Users``) or its name where unique (``Users``)."""
+        session = self.session
+        svc = session.catalog.find_service(name) if session and session.catalog else None
+        if svc is None or svc.id not in self.ports:
+            raise ConfigError(f"no served service {name!r}; served: {', '.join(self.ports) or 'none'}")
+        return svc.id
+
+    def address(self, name: str) -> tuple[str, int]:
+        """``(host, port)`` of a service's mock, for code that makes its own clients."""
+        return "127.0.0.1", self.ports[self.service_id(name)]
+
+    # -- clients -------------------------------------------------------------------------------------------
+
+    def client(
+        self,
+        name: str,
+        *,
+        service: Any = None,
+        protocol: str = "binary",
+        framing: str = "buffered",
+        timeout: float = 10.0,
+    ) -> Any:
+        """A connected thriftpy2 client of a served service, closed at the end of the test.
+
+        ``service`` is your thriftpy2 service (``users_thrift.Users``), so that answers and exceptions are
+        your own classes; without it the client uses thriftbox's classes built from the served IDL.
+        """
+        import thriftpy2.protocol
+        import thriftpy2.transport
+
+        sid = self.service_id(name)
+        if service is None:
+            from thriftbox.client import service_module
+            from thriftbox.idl.classes import Classes
+
+            assert self.session is not None
+            assert self.session.catalog is not None
+            if self._classes is None:
+                self._classes = Classes(self.session.catalog)
+            service = service_module(self._classes, sid)
+        if protocol not in ("binary", "compact") or framing not in ("buffered", "framed"):
+            raise ConfigError(f"unknown protocol {protocol!r} or framing {framing!r}")
+        transports: Any = thriftpy2.transport
+        protocols: Any = thriftpy2.protocol
+        ms = int(timeout * 1000)
+        host, port = self.address(sid)
+        sock = transports.TSocket(host, port, socket_timeout=ms, connect_timeout=ms)
+        factory = (
+            transports.TFramedTransportFactory
+            if framing == "framed"
+            else transports.TBufferedTransportFactory
+        )
+        transport = factory().get_transport(sock)
+        proto = (
+            protocols.TCompactProtocolFactory if protocol == "compact" else protocols.TBinaryProtocolFactory
+        )()
+        transport.open()
+        client = _RecordingClient(service, proto.get_protocol(transport), sid, self._violations.append)
+        (self._clients if self._in_test else self._session_clients).append(client)
+        return client
+
+    # -- journal and stubs ---------------------------------------------------------------------------------
+
+    def calls(self, service: str | None = None, method: str | None = None) -> list[RecordedCall]:
+        """The calls the mocks answered during this test, oldest first; ``service`` by name or id."""
+        self._sync()
+        sid = self.service_id(service) if service is not None else None
+        return [
+            RecordedCall.of(e)
+            for e in self._entries
+            if (sid is None or e["service"] == sid) and (method is None or e["method"] == method)
+        ]
+
+    def stub(
+        self,
+        service: str,
+        method: str | None = None,
+        *,
+        when: dict[str, Any] | None = None,
+        returns: Any = _UNSET,
+        throws: dict[str, Any] | None = None,
+        latency_ms: Any = None,
+        **rule: Any,
+    ) -> Stub:
+        """Answer calls of ``service.method`` as a stub file rule would, until the test ends.
+
+        ``returns`` is the ``return:`` of a rule, ``throws`` its ``throw:``; any other rule key (``app_error``,
+        ``fault``, ``sequence``, ``probability``...) may be passed as is. ``method=None`` adds a default rule.
+        """
+        spec = dict(rule)
+        for key, value in (("when", when), ("throw", throws), ("latency_ms", latency_ms)):
+            if value is not None:
+                spec[key] = value
+        if returns is not _UNSET:
+            spec["return"] = returns
+        sid = self.service_id(service)
+        body = {"service": sid, "method": method, "rule": spec}
+        try:
+            answer = request_json(self.admin_url + "/stubs", "POST", body)
+        except HttpError as err:
+            raise StubError(f"thriftbox refused the stub for {sid}.{method or '*'}: {err.message}") from None
+        rule_id = str(answer["id"])
+        if self._in_test:
+            self._stubs.append(rule_id)
+        return Stub(rule_id, sid, method, self._remove_stub)
+
+    def _remove_stub(self, rule_id: str) -> None:
+        try:
+            request_json(f"{self.admin_url}/stubs/{rule_id}", "DELETE")
+        except HttpError as err:
+            if err.status != 404:
+                raise
+        if rule_id in self._stubs:
+            self._stubs.remove(rule_id)
+
+    def reset_state(self, service: str | None = None) -> None:
+        """Forget what stateful mocks stored (of ``service``, or all)."""
+        body = {"service": self.service_id(service)} if service else {}
+        request_json(self.admin_url + "/state/reset", "POST", body)
+
+    def _sync(self) -> None:
+        """Fetch journal entries newer than the last fetch."""
+        if self.session is None:
+            return
+        query = f"?since={self._cursor}" if self._cursor else ""
+        answer = request_json(self.admin_url + "/journal" + query)
+        entries: list[dict[str, Any]] = answer["entries"]
+        self._cursor = answer["cursor"]
+        self._entries += entries
+        for problem in journal_violations(entries):
+            if problem not in self._violations:
+                self._violations.append(problem)
+        if self.settings.contract is not None:
+            self.recorded += [i for i in map(interaction, entries) if i is not None]
+
+    # -- the life of one test (driven by the plugin) -------------------------------------------------------
+
+    def begin_test(self) -> None:
+        self._sync()  # calls made outside tests still count for the contract
+        self._entries, self._violations = [], []
+        self._in_test = True
+
+    def take_violations(self) -> list[str]:
+        """The calls of this test the mocks rejected for breaking the IDL, not reported before."""
+        if self.session is not None:
+            self._sync()
+        taken = list(dict.fromkeys(self._violations))
+        self._violations.clear()
+        return taken
+
+    def end_test(self) -> list[str]:
+        """Close the test's clients, drop its stubs, state and journal; returns violations not yet reported."""
+        self._in_test = False
+        violations = self.take_violations()
+        clients, self._clients = self._clients, []
+        for client in clients:
+            client.close()
+        for rule_id in list(self._stubs):
+            self._remove_stub(rule_id)
+        request_json(self.admin_url + "/journal", "DELETE")
+        request_json(self.admin_url + "/state/reset", "POST", {})
+        self._entries = []
+        return violations
+
+
+def worker_root(basetemp: Path) -> Path:
+    """The project folder of this process's mocks (its .thriftbox/ holds ports and host logs)."""
+    return basetemp / f"thriftbox-{os.getpid()}"
