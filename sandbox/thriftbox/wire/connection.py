@@ -20,7 +20,7 @@ from struct import Struct
 from typing import TYPE_CHECKING, Any
 
 from thriftbox.wire import http
-from thriftbox.wire.app import App, Binding, Call, Fault, NoReply, Reply
+from thriftbox.wire.app import App, Binding, Call, Fault, Framing, NoReply, Reply, Success
 from thriftbox.wire.codec import Codec, make_codec
 from thriftbox.wire.detect import detect
 from thriftbox.wire.dispatch import (
@@ -29,6 +29,7 @@ from thriftbox.wire.dispatch import (
     INVALID_MESSAGE_TYPE,
     ONEWAY,
     PROTOCOL_ERROR,
+    REPLY,
     UNKNOWN_METHOD,
     app_error,
     check_args,
@@ -36,7 +37,7 @@ from thriftbox.wire.dispatch import (
 )
 from thriftbox.wire.framing import Message, Reader
 from thriftbox.wire.scan import Malformed
-from thriftbox.wire.stream import Stream
+from thriftbox.wire.stream import ReadBuffer, Stream
 
 if TYPE_CHECKING:
     from thriftbox.wire.server import ThriftServer
@@ -84,11 +85,14 @@ class _Resume:
 
 
 class Connection(Stream):
-    def __init__(self, server: ThriftServer, loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
-        super().__init__(loop, sock)
+    def __init__(
+        self, server: ThriftServer, loop: asyncio.AbstractEventLoop, sock: socket.socket, rbuf: ReadBuffer
+    ) -> None:
+        super().__init__(loop, sock, rbuf)
         self.server = server
         self.buf = bytearray()
         self.reader: Reader | None = None
+        self.framing: Framing = "buffered"
         self.codecs: dict[str, Codec] = {}
         self.queue: deque[tuple[Message | _Stop, float]] = deque()
         self.busy = False  # a call is suspended; new messages queue behind it
@@ -113,6 +117,25 @@ class Connection(Stream):
     def data_received(self, data: bytes) -> None:
         if self.closed:
             return
+        reader = self.reader
+        if self.buf or reader is None:
+            self._data_slow(data)
+            return
+        messages: list[Message] = []
+        try:
+            used = reader.feed(data, messages)
+        except Malformed:
+            self._data_slow(data)  # the slow path reports it in stream order
+            return
+        if used < len(data):
+            self.buf = bytearray(data[used:])
+        if len(messages) == 1 and not self.busy:
+            self._run(messages[0], time.perf_counter())
+        elif messages:
+            self._dispatch(messages, None)
+
+    def _data_slow(self, data: bytes) -> None:
+        """Detection, leftovers from earlier reads, malformed input."""
         buf = self.buf
         src: bytes | bytearray = data
         if buf:
@@ -125,6 +148,8 @@ class Connection(Stream):
             reader = self.reader
             if reader is None:
                 reader = self.reader = detect(src, self.server.max_frame)
+                if reader is not None:
+                    self.framing = reader.framing
             if reader is not None:
                 used = reader.feed(src, messages)
         except http.HttpError as exc:
@@ -140,6 +165,10 @@ class Connection(Stream):
                 self.buf = bytearray(data[used:] if used else data)
         elif buf:
             buf.clear()
+        self._dispatch(messages, stop)
+
+    def _dispatch(self, messages: list[Message], stop: _Stop | None) -> None:
+        """Run or queue ``messages`` in order, then act on ``stop``."""
         now = time.perf_counter()
         for msg in messages:
             if self.busy:
@@ -164,7 +193,22 @@ class Connection(Stream):
             coro = app.handle(call)
             first = coro.send(None)
         except StopIteration as done:
-            self._answer(msg, call, binding, codec, done.value)
+            reply = done.value
+            if type(reply) is Success and msg.mtype == CALL and not binding.oneway:  # the usual case, inline
+                result = binding.result_cls()
+                if 0 in result.thrift_spec:
+                    result.success = reply.value
+                try:
+                    payload = codec.encode(call.method, REPLY, msg.seqid, result)
+                except Exception as exc:
+                    self._crashed(msg, call.method, codec, exc)
+                    return
+                if self.framing == "buffered" and not self.closed:
+                    self.write(payload)
+                else:
+                    self._send(msg, payload)
+                return
+            self._answer(msg, call, binding, codec, reply)
             return
         except Exception as exc:
             self._crashed(msg, call.method, codec, exc)
@@ -210,54 +254,53 @@ class Connection(Stream):
 
     def _prepare(self, msg: Message, received_at: float) -> tuple[App, Call, Binding, Codec] | None:
         """Decode and check ``msg``; answers what cannot reach the App (unknown method, bad arguments)."""
-        codec = self.codecs.get(msg.protocol)
+        protocol, name, mtype, seqid, payload, _ = msg
+        codec = self.codecs.get(protocol)
         if codec is None:
-            codec = self.codecs[msg.protocol] = make_codec(msg.protocol)
-        service, _, method = msg.name.rpartition(":")
-        if msg.mtype != CALL and msg.mtype != ONEWAY:
-            self._error(
-                msg,
-                codec,
-                method,
-                INVALID_MESSAGE_TYPE,
-                f"{msg.name}: message type {msg.mtype} is not a call",
-            )
+            codec = self.codecs[protocol] = make_codec(protocol)
+        service: str | None = None
+        method = name
+        if ":" in name:  # TMultiplexedProtocol: "Service:method"
+            service, _, method = name.partition(":")
+        if mtype != CALL and mtype != ONEWAY:
+            text = f"{name}: message type {mtype} is not a call"
+            self._error(msg, codec, method, INVALID_MESSAGE_TYPE, text)
             return None
         app = self.server.app
         try:
-            binding = app.bind(service or None, method)
+            binding = app.bind(service, method)
         except Exception as exc:
             self._crashed(msg, method, codec, exc)
             return None
         if binding is None:
-            self._error(msg, codec, method, UNKNOWN_METHOD, f"Unknown method '{msg.name}'")
+            self._error(msg, codec, method, UNKNOWN_METHOD, f"Unknown method '{name}'")
             return None
         args = binding.args_cls()
         try:
-            codec.decode_args(msg.payload, args)
+            codec.decode_args(payload, args)
         except Exception as exc:
-            reason = f"{msg.name}: undecodable arguments: {type(exc).__name__}: {exc}"
+            reason = f"{name}: undecodable arguments: {type(exc).__name__}: {exc}"
             self._stop(_Stop(reason, 400, "the arguments do not decode"))
             return None
-        problem = check_args(method, args, binding, codec, msg.payload)
+        problem = check_args(method, args, binding, codec, payload)
         if problem is not None:
-            if msg.mtype == ONEWAY or binding.oneway:
+            if mtype == ONEWAY or binding.oneway:
                 self._warn(f"dropping oneway call: {problem}")
             self._error(msg, codec, method, PROTOCOL_ERROR, problem, binding.oneway)
             return None
-        framing = self.reader.framing if self.reader is not None else "buffered"
-        call = Call(service or None, method, msg.seqid, args, msg.protocol, framing, self.peer, received_at)
+        call = Call(service, method, seqid, args, protocol, self.framing, self.peer, received_at)
         return app, call, binding, codec
 
     def _answer(self, msg: Message, call: Call, binding: Binding, codec: Codec, reply: Reply) -> None:
         if self.closed:
             return
-        if isinstance(reply, Fault):
+        if type(reply) is Fault:
             self._fault(reply)
             return
-        if msg.mtype == ONEWAY or binding.oneway or isinstance(reply, NoReply):
-            if msg.mtype == ONEWAY or binding.oneway:
-                self._send(msg, b"")
+        if msg.mtype == ONEWAY or binding.oneway:
+            self._send(msg, b"")
+            return
+        if type(reply) is NoReply:
             return
         try:
             payload = encode_reply(codec, call.method, msg.seqid, binding, reply)
@@ -290,7 +333,7 @@ class Connection(Stream):
         """Write one reply in the connection's framing (an empty payload: only HTTP answers, with no body)."""
         if self.closed:
             return
-        framing = self.reader.framing if self.reader is not None else "buffered"
+        framing = self.framing
         if framing == "buffered":
             if payload:
                 self.write(payload)
@@ -315,7 +358,7 @@ class Connection(Stream):
 
     def _stop(self, stop: _Stop) -> None:
         self._warn(f"closing the connection: {stop.reason}")
-        if stop.http_status and self.reader is not None and self.reader.framing == "http":
+        if stop.http_status and self.framing == "http":
             body = f"{stop.detail}\n".encode()
             self.write(http.response(stop.http_status, body, close=True))
         self._close()

@@ -29,6 +29,11 @@ class Message(NamedTuple):
     close_after: bool = False  # HTTP: ``Connection: close`` or HTTP/1.0
 
 
+def new_message(fields: tuple[ProtocolName, str, int, int, Any, bool]) -> Message:
+    """A :class:`Message` from a plain tuple, without NamedTuple's slower keyword-aware constructor."""
+    return tuple.__new__(Message, fields)
+
+
 class TooLarge(Malformed):
     """A message longer than the connection's limit."""
 
@@ -53,8 +58,8 @@ def parse_message(protocol: ProtocolName, buf: Buf, pos: int, end: int) -> tuple
     else:
         stop = scan.json_end(buf, pos, end)
         name, mtype, seqid, fields = parse_json_message(bytes(buf[pos:stop]))
-        return Message(protocol, name, mtype, seqid, fields), stop
-    return Message(protocol, name, mtype, seqid, bytes(buf[args:stop])), stop
+        return new_message((protocol, name, mtype, seqid, fields, False)), stop
+    return new_message((protocol, name, mtype, seqid, bytes(buf[args:stop]), False)), stop
 
 
 class FramedReader(Reader):

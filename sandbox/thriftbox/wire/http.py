@@ -67,6 +67,9 @@ class HttpReader(Reader):
             if head_end < 0:
                 if end - pos > MAX_HEADER:
                     raise HttpError(431, "request head too long")
+                line_end = buf.find(b"\r\n", pos, end)
+                if line_end >= 0:  # judge the request line without waiting for the whole head
+                    self._request_line(bytes(buf[pos:line_end]).decode("latin-1"))
                 break
             length, close = self._head(bytes(buf[pos:head_end]))
             start = head_end + 4
@@ -84,15 +87,19 @@ class HttpReader(Reader):
             pos = start + length
         return pos
 
+    def _request_line(self, line: str) -> str:
+        """The HTTP version of an acceptable request line; :class:`HttpError` otherwise."""
+        parts = line.split(" ")
+        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+            raise HttpError(400, f"bad request line {line[:80]!r}")
+        if parts[0] != "POST":
+            raise HttpError(405, f"{parts[0][:20]} is not supported; Thrift over HTTP uses POST")
+        return parts[2]
+
     def _head(self, head: bytes) -> tuple[int, bool]:
         """(Content-Length, close after answering) of a request head; :class:`HttpError` if unacceptable."""
         lines = head.decode("latin-1").split("\r\n")
-        parts = lines[0].split(" ")
-        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-            raise HttpError(400, f"bad request line {lines[0][:80]!r}")
-        method, _, version = parts
-        if method != "POST":
-            raise HttpError(405, f"{method} is not supported; Thrift over HTTP uses POST")
+        version = self._request_line(lines[0])
         headers: dict[str, str] = {}
         for line in lines[1:]:
             name, sep, value = line.partition(":")

@@ -18,6 +18,7 @@ MAX_DEPTH = 64  # nesting of structs and containers, as thriftpy2's decoders all
 
 _I32 = Struct(">i")
 _I16 = Struct(">h")
+_I32_I32 = Struct(">ii")
 
 # A frame of the stack of open containers: [kind, type_a, type_b, remaining]. kind 0 = struct,
 # 1 = list/set of type_a, 2 = map of type_a -> type_b where ``remaining`` counts keys and values.
@@ -53,16 +54,16 @@ _BIN_MIN[11], _BIN_MIN[13], _BIN_MIN[14], _BIN_MIN[15] = 4, 6, 5, 5
 
 def binary_envelope(buf: Buf, pos: int, end: int) -> tuple[str, int, int, int]:
     """(name, message type, seqid, args offset) of a strict or non-strict binary message at ``pos``."""
-    if pos + 4 > end:
-        raise NeedMore(pos + 4)
-    head = _I32.unpack_from(buf, pos)[0]
-    if head < 0:
+    if pos + 8 > end:
+        if pos + 4 > end or _I32.unpack_from(buf, pos)[0] < 0:
+            raise NeedMore(pos + 8)
+        head, size = _I32.unpack_from(buf, pos)[0], -1
+    else:
+        head, size = _I32_I32.unpack_from(buf, pos)
+    if head < 0:  # strict: version word, then the name length
         if head & 0xFFFF0000 != 0x80010000:
             raise Malformed(f"bad binary protocol version 0x{head & 0xFFFFFFFF:08x}")
         mtype = head & 0xFF
-        if pos + 8 > end:
-            raise NeedMore(pos + 8)
-        size = _I32.unpack_from(buf, pos + 4)[0]
         start = pos + 8
         if size < 0:
             raise Malformed("negative method name length")
@@ -70,18 +71,17 @@ def binary_envelope(buf: Buf, pos: int, end: int) -> tuple[str, int, int, int]:
         if args > end:
             raise NeedMore(args)
         seqid = _I32.unpack_from(buf, start + size)[0]
-    else:
-        start = pos + 4
-        args = start + head + 5
+    else:  # non-strict: the name length, the name, a type byte
+        start, size = pos + 4, head
+        args = start + size + 5
         if args > end:
             raise NeedMore(args)
-        mtype = buf[start + head]
-        seqid = _I32.unpack_from(buf, start + head + 1)[0]
-        size = head
+        mtype = buf[start + size]
+        seqid = _I32.unpack_from(buf, start + size + 1)[0]
     if not 1 <= mtype <= 4:
         raise Malformed(f"bad message type {mtype}")
     try:
-        name = bytes(buf[start : start + size]).decode()
+        name = str(buf[start : start + size], "utf-8")
     except UnicodeDecodeError:
         raise Malformed("method name is not UTF-8") from None
     return name, mtype, seqid, args
@@ -89,9 +89,27 @@ def binary_envelope(buf: Buf, pos: int, end: int) -> tuple[str, int, int, int]:
 
 def binary_struct(buf: Buf, pos: int, end: int, stack: list[Frame] | None = None) -> int:
     """The end of the binary struct at ``pos`` (or of the open containers in ``stack``, when resuming)."""
-    if stack is None:
-        stack = [[0, 0, 0, 0]]
     fixed, least, i32 = _BIN_FIXED, _BIN_MIN, _I32.unpack_from
+    if stack is None:
+        # fast lane: leading fields of fixed width or strings, as most argument structs are
+        while pos < end:
+            t = buf[pos]
+            if t == 0:
+                return pos + 1
+            size = fixed[t]
+            if size > 0:
+                nxt = pos + 3 + size
+            elif t == 11 and pos + 7 <= end:
+                n = i32(buf, pos + 3)[0]
+                if n < 0:
+                    break
+                nxt = pos + 7 + n
+            else:
+                break
+            if nxt > end:
+                break
+            pos = nxt
+        stack = [[0, 0, 0, 0]]
     while stack:
         top = stack[-1]
         if top[0] == 0:

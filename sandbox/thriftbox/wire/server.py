@@ -15,6 +15,7 @@ import socket
 from thriftbox.errors import ConfigError, PortInUse
 from thriftbox.wire.app import App
 from thriftbox.wire.connection import Connection
+from thriftbox.wire.stream import ReadBuffer
 
 log = logging.getLogger("thriftbox.wire")
 
@@ -33,6 +34,7 @@ class ThriftServer:
         self.connections: set[Connection] = set()
         self._port = port
         self._socks: list[socket.socket] = []
+        self._rbuf = ReadBuffer()
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
@@ -66,7 +68,7 @@ class ThriftServer:
             sock.setblocking(False)
             if sock.family in (socket.AF_INET, socket.AF_INET6):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            Connection(self, self._loop, sock)
+            Connection(self, self._loop, sock, self._rbuf)
 
     async def close(self) -> None:
         """Stop listening and drop every open connection."""

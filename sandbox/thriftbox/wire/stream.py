@@ -1,9 +1,11 @@
 """Non-blocking socket I/O on the asyncio loop, without asyncio's transport layer.
 
 A Thrift call is one small read and one small write; asyncio's transports and protocols add several Python
-frames to each. :class:`Stream` reads with ``loop.add_reader`` and writes straight to the socket, buffering
-only what the kernel did not take (reading pauses while more than :data:`HIGH_WATER` bytes wait).
-Subclasses implement :meth:`data_received`, :meth:`eof_received` and :meth:`connection_lost`.
+frames to each, and their ``recv(256 KiB)`` allocates (and often maps) a fresh 256 KiB object per read.
+:class:`Stream` reads with ``loop.add_reader`` into a buffer shared by the streams of one loop and writes
+straight to the socket, buffering only what the kernel did not take (reading pauses while more than
+:data:`HIGH_WATER` bytes wait). Subclasses implement :meth:`data_received`, :meth:`eof_received` and
+:meth:`connection_lost`.
 """
 
 from __future__ import annotations
@@ -15,17 +17,26 @@ READ_SIZE = 256 * 1024
 HIGH_WATER = 4 * 2**20
 
 
+class ReadBuffer:
+    """Scratch space for reads; safe to share between streams that run on the same event loop."""
+
+    def __init__(self, size: int = READ_SIZE) -> None:
+        self.view = memoryview(bytearray(size))
+
+
 class Stream:
-    def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket, rbuf: ReadBuffer) -> None:
         self.loop = loop
         self.sock = sock
+        self._rview = rbuf.view
         self.fd = sock.fileno()
         self.peer: tuple[str, int] = ("?", 0)
         try:
             addr = sock.getpeername()
-            self.peer = (str(addr[0]), int(addr[1]))
         except OSError:
-            pass
+            addr = None
+        if isinstance(addr, tuple) and len(addr) >= 2:
+            self.peer = (str(addr[0]), int(addr[1]))
         self._out = bytearray()
         self._reading = True
         self._paused = False  # reading stopped until the output drains
@@ -90,14 +101,14 @@ class Stream:
 
     def _readable(self) -> None:
         try:
-            data = self.sock.recv(READ_SIZE)
+            size = self.sock.recv_into(self._rview)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
             self.abort()
             return
-        if data:
-            self.data_received(data)
+        if size:
+            self.data_received(self._rview[:size].tobytes())
             return
         self._reading = False
         self.loop.remove_reader(self.fd)
