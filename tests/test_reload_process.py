@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from thriftpy2.thrift import TApplicationException
 
 from tests.serve_support import Served, cli_env, serve, thriftbox_cmd
 from thriftbox.client import ThriftClient
@@ -242,6 +243,23 @@ def test_a_stub_save_reloads_only_its_service_and_a_broken_one_changes_nothing(t
         wait_for_count(served, "mocks/greeter.yaml: reloaded greeter.Greeter in ", 1)
         assert call(root, GREETER, port, "hello", "ada").text == "v2"
         assert host_health(served)["service_reloads"] == {GREETER: 1, CLOCK: 0}
+
+
+def test_an_idl_save_that_breaks_a_stub_file_is_refused_with_the_stub_line(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    greeter = root / "idl" / "greeter.thrift"
+    with served_project(root) as served:
+        port = served.port(GREETER)
+        save_by_rename(greeter, GREETER_V2.replace("hello(", "greet("))  # the stub file still says hello
+        out = wait_for_count(served, "reload failed", 1)
+        (line,) = [x for x in out.splitlines() if "reload failed" in x]
+        assert "idl/greeter.thrift: reload failed" in line
+        assert re.search(r"mocks/greeter\.yaml:3(:\d+)?: .*hello", line), line
+        with client(root, GREETER, port) as c, pytest.raises(TApplicationException):
+            c.call("greet", "ada")  # not served: the reload was refused as a whole
+        save_by_rename(root / "mocks" / "greeter.yaml", STUBS_V1.replace("hello:", "greet:"))
+        wait_for_count(served, "mocks/greeter.yaml: reloaded greeter.Greeter (+greet, +bye, -hello) in ", 1)
+        assert call(root, GREETER, port, "greet", "ada").text == "v1"
 
 
 def test_a_broken_stub_file_stops_serve_at_start_with_its_line(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -284,26 +285,13 @@ class Session:
         names = ", ".join(sorted(self._shown(p) for p in relevant))
         try:
             new = self.load()
-            stubs = self._load_stubs(new)
+            saved_stubs = any(self._is_stub_file(p) for p in self._unapplied)
+            stubs = self._load_stubs(new) if saved_stubs else None
+            plan = plan_reload(self.catalog, new, self._unapplied, self._stub_services(stubs))
+            stubs = self._apply(plan, new, stubs)
         except ThriftboxError as err:
             self._failed(names, err)
             return
-        old_stubs = self._stubs
-        stub_services = {
-            sid
-            for p in self._unapplied
-            if self._is_stub_file(p)
-            for book in (old_stubs, stubs)
-            if book is not None
-            for sid in book.services_in(p)
-        }
-        plan = plan_reload(self.catalog, new, self._unapplied, stub_services)
-        if not plan.empty:
-            try:
-                self._apply(plan)
-            except ThriftboxError as err:
-                self._failed(names, err)
-                return
         self.catalog, self._stubs, self._unapplied = new, stubs, set()
         if not plan.empty:
             self._write_state()
@@ -319,8 +307,36 @@ class Session:
     def _failed(self, names: str, err: ThriftboxError) -> None:
         self.report(f"{names}: reload failed, still serving the last good definitions: {_one_line(err)}")
 
-    def _apply(self, plan: ReloadPlan) -> None:
-        """Tell the runtime: start new services on ports of their own, stop vanished ones, reload the others."""
+    def _stub_services(self, stubs: StubBook | None) -> set[str]:
+        """The services the changed stub files have documents for, before or after the change."""
+        books = [book for book in (self._stubs, stubs) if book is not None]
+        changed = [p for p in self._unapplied if self._is_stub_file(p)]
+        return {sid for p in changed for book in books for sid in book.services_in(p)}
+
+    def _apply(self, plan: ReloadPlan, catalog: Catalog, stubs: StubBook | None) -> StubBook:
+        """Have the runtime apply ``plan``; returns the stub files checked against ``catalog``.
+
+        When no stub file was saved (``stubs`` None), they are checked while the runtime reloads: the mock
+        hosts check the same files against the same IDL and refuse the reload when they do not fit, so
+        waiting for serve's own check first would only add its time to every reload.
+        """
+        if plan.empty:
+            return stubs if stubs is not None else self._load_stubs(catalog)
+        if stubs is not None:
+            self._reload_runtime(plan)
+            return stubs
+        with ThreadPoolExecutor(1, thread_name_prefix="thriftbox-reload") as pool:
+            reloading = pool.submit(self._reload_runtime, plan)
+            try:
+                checked = self._load_stubs(catalog)
+            except ThriftboxError:
+                reloading.exception()  # the runtime refuses the same stub files: wait, report serve's error
+                raise
+            reloading.result()
+        return checked
+
+    def _reload_runtime(self, plan: ReloadPlan) -> None:
+        """Start new services on ports of their own, stop vanished ones, reload the others."""
         assert self.runtime is not None
         ports = dict(self.ports)
         if plan.started:
