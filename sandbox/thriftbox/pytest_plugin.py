@@ -163,7 +163,10 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 
 def _violations(problems: list[str]) -> str:
     lines = "\n".join(f"  {p}" for p in problems)
-    return f"thriftbox: the mock rejected call(s) that break the IDL:\n{lines}"
+    return (
+        f"thriftbox: the mock rejected call(s) that break the IDL:\n{lines}\n"
+        f"(a test that means to send such calls: @pytest.mark.{ALLOW})"
+    )
 
 
 @pytest.hookimpl(trylast=True)
