@@ -191,6 +191,16 @@ def test_a_killed_container_comes_back_and_is_reported(shop: Shop, engine: Any) 
     assert isinstance(user, list)
 
 
+def test_a_removed_container_is_recreated(shop: Shop, engine: Any) -> None:
+    old = shop.runtime.mocks["orders.Orders"].container_id
+    engine.api.remove_container(old, force=True)
+    name = f"thriftbox-{shop.project.name}-orders-orders"
+    assert shop.runtime.supervise() == [f"orders.Orders: container {name} was removed, recreated"]
+    assert shop.runtime.mocks["orders.Orders"].container_id != old
+    totals = call(shop.idl / "orders.thrift", "Orders", shop.ports["orders.Orders"], "totals", [7])
+    assert isinstance(totals, dict)
+
+
 def test_reload_in_place_then_start_and_stop_a_service(shop: Shop, engine: Any) -> None:
     billing = shop.runtime.mocks["billing.Billing"]
     started_at = engine.api.inspect_container(billing.container_id)["State"]["StartedAt"]

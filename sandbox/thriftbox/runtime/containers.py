@@ -99,10 +99,11 @@ class ContainerRuntime:
         return self._engine
 
     def _progress(self, line: str) -> None:
+        """Image build output: to ``on_progress``, else to the debug log (headlines are logged anyway)."""
         if self.on_progress is not None:
             self.on_progress(line)
         else:
-            logger.info("%s", line)
+            logger.debug("%s", line)
 
     @property
     def _copying(self) -> bool:
@@ -128,8 +129,7 @@ class ContainerRuntime:
         try:
             self._check_ports(mocks)
             self.image_tag = self.ensure_image()
-            labels = {names.LABEL_PROJECT: project.name, names.LABEL_SESSION: self.session}
-            self._network_id = self.engine.ensure_network(names.network_name(project.name), labels)
+            self._ensure_network()
             self._launch_all(mocks)
         except BaseException:
             self.stop()
@@ -138,6 +138,11 @@ class ContainerRuntime:
     def ensure_image(self) -> str:
         """The tag of the mock image for the running code, built first when the engine lacks it."""
         return image.ensure_image(self.engine, image.base_image(self.base_image), self._progress)
+
+    def _ensure_network(self) -> None:
+        assert self.project is not None
+        labels = {names.LABEL_PROJECT: self.project.name, names.LABEL_SESSION: self.session}
+        self._network_id = self.engine.ensure_network(names.network_name(self.project.name), labels)
 
     def _check_ports(self, mocks: Sequence[MockSpec]) -> None:
         assert self.project is not None
@@ -294,7 +299,8 @@ class ContainerRuntime:
     def _revive(self, sid: str, mock: _Mock, info: ContainerInfo | None) -> tuple[_Mock, str]:
         """Start an exited container again, or recreate a removed one; the mock, and what happened."""
         restarts = mock.restarts + 1
-        if info is None:
+        if info is None:  # removed by hand, perhaps with its network (`thriftbox down`)
+            self._ensure_network()
             mock = self._launch(mock.plan)
             mock.restarts = restarts
             return mock, f"{sid}: container {mock.plan.name} was removed, recreated"

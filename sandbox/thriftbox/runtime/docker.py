@@ -144,8 +144,9 @@ class SdkEngine:
                     seen.add(line)
                     progress(line)
         except _SDK_ERRORS as err:
+            reason = err.explanation if isinstance(err, docker.errors.APIError) else _reason(err)
             raise MockStartError(
-                f"{ref} is not on the engine and could not be pulled ({_reason(err)})", hint=hint
+                f"{ref} is not on the engine and could not be pulled: {reason}", hint=hint
             ) from None
 
     def run_python(self, image: str, script: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -31,6 +32,8 @@ import thriftbox
 from thriftbox.errors import MockStartError
 from thriftbox.runtime import wheelhouse
 from thriftbox.runtime.engine import Engine
+
+logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 
@@ -66,9 +69,9 @@ def ensure_image(engine: Engine, base: str, progress: Progress) -> str:
     if engine.has_image(tag):
         return tag
     t0 = time.perf_counter()
-    progress(f"building {tag} from {base} (once per thriftbox version and code)")
+    _headline(progress, f"building {tag} from {base} (once per thriftbox version and code)")
     if not engine.has_image(base):
-        progress(f"pulling {base}")
+        _headline(progress, f"pulling {base}")
         engine.pull(base, progress)
     target = python_info(engine, base, progress)
     house = wheelhouse.prepare_wheelhouse(target, requirements, progress)
@@ -84,10 +87,16 @@ def ensure_image(engine: Engine, base: str, progress: Progress) -> str:
         log.close()
     if log.error:
         raise log.failure(tag)
-    progress(f"built {tag} in {time.perf_counter() - t0:.1f} s")
+    _headline(progress, f"built {tag} in {time.perf_counter() - t0:.1f} s")
     older = f"{IMAGE_REPOSITORY}:{thriftbox.__version__}-"  # this version built from older code
     engine.remove_images(IMAGE_REPOSITORY, keep=lambda t: t == tag or not t.startswith(older))
     return tag
+
+
+def _headline(progress: Progress, line: str) -> None:
+    """A line worth logging even when nobody follows the build output."""
+    logger.info("%s", line)
+    progress(line)
 
 
 def python_info(engine: Engine, base: str, progress: Progress) -> wheelhouse.PythonInfo:
