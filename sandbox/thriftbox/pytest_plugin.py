@@ -112,11 +112,13 @@ def thriftbox(
     workerinput = getattr(config, "workerinput", None)
     worker = int(str(workerinput["workerid"]).lstrip("gw") or 0) if workerinput else 0
     box = Thriftbox(options, worker_root(tmp_path_factory.getbasetemp()), worker)
+    problem = ""
     try:
         box.start()
     except ThriftboxError as err:
-        hint = f"\nhint: {err.hint}" if err.hint else ""
-        pytest.fail(f"thriftbox could not serve the mocks: {err}{hint}", pytrace=False)
+        problem = f"thriftbox could not serve the mocks: {err}" + (f"\nhint: {err.hint}" if err.hint else "")
+    if problem:  # failed outside the except block, so pytest shows no chained traceback
+        pytest.fail(problem, pytrace=False)
     config.stash[BOX] = box
     try:
         yield box
