@@ -28,7 +28,7 @@ from tests.serve_support import cli_env, free_base_port
 from thriftbox.errors import PortInUse
 from thriftbox.runtime import MockSpec, Project
 from thriftbox.runtime import docker as rt
-from thriftbox.runtime.docker import DockerRuntime, down
+from thriftbox.runtime.docker import DockerRuntime, container_logs, down
 from thriftbox.wire import probe
 
 pytestmark = pytest.mark.docker
@@ -145,6 +145,14 @@ def test_containers_are_labelled_and_folders_mounted_read_only(shop: Shop, engin
     health = json.loads(_get(f"{mock.control_url}/health"))
     assert health["services"] == {"users.Users": shop.ports["users.Users"]}
     assert any("host ready" in line for line in shop.runtime.logs("users.Users"))
+
+
+def test_logs_from_this_runtime_and_from_another_terminal(shop: Shop) -> None:
+    followed = shop.runtime.logs("users.Users", follow=True)
+    assert "host ready" in next(line for line in followed if "host ready" in line)
+    followed.close()  # a reader that stops early leaves no connection behind
+    lines = list(container_logs(shop.project.name, "billing.Billing"))  # what `thriftbox logs` reads
+    assert any("host ready: 1 service(s)" in line for line in lines)
 
 
 def _get(url: str) -> str:

@@ -13,6 +13,7 @@ the target interpreter, so a new dependency or base image gets a new wheelhouse.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
@@ -195,8 +196,11 @@ def prepare_wheelhouse(
     progress(f"wheelhouse: {how} ({' '.join(requirements)})")
     _run(cmd, progress, "preparing the wheelhouse")
     (tmp / ".complete").write_text(" ".join(cmd) + "\n", encoding="utf-8")
-    shutil.rmtree(folder, ignore_errors=True)
-    tmp.rename(folder)
+    if not (folder / ".complete").is_file():  # another thriftbox may have finished the same one meanwhile
+        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            tmp.rename(folder)
+    shutil.rmtree(tmp, ignore_errors=True)
     return folder
 
 
