@@ -83,10 +83,23 @@ def save_three_writes(path: Path, text: str) -> None:
             fh.write(part)
 
 
+def save_like_vim(path: Path, text: str) -> None:
+    """Vim's default: probe file ``4913``, swap file, original renamed to a backup, new file written."""
+    probe, swap, backup = (path.with_name(n) for n in ("4913", f".{path.name}.swp", path.name + "~"))
+    probe.write_text("")
+    probe.unlink()
+    swap.write_bytes(b"b0VIM 9.0")
+    os.replace(path, backup)
+    path.write_text(text)
+    backup.unlink()
+    swap.unlink()
+
+
 SAVES: dict[str, Callable[[Path, str], None]] = {
     "in-place": save_in_place,
     "rename": save_by_rename,
     "three-writes": save_three_writes,
+    "vim": save_like_vim,
 }
 
 
@@ -327,7 +340,14 @@ class RecordingRuntime:
     name = "recording"
 
     def __init__(self) -> None:
+        self.started: list[str] = []
         self.reloads: list[tuple[list[str], list[str], list[str]]] = []
+
+    def start(self, project: Any, mocks: Any) -> None:
+        self.started = sorted(m.service_id for m in mocks)
+
+    def control_urls(self) -> dict[str, str]:
+        return {}
 
     def reload(self, reloaded: Any, started: Any, stopped: Any) -> None:
         self.reloads.append((sorted(reloaded), sorted(m.service_id for m in started), sorted(stopped)))
@@ -339,57 +359,71 @@ class RecordingRuntime:
         return []
 
 
-def session_for(root: Path, lines: list[str]) -> tuple[Session, RecordingRuntime]:
-    runtime = RecordingRuntime()
-    options = ServeOptions(paths=(root / "idl",), mocks_dir=root / "mocks", root=root, port=20000)
-    session = Session(options, report=lines.append, runtime=runtime)  # type: ignore[arg-type]
-    session.catalog = session.load()
-    session._stubs = session._load_stubs(session.catalog)
-    return session, runtime
-
-
-def test_changes_a_failed_reload_could_not_apply_go_live_with_the_next_good_save(tmp_path: Path) -> None:
+@pytest.fixture
+def recorded(tmp_path: Path) -> Iterator[tuple[Session, RecordingRuntime, list[str]]]:
+    """A started Session over the project in tmp_path, with a recording runtime, and what it reported."""
     root = make_project(tmp_path)
-    lines: list[str] = []
-    session, runtime = session_for(root, lines)
-    stubs, greeter = root / "mocks" / "greeter.yaml", root / "idl" / "greeter.thrift"
+    runtime, lines = RecordingRuntime(), []
+    options = ServeOptions(paths=(root / "idl",), mocks_dir=root / "mocks", root=root, admin_port=0)
+    session = Session(options, report=lines.append, runtime=runtime)  # type: ignore[arg-type]
+    session.start()
+    assert runtime.started == [CLOCK, GREETER]
+    try:
+        yield session, runtime, lines
+    finally:
+        session.stop()
+
+
+Recorded = tuple[Session, RecordingRuntime, list[str]]
+
+
+def test_a_stub_file_reloads_the_services_of_its_old_and_its_new_content(recorded: Recorded) -> None:
+    session, runtime, lines = recorded
+    stubs = session.project.root / "mocks" / "greeter.yaml"
+    stubs.write_text("service: Clock\nmethods:\n  now: {return: 7}\n")
+    session.apply_changes({stubs})
+    assert runtime.reloads == [([CLOCK, GREETER], [], [])]
+    assert len(lines) == 1
+    assert lines[0].startswith("mocks/greeter.yaml: reloaded clock.Clock, greeter.Greeter in ")
+
+
+def test_changes_a_failed_reload_could_not_apply_go_live_with_the_next_good_save(recorded: Recorded) -> None:
+    session, runtime, lines = recorded
+    root = session.project.root
+    stubs, clock = root / "mocks" / "greeter.yaml", root / "idl" / "clock.thrift"
     stubs.write_text(STUBS_V1.replace("v1", "v2"))
-    greeter.write_text(GREETER_BROKEN)
-    session.apply_changes({stubs, greeter})
+    clock.write_text(CLOCK_IDL.replace("now()", "now("))
+    session.apply_changes({stubs, clock})
     assert runtime.reloads == []
     assert len(lines) == 1
-    assert "reload failed" in lines[0]
-    greeter.write_text(GREETER_V1)  # fixed: the stub change made meanwhile must not be lost
-    session.apply_changes({greeter})
-    assert runtime.reloads == [([GREETER], [], [])]
-    assert lines[1].startswith("idl/greeter.thrift: reloaded greeter.Greeter in ")
+    assert re.match(
+        r"idl/clock\.thrift, mocks/greeter\.yaml: reload failed, .*idl/clock\.thrift:3:1: ", lines[0]
+    )
+    clock.write_text(CLOCK_IDL)  # fixed: the stub change made meanwhile must not be lost
+    session.apply_changes({clock})
+    assert runtime.reloads == [([CLOCK, GREETER], [], [])]
+    assert lines[1].startswith("idl/clock.thrift: reloaded clock.Clock, greeter.Greeter in ")
 
 
-def test_files_that_cannot_change_what_is_served_are_ignored(tmp_path: Path) -> None:
-    root = make_project(tmp_path)
-    lines: list[str] = []
-    session, runtime = session_for(root, lines)
+def test_files_that_cannot_change_what_is_served_are_ignored(recorded: Recorded) -> None:
+    session, runtime, lines = recorded
+    root = session.project.root
     (root / "idl" / "notes.json").write_text("{}")
-    (root / ".thriftbox").mkdir()
-    (root / ".thriftbox" / "state.json").write_text("{}")
-    session.apply_changes({root / "idl" / "notes.json", root / ".thriftbox" / "state.json"})
+    state = root / ".thriftbox" / "ports.json"
+    assert state.is_file()
+    session.apply_changes({root / "idl" / "notes.json", state})
     assert (runtime.reloads, lines) == ([], [])
 
 
 def test_serve_reports_when_watching_falls_back_to_polling(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    recorded: Recorded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def exhausted(*_: object, **__: object) -> None:
         raise OSError(errno.ENOSPC, "inotify watch limit reached")
 
     monkeypatch.setattr("thriftbox.watch.Observer.start", exhausted)
-    root = make_project(tmp_path)
-    lines: list[str] = []
-    session, _ = session_for(root, lines)
-    try:
-        session.start_watching()
-        assert len(lines) == 1
-        assert "polling" in lines[0]
-        assert "inotify" in lines[0]
-    finally:
-        session.stop()
+    session, _, lines = recorded
+    session.start_watching()
+    assert len(lines) == 1
+    assert "polling" in lines[0]
+    assert "inotify" in lines[0]
