@@ -124,8 +124,10 @@ def thriftbox(
         yield box
     finally:
         del config.stash[BOX]
-        box.stop()
-        config.stash.setdefault(RECORDED, []).extend(box.recorded)
+        try:
+            box.stop()
+        finally:
+            config.stash.setdefault(RECORDED, []).extend(box.recorded)
 
 
 @pytest.fixture(autouse=True)
@@ -138,7 +140,16 @@ def _thriftbox_test(request: pytest.FixtureRequest) -> Iterator[None]:
     box = request.config.stash.get(BOX, None)
     if box is None:
         return
-    problems = box.end_test()
+    from thriftbox.errors import ThriftboxError
+
+    try:
+        problems = box.end_test()
+    except ThriftboxError as err:
+        problems, broken = [], f"thriftbox: {err}"
+    else:
+        broken = ""
+    if broken:
+        pytest.fail(broken, pytrace=False)
     if problems and request.node.get_closest_marker(ALLOW) is None:
         pytest.fail(_violations(problems), pytrace=False)
 

@@ -16,7 +16,7 @@ from typing import Any
 from thriftpy2.thrift import TApplicationException, TClient
 
 from thriftbox.control import HttpError, request_json
-from thriftbox.errors import ConfigError, MockStartError, PortInUse, StubError
+from thriftbox.errors import ConfigError, MockStartError, PortInUse, StubError, ThriftboxError
 from thriftbox.ports import port_free
 from thriftbox.pytest_plugin import interaction, journal_violations
 from thriftbox.serve import ServeOptions, Session
@@ -302,30 +302,48 @@ class Thriftbox:
     # -- the life of one test (driven by the plugin) -------------------------------------------------------
 
     def begin_test(self) -> None:
-        self._sync()  # calls made outside tests still count for the contract
+        try:
+            self._sync()  # calls made outside tests still count for the contract
+        except (HttpError, OSError):  # a mock host died (a previous test may have crashed it): restart it
+            runtime = self.session.runtime if self.session else None
+            for event in runtime.supervise() if runtime else []:
+                logger.warning("thriftbox: %s", event)
+            self._cursor = ""  # a restarted host's journal counts from 1 again
+            self._sync()
         self._entries, self._violations = [], []
         self._in_test = True
 
     def take_violations(self) -> list[str]:
         """The calls of this test the mocks rejected for breaking the IDL, not reported before."""
-        if self.session is not None:
+        try:
             self._sync()
+        except (HttpError, OSError):  # the mocks are gone; end_test says so
+            logger.debug("cannot read the journal", exc_info=True)
         taken = list(dict.fromkeys(self._violations))
         self._violations.clear()
         return taken
 
     def end_test(self) -> list[str]:
-        """Close the test's clients, drop its stubs, state and journal; returns violations not yet reported."""
+        """Close the test's clients, drop its stubs, state and journal; returns violations not yet reported.
+
+        Raises ThriftboxError when the mocks stopped answering during the test (the next test restarts them).
+        """
         self._in_test = False
-        violations = self.take_violations()
         clients, self._clients = self._clients, []
         for client in clients:
             client.close()
-        for rule_id in list(self._stubs):
-            self._remove_stub(rule_id)
-        request_json(self.admin_url + "/journal", "DELETE")
-        request_json(self.admin_url + "/state/reset", "POST", {})
-        self._entries = []
+        violations = self.take_violations()
+        stubs, self._stubs, self._entries = self._stubs, [], []
+        try:
+            for rule_id in stubs:
+                self._remove_stub(rule_id)
+            request_json(self.admin_url + "/journal", "DELETE")
+            request_json(self.admin_url + "/state/reset", "POST", {})
+        except (HttpError, OSError) as err:
+            logs = self.root / ".thriftbox" / "logs"
+            raise ThriftboxError(
+                f"the mocks stopped answering during this test ({err}); see the host logs in {logs}"
+            ) from None
         return violations
 
 
