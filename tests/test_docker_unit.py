@@ -15,6 +15,7 @@ from unittest.mock import MagicMock, patch
 import docker
 import docker.errors
 import pytest
+import requests
 from docker.models.containers import Container, ContainerCollection
 from docker.models.images import ImageCollection
 from docker.models.networks import NetworkCollection
@@ -243,6 +244,17 @@ def test_an_exited_container_is_restarted_and_reported(tmp_path: Path) -> None:
     client.api.start.assert_called_once_with("c0ffee")
     probe.assert_called_with("127.0.0.1", 9090, timeout=0.5)  # reported once it answers again
     assert runtime.status()[0].restarts == 1
+
+
+def test_losing_the_engine_is_reported_once(tmp_path: Path) -> None:
+    client = fake_client()
+    runtime = runtime_with(client, tmp_path)
+    runtime._launch(runtime._plan(MockSpec("users.Users", 9090)))
+    client.containers.list.side_effect = requests.exceptions.ConnectionError("Connection refused")
+    lines = runtime.supervise()
+    assert len(lines) == 1
+    assert "lost the Docker engine at unix:///test.sock" in lines[0]
+    assert runtime.supervise() == []
 
 
 def test_a_failed_build_raises_with_the_log_tail(tmp_path: Path) -> None:

@@ -29,13 +29,14 @@ from thriftbox.runtime.wait import describe_port_holder, port_in_use
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+R = TypeVar("R")
 Progress = Callable[[str], None]
 
 _DEAD = {"exited", "dead", "created"}
 _RETRY_AFTER = 10.0  # seconds before another restart of a container whose restart failed
 
 
-def parallel(fn: Callable[[T], object], items: Iterable[T], workers: int = 8) -> list[object]:
+def parallel(fn: Callable[[T], R], items: Iterable[T], workers: int = 8) -> list[R]:
     """``fn`` over ``items`` on a few threads; every call finishes, then the first error is raised."""
     items = list(items)
     if len(items) <= 1:
@@ -87,6 +88,7 @@ class ContainerRuntime:
         self._engine: Engine | None = None
         self._network_id = ""
         self._remote_host: str | None = None
+        self._engine_lost = False  # reported once, not on every supervision tick
         self._lock = threading.Lock()
 
     def _connect(self) -> Engine:
@@ -181,8 +183,7 @@ class ContainerRuntime:
         )
 
     def _launch_all(self, specs: Sequence[MockSpec]) -> None:
-        launched = parallel(lambda spec: self._launch(self._plan(spec)), specs)
-        self._wait_ready([m for m in launched if isinstance(m, _Mock)])
+        self._wait_ready(parallel(lambda spec: self._launch(self._plan(spec)), specs))
 
     def _launch(self, plan: names.ContainerPlan) -> _Mock:
         """Create and start the container of one service (without waiting for it to answer)."""
@@ -272,8 +273,11 @@ class ContainerRuntime:
         try:
             found = {c.id: c for c in self._engine.labelled(self._session_label)}
         except ThriftboxError as err:
-            logger.warning("supervision skipped: %s", err)
-            return []
+            first, self._engine_lost = not self._engine_lost, True
+            return [f"cannot supervise the containers: {err}"] if first else []
+        if self._engine_lost:
+            self._engine_lost = False
+            logger.info("the Docker engine at %s answers again", self._engine.address)
         revived: list[tuple[_Mock, str]] = []
         lines = []
         for sid, mock in list(self.mocks.items()):
