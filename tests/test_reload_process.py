@@ -405,6 +405,18 @@ def test_changes_a_failed_reload_could_not_apply_go_live_with_the_next_good_save
     assert lines[1].startswith("idl/clock.thrift: reloaded clock.Clock, greeter.Greeter in ")
 
 
+def test_a_save_that_breaks_a_stub_file_starts_and_stops_nothing(recorded: Recorded) -> None:
+    session, runtime, lines = recorded
+    root = session.project.root
+    greeter, weather = root / "idl" / "greeter.thrift", root / "idl" / "weather.thrift"
+    greeter.write_text(GREETER_V1.replace("hello(", "greet("))  # mocks/greeter.yaml still stubs hello
+    weather.write_text("service Weather {\n  double temperature()\n}\n")
+    session.apply_changes({greeter, weather})
+    assert runtime.reloads == []  # Weather did not start: a started mock cannot be taken back
+    assert len(lines) == 1
+    assert re.search(r"reload failed, .*mocks/greeter\.yaml:3(:\d+)?: .*hello", lines[0])
+
+
 def test_files_that_cannot_change_what_is_served_are_ignored(recorded: Recorded) -> None:
     session, runtime, lines = recorded
     root = session.project.root

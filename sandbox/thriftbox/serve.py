@@ -316,14 +316,16 @@ class Session:
     def _apply(self, plan: ReloadPlan, catalog: Catalog, stubs: StubBook | None) -> StubBook:
         """Have the runtime apply ``plan``; returns the stub files checked against ``catalog``.
 
-        When no stub file was saved (``stubs`` None), they are checked while the runtime reloads: the mock
-        hosts check the same files against the same IDL and refuse the reload when they do not fit, so
-        waiting for serve's own check first would only add its time to every reload.
+        When no stub file was saved (``stubs`` None) and every affected service reloads in place, they are
+        checked while the runtime reloads: the mock hosts check the same files against the same IDL and refuse
+        the reload when they do not fit, so waiting for serve's own check first would only add its time to
+        every reload. Starting and stopping mocks cannot be taken back, so then they are checked first.
         """
-        if plan.empty:
-            return stubs if stubs is not None else self._load_stubs(catalog)
+        if stubs is None and (plan.empty or plan.started or plan.stopped):
+            stubs = self._load_stubs(catalog)
         if stubs is not None:
-            self._reload_runtime(plan)
+            if not plan.empty:
+                self._reload_runtime(plan)
             return stubs
         with ThreadPoolExecutor(1, thread_name_prefix="thriftbox-reload") as pool:
             reloading = pool.submit(self._reload_runtime, plan)
