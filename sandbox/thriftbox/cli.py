@@ -12,11 +12,13 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from thriftbox import __version__
-from thriftbox.cli_common import handle_errors, include_opt, path_arg
 from thriftbox.cli_admin import journal, reset, stubs
+from thriftbox.cli_common import handle_errors, include_opt, path_arg
 from thriftbox.cli_contract import breaking, verify
+from thriftbox.errors import ConfigError
 from thriftbox.output import configure_logging, err, out, print_json, status_table
 
 EXIT_DECLARED_EXCEPTION = 3
@@ -127,7 +129,6 @@ def serve(
         err.print(
             f"[yellow]warning:[/] the admin API listens on {admin_host}: anyone who reaches it can change stubs"
         )
-    from rich.markup import escape
 
     # escaped: error messages quote IDL and YAML, whose brackets are no markup
     session = Session(options, report=lambda line: err.print(f"[dim]{_now()}[/] {escape(line)}"))
@@ -138,7 +139,13 @@ def serve(
 
             session.runtime, session.runtime_reason = choose_runtime(runtime)
         err.print(f"runtime: [bold]{session.runtime.name}[/] ({session.runtime_reason})")
-        with err.status("starting mocks..."):
+        with err.status("starting mocks...") as progress:
+            if hasattr(session.runtime, "on_progress"):  # the Docker runtime builds its image first
+
+                def show(line: str) -> None:
+                    progress.update(f"building the mock image: {escape(line[:100])}")
+
+                session.runtime.on_progress = show
             statuses = session.start()
         rows = [s.__dict__ for s in statuses]
         out.print(status_table(rows, title=f"{len(rows)} service(s) served in {session.started_in:.2f} s"))
@@ -269,7 +276,14 @@ def down(all_projects: bool) -> None:
     """Remove containers and networks that a crashed `serve` left behind (found by label)."""
     from thriftbox.runtime.docker import down as docker_down
     from thriftbox.serve import project_name
+    from thriftbox.state import read_state
 
+    live = read_state(Path.cwd() / ".thriftbox")
+    if live is not None and not all_projects:
+        raise ConfigError(
+            f"a `thriftbox serve` (pid {live['pid']}) still runs in this folder and would recreate its containers",
+            hint="stop it with Ctrl-C (it removes its containers); `down` is for what a crashed serve left behind",
+        )
     removed = docker_down(None if all_projects else project_name(Path.cwd()))
     for name in removed:
         out.print(f"removed {name}")
