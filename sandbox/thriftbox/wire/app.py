@@ -42,7 +42,7 @@ class Call:
     received_at: float  # time.perf_counter() when the message was complete
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built for every call, and a frozen __init__ costs twice as much
 class Success:
     """A normal answer; ``value`` goes into the result's ``success`` field (ignored for void methods)."""
 

@@ -100,7 +100,7 @@ class BinaryCodec(Codec):
         try:
             self._writer.write_message_begin(name, mtype, seqid)
             self._writer.write_struct(struct)
-            return bytes(out.getvalue())
+            return out.getvalue()  # type: ignore[no-any-return]
         finally:
             out.clean()
 
@@ -130,7 +130,7 @@ class CompactCodec(Codec):
         try:
             self._writer.write_message_begin(name, mtype, seqid)
             self._writer.write_struct(struct)
-            return bytes(out.getvalue())
+            return out.getvalue()  # type: ignore[no-any-return]
         except BaseException:
             self._writer = TCompactProtocol(out)
             raise
@@ -172,7 +172,7 @@ class JsonCodec(Codec):
         proto = TApacheJSONProtocol(out)
         proto.write_message_begin(name, mtype, seqid)
         proto.write_struct(struct)
-        return bytes(out.getvalue())
+        return out.getvalue()  # type: ignore[no-any-return]
 
 
 def parse_json_message(data: bytes) -> tuple[str, int, int, dict[str, Any]]:

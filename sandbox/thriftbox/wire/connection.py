@@ -20,7 +20,7 @@ from struct import Struct
 from typing import TYPE_CHECKING, Any
 
 from thriftbox.wire import http
-from thriftbox.wire.app import App, Binding, Call, Fault, Framing, NoReply, Reply, Success
+from thriftbox.wire.app import Binding, Call, Fault, Framing, NoReply, Reply, Success
 from thriftbox.wire.codec import Codec, make_codec
 from thriftbox.wire.detect import detect
 from thriftbox.wire.dispatch import (
@@ -36,7 +36,7 @@ from thriftbox.wire.dispatch import (
     encode_reply,
 )
 from thriftbox.wire.framing import Message, Reader
-from thriftbox.wire.scan import Malformed
+from thriftbox.wire.scan import Malformed, NeedMore, binary_envelope, binary_struct
 from thriftbox.wire.stream import ReadBuffer, Stream
 
 if TYPE_CHECKING:
@@ -93,6 +93,7 @@ class Connection(Stream):
         self.buf = bytearray()
         self.reader: Reader | None = None
         self.framing: Framing = "buffered"
+        self.lane = -1  # binary connections: where a message starts in a read (4 when framed)
         self.codecs: dict[str, Codec] = {}
         self.queue: deque[tuple[Message | _Stop, float]] = deque()
         self.busy = False  # a call is suspended; new messages queue behind it
@@ -117,6 +118,20 @@ class Connection(Stream):
     def data_received(self, data: bytes) -> None:
         if self.closed:
             return
+        lane = self.lane
+        if lane >= 0 and not self.buf and not self.busy:
+            # the usual read on a binary connection: exactly one whole message (or frame)
+            end = len(data)
+            if end <= self.server.max_frame and (lane == 0 or _I32.unpack_from(data)[0] == end - 4):
+                try:
+                    name, mtype, seqid, args = binary_envelope(data, lane, end)
+                    stop = binary_struct(data, args, end)
+                except (NeedMore, Malformed):
+                    stop = -1
+                if stop == end:
+                    msg = tuple.__new__(Message, ("binary", name, mtype, seqid, data[args:], False))
+                    self._run(msg, time.perf_counter())
+                    return
         reader = self.reader
         if self.buf or reader is None:
             self._data_slow(data)
@@ -150,6 +165,8 @@ class Connection(Stream):
                 reader = self.reader = detect(src, self.server.max_frame)
                 if reader is not None:
                     self.framing = reader.framing
+                    if reader.protocol == "binary":
+                        self.lane = 4 if reader.framing == "framed" else 0
             if reader is not None:
                 used = reader.feed(src, messages)
         except http.HttpError as exc:
@@ -184,34 +201,53 @@ class Connection(Stream):
     # -- dispatch --------------------------------------------------------------------------------------
 
     def _run(self, msg: Message, received_at: float) -> None:
-        """Answer ``msg`` now, or start a task that does when the App suspends."""
-        prepared = self._prepare(msg, received_at)
-        if prepared is None:
+        """Decode, check and answer ``msg``; when the App suspends, a task finishes the call and whatever
+        queued behind it. Answers what cannot reach the App itself (unknown method, bad arguments)."""
+        protocol, name, mtype, seqid, payload, _ = msg
+        codec = self.codecs.get(protocol)
+        if codec is None:
+            codec = self.codecs[protocol] = make_codec(protocol)
+        service: str | None = None
+        method = name
+        if ":" in name:  # TMultiplexedProtocol: "Service:method"
+            service, _, method = name.partition(":")
+        if mtype != CALL and mtype != ONEWAY:
+            self._error(
+                msg, codec, method, INVALID_MESSAGE_TYPE, f"{name}: message type {mtype} is not a call"
+            )
             return
-        app, call, binding, codec = prepared
+        app = self.server.app
+        try:
+            binding = app.bind(service, method)
+        except Exception as exc:
+            self._crashed(msg, method, codec, exc)
+            return
+        if binding is None:
+            self._error(msg, codec, method, UNKNOWN_METHOD, f"Unknown method '{name}'")
+            return
+        args = binding.args_cls()
+        try:
+            codec.decode_args(payload, args)
+        except Exception as exc:
+            reason = f"{name}: undecodable arguments: {type(exc).__name__}: {exc}"
+            self._stop(_Stop(reason, 400, "the arguments do not decode"))
+            return
+        if None in args.__dict__.values():  # maybe missing or mistyped: look closer
+            problem = check_args(method, args, binding, codec, payload)
+            if problem is not None:
+                if mtype == ONEWAY or binding.oneway:
+                    self._warn(f"dropping oneway call: {problem}")
+                self._error(msg, codec, method, PROTOCOL_ERROR, problem, binding.oneway)
+                return
+        call = Call(service, method, seqid, args, protocol, self.framing, self.peer, received_at)
         try:
             coro = app.handle(call)
             first = coro.send(None)
         except StopIteration as done:
-            reply = done.value
-            if type(reply) is Success and msg.mtype == CALL and not binding.oneway:  # the usual case, inline
-                result = binding.result_cls()
-                if 0 in result.thrift_spec:
-                    result.success = reply.value
-                try:
-                    payload = codec.encode(call.method, REPLY, msg.seqid, result)
-                except Exception as exc:
-                    self._crashed(msg, call.method, codec, exc)
-                    return
-                if self.framing == "buffered" and not self.closed:
-                    self.write(payload)
-                else:
-                    self._send(msg, payload)
-                return
-            self._answer(msg, call, binding, codec, reply)
+            self._answer(msg, call, binding, codec, done.value)
             return
         except Exception as exc:
-            self._crashed(msg, call.method, codec, exc)
+            self._crashed(msg, method, codec, exc)
             return
         self.busy = True
         self.task = self.loop.create_task(self._finish(coro, first, msg, call, binding, codec))
@@ -225,73 +261,40 @@ class Connection(Stream):
         binding: Binding,
         codec: Codec,
     ) -> None:
-        """Complete a suspended call, then answer whatever queued behind it."""
+        """Complete a suspended call, then run what queued behind it (until one suspends again)."""
         try:
             reply = await _Resume(coro, first)
         except Exception as exc:
             self._crashed(msg, call.method, codec, exc)
         else:
             self._answer(msg, call, binding, codec, reply)
-        while self.queue and not self.closed:
-            item, received_at = self.queue.popleft()
+        self.busy = False
+        self.task = None
+        queue = self.queue
+        while queue and not self.busy and not self.closed:
+            item, received_at = queue.popleft()
             if isinstance(item, _Stop):
                 self._stop(item)
                 break
-            prepared = self._prepare(item, received_at)
-            if prepared is None:
-                continue
-            app, call, binding, codec = prepared
-            try:
-                reply = await app.handle(call)
-            except Exception as exc:
-                self._crashed(item, call.method, codec, exc)
-            else:
-                self._answer(item, call, binding, codec, reply)
-        self.busy = False
-        self.task = None
-        if self.eof:
+            self._run(item, received_at)
+        if self.eof and not self.busy:
             self._close()
 
-    def _prepare(self, msg: Message, received_at: float) -> tuple[App, Call, Binding, Codec] | None:
-        """Decode and check ``msg``; answers what cannot reach the App (unknown method, bad arguments)."""
-        protocol, name, mtype, seqid, payload, _ = msg
-        codec = self.codecs.get(protocol)
-        if codec is None:
-            codec = self.codecs[protocol] = make_codec(protocol)
-        service: str | None = None
-        method = name
-        if ":" in name:  # TMultiplexedProtocol: "Service:method"
-            service, _, method = name.partition(":")
-        if mtype != CALL and mtype != ONEWAY:
-            text = f"{name}: message type {mtype} is not a call"
-            self._error(msg, codec, method, INVALID_MESSAGE_TYPE, text)
-            return None
-        app = self.server.app
-        try:
-            binding = app.bind(service, method)
-        except Exception as exc:
-            self._crashed(msg, method, codec, exc)
-            return None
-        if binding is None:
-            self._error(msg, codec, method, UNKNOWN_METHOD, f"Unknown method '{name}'")
-            return None
-        args = binding.args_cls()
-        try:
-            codec.decode_args(payload, args)
-        except Exception as exc:
-            reason = f"{name}: undecodable arguments: {type(exc).__name__}: {exc}"
-            self._stop(_Stop(reason, 400, "the arguments do not decode"))
-            return None
-        problem = check_args(method, args, binding, codec, payload)
-        if problem is not None:
-            if mtype == ONEWAY or binding.oneway:
-                self._warn(f"dropping oneway call: {problem}")
-            self._error(msg, codec, method, PROTOCOL_ERROR, problem, binding.oneway)
-            return None
-        call = Call(service, method, seqid, args, protocol, self.framing, self.peer, received_at)
-        return app, call, binding, codec
-
     def _answer(self, msg: Message, call: Call, binding: Binding, codec: Codec, reply: Reply) -> None:
+        if type(reply) is Success and msg.mtype == CALL and not binding.oneway:  # the usual case first
+            result = binding.result_cls()
+            if 0 in result.thrift_spec:
+                result.success = reply.value
+            try:
+                payload = codec.encode(call.method, REPLY, msg.seqid, result)
+            except Exception as exc:
+                self._crashed(msg, call.method, codec, exc)
+                return
+            if self.framing == "buffered" and not self.closed:
+                self.write(payload)
+            else:
+                self._send(msg, payload)
+            return
         if self.closed:
             return
         if type(reply) is Fault:

@@ -47,19 +47,30 @@ class Reader:
         raise NotImplementedError
 
 
+def parse_binary(buf: Buf, pos: int, end: int) -> tuple[Message, int]:
+    name, mtype, seqid, args = scan.binary_envelope(buf, pos, end)
+    stop = scan.binary_struct(buf, args, end)
+    return tuple.__new__(Message, ("binary", name, mtype, seqid, buf[args:stop], False)), stop
+
+
+def parse_compact(buf: Buf, pos: int, end: int) -> tuple[Message, int]:
+    name, mtype, seqid, args = scan.compact_envelope(buf, pos, end)
+    stop = scan.compact_struct(buf, args, end)
+    return new_message(("compact", name, mtype, seqid, bytes(buf[args:stop]), False)), stop
+
+
+def parse_json(buf: Buf, pos: int, end: int) -> tuple[Message, int]:
+    stop = scan.json_end(buf, pos, end)
+    name, mtype, seqid, fields = parse_json_message(bytes(buf[pos:stop]))
+    return new_message(("json", name, mtype, seqid, fields, False)), stop
+
+
+PARSERS = {"binary": parse_binary, "compact": parse_compact, "json": parse_json}
+
+
 def parse_message(protocol: ProtocolName, buf: Buf, pos: int, end: int) -> tuple[Message, int]:
     """The message at ``pos`` and where it ends; raises :class:`NeedMore` or :class:`Malformed`."""
-    if protocol == "binary":
-        name, mtype, seqid, args = scan.binary_envelope(buf, pos, end)
-        stop = scan.binary_struct(buf, args, end)
-    elif protocol == "compact":
-        name, mtype, seqid, args = scan.compact_envelope(buf, pos, end)
-        stop = scan.compact_struct(buf, args, end)
-    else:
-        stop = scan.json_end(buf, pos, end)
-        name, mtype, seqid, fields = parse_json_message(bytes(buf[pos:stop]))
-        return new_message((protocol, name, mtype, seqid, fields, False)), stop
-    return new_message((protocol, name, mtype, seqid, bytes(buf[args:stop]), False)), stop
+    return PARSERS[protocol](buf, pos, end)
 
 
 class FramedReader(Reader):
@@ -70,6 +81,7 @@ class FramedReader(Reader):
     def __init__(self, protocol: ProtocolName, max_size: int) -> None:
         self.protocol = protocol
         self.max_size = max_size
+        self._parse = PARSERS[protocol]
 
     def feed(self, buf: Buf, out: list[Message]) -> int:
         pos, end = 0, len(buf)
@@ -83,7 +95,7 @@ class FramedReader(Reader):
             if stop > end:
                 break
             try:
-                msg, _ = parse_message(self.protocol, buf, pos + 4, stop)  # type: ignore[arg-type]
+                msg, _ = self._parse(buf, pos + 4, stop)
             except NeedMore:
                 raise Malformed("message truncated by its frame") from None
             out.append(msg)
@@ -99,15 +111,16 @@ class BufferedReader(Reader):
     def __init__(self, protocol: ProtocolName, max_size: int) -> None:
         self.protocol = protocol
         self.max_size = max_size
+        self._parse = PARSERS[protocol]
         # an unfinished message: (envelope, resume offset from the message start, open containers, JSON depth)
         self._resume: tuple[tuple[str, int, int, int], int, list[Frame] | None, int] | None = None
 
     def feed(self, buf: Buf, out: list[Message]) -> int:
-        pos, end, protocol = 0, len(buf), self.protocol
+        pos, end = 0, len(buf)
         while pos < end:
             try:
                 if self._resume is None:
-                    msg, stop = parse_message(protocol, buf, pos, end)  # type: ignore[arg-type]
+                    msg, stop = self._parse(buf, pos, end)
                 else:
                     msg, stop = self._continue(buf, end)
             except NeedMore as more:

@@ -54,34 +54,31 @@ _BIN_MIN[11], _BIN_MIN[13], _BIN_MIN[14], _BIN_MIN[15] = 4, 6, 5, 5
 
 def binary_envelope(buf: Buf, pos: int, end: int) -> tuple[str, int, int, int]:
     """(name, message type, seqid, args offset) of a strict or non-strict binary message at ``pos``."""
-    if pos + 8 > end:
-        if pos + 4 > end or _I32.unpack_from(buf, pos)[0] < 0:
-            raise NeedMore(pos + 8)
-        head, size = _I32.unpack_from(buf, pos)[0], -1
-    else:
-        head, size = _I32_I32.unpack_from(buf, pos)
-    if head < 0:  # strict: version word, then the name length
-        if head & 0xFFFF0000 != 0x80010000:
-            raise Malformed(f"bad binary protocol version 0x{head & 0xFFFFFFFF:08x}")
-        mtype = head & 0xFF
+    if pos + 8 > end:  # shorter than any message
+        raise NeedMore(pos + 8)
+    head, size = _I32_I32.unpack_from(buf, pos)
+    if head < 0:  # strict: version word, name length, name, seqid
+        if head & 0xFFFF0000 != 0x80010000 or size < 0:
+            raise Malformed(f"bad binary protocol version 0x{head & 0xFFFFFFFF:08x} or name length {size}")
         start = pos + 8
-        if size < 0:
-            raise Malformed("negative method name length")
-        args = start + size + 4
-        if args > end:
-            raise NeedMore(args)
-        seqid = _I32.unpack_from(buf, start + size)[0]
-    else:  # non-strict: the name length, the name, a type byte
-        start, size = pos + 4, head
-        args = start + size + 5
-        if args > end:
-            raise NeedMore(args)
-        mtype = buf[start + size]
-        seqid = _I32.unpack_from(buf, start + size + 1)[0]
-    if not 1 <= mtype <= 4:
+        stop = start + size
+        if stop + 4 > end:
+            raise NeedMore(stop + 4)
+        mtype = head & 0xFF
+        seqid = _I32.unpack_from(buf, stop)[0]
+        args = stop + 4
+    else:  # non-strict: name length, name, type byte, seqid
+        start = pos + 4
+        stop = start + head
+        if stop + 5 > end:
+            raise NeedMore(stop + 5)
+        mtype = buf[stop]
+        seqid = _I32.unpack_from(buf, stop + 1)[0]
+        args = stop + 5
+    if not 0 < mtype < 5:
         raise Malformed(f"bad message type {mtype}")
     try:
-        name = str(buf[start : start + size], "utf-8")
+        name = str(buf[start:stop], "utf-8")
     except UnicodeDecodeError:
         raise Malformed("method name is not UTF-8") from None
     return name, mtype, seqid, args
