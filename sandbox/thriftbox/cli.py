@@ -41,7 +41,7 @@ def main(verbose: int) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=path_arg)
+@click.argument("paths", nargs=-1, required=True)  # plain strings: a Path would hide "https://"
 @click.option(
     "--runtime",
     type=click.Choice(["auto", "process", "docker"]),
@@ -87,7 +87,7 @@ def main(verbose: int) -> None:
 )
 @handle_errors
 def serve(
-    paths: tuple[Path, ...],
+    paths: tuple[str, ...],
     runtime: str,
     host: str,
     port: int,
@@ -195,10 +195,10 @@ def status(as_json: bool) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=path_arg)
+@click.argument("paths", nargs=-1, required=True)  # plain strings: a Path would hide "https://"
 @include_opt
 @handle_errors
-def check(paths: tuple[Path, ...], include_dirs: tuple[Path, ...]) -> None:
+def check(paths: tuple[str, ...], include_dirs: tuple[Path, ...]) -> None:
     """Validate IDL: print its services and methods, exit 1 on the first error."""
     from thriftbox.idl import load_catalog
     from thriftbox.serve import validate_paths

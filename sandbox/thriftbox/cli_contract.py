@@ -13,7 +13,7 @@ from thriftbox.output import err, out
 
 
 @click.command()
-@click.argument("idl_paths", nargs=-1, required=True, type=path_arg)
+@click.argument("idl_paths", nargs=-1, required=True)
 @click.option("--service", required=True, help="The service to verify: its id (file.Service) or unique name.")
 @click.option("--target", required=True, help="HOST:PORT of the real server.")
 @include_opt
@@ -32,7 +32,7 @@ from thriftbox.output import err, out
 @click.option("--seed", default=0, show_default=True, help="Seed for generated arguments.")
 @handle_errors
 def verify(
-    idl_paths: tuple[Path, ...],
+    idl_paths: tuple[str, ...],
     service: str,
     target: str,
     include_dirs: tuple[Path, ...],

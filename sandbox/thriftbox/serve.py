@@ -35,7 +35,7 @@ Reporter = Callable[[str], None]
 
 @dataclass(frozen=True)
 class ServeOptions:
-    paths: tuple[Path, ...]
+    paths: tuple[Path | str, ...]
     runtime: str = "auto"
     host: str = "127.0.0.1"
     port: int = 9090
