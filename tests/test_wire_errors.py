@@ -126,23 +126,21 @@ def test_oneway_gets_no_reply(served: tuple[ThriftServer, EchoApp], mtype: int) 
 
 
 def test_pipelined_calls_answered_in_order_with_seqids(served: tuple[ThriftServer, EchoApp]) -> None:
+    """One burst: slow calls (the App suspends) between quick ones; replies come back in request order."""
     server, _ = served
-    seqids = [7, -3, 2**31 - 1, 0]
+    calls = [("slow", 100, 7), ("fail", "a", -3), ("slow", 30, 2**31 - 1), ("fail", "b", 0), ("fail", "c", 5)]
     burst = b"".join(
         binary_call(
-            "slow" if i == 0 else "fail",
-            tp.Echo.slow_args(ms=100) if i == 0 else tp.Echo.fail_args(how=str(i)),
-            seqid=s,
+            name, tp.Echo.slow_args(ms=arg) if name == "slow" else tp.Echo.fail_args(how=arg), seqid=s
         )
-        for i, s in enumerate(seqids)
+        for name, arg, s in calls
     )
     with RawClient(server.port) as client:
         client.send(burst)
-        first = client.reply(tp.Echo.slow_result)
-        assert (first[2], first[3].success) == (7, 100)
-        for i, s in enumerate(seqids[1:], start=1):
-            _, _, seqid, result = client.reply(tp.Echo.fail_result)
-            assert (seqid, result.success) == (s, f"ok:{i}")
+        for name, arg, s in calls:
+            result_cls = tp.Echo.slow_result if name == "slow" else tp.Echo.fail_result
+            _, _, seqid, result = client.reply(result_cls)
+            assert (seqid, result.success) == (s, arg if name == "slow" else f"ok:{arg}")
 
 
 def test_non_call_message_type(served: tuple[ThriftServer, EchoApp]) -> None:

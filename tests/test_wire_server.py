@@ -152,3 +152,42 @@ def test_async_api_on_localhost() -> None:
             await writer.wait_closed()
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("framing", ["buffered", "framed"])
+def test_large_message_in_many_reads(thread: ServerThread, framing: str) -> None:
+    """Megabytes of arguments arrive in many reads; the buffered scan resumes instead of starting over."""
+    from thriftpy2.rpc import make_client
+    from thriftpy2.transport import TBufferedTransportFactory, TFramedTransportFactory
+
+    server = thread.serve(EchoApp())
+    trans = TFramedTransportFactory() if framing == "framed" else TBufferedTransportFactory()
+    client = make_client(tp.Echo, "127.0.0.1", server.port, trans_factory=trans, timeout=20000)
+    try:
+        bag = tp.Bag(
+            data=bytes(range(256)) * 16384,  # 4 MiB
+            nums=list(range(200_000)),
+            path=[tp.Point(x=i, y=-i) for i in range(20_000)],
+            points={str(i): tp.Point(x=i) for i in range(5_000)},
+        )
+        t0 = time.monotonic()
+        assert client.echo(bag) == bag
+        assert time.monotonic() - t0 < 20
+    finally:
+        client.close()
+
+
+def test_client_that_does_not_read_is_paused_then_resumed(thread: ServerThread) -> None:
+    """A client sending far more than it reads fills the server's output; reading pauses, then all the
+    replies arrive, in order, once the client reads."""
+    server = thread.serve(EchoApp())
+    big = tp.Echo.echo_args(bag=tp.Bag(data=b"x" * 100_000))
+    request = b"".join(binary_call("echo", big, seqid=i) for i in range(150))  # 15 MB of replies
+    with RawClient(server.port) as client:
+        sender = threading.Thread(target=client.send, args=(request,))
+        sender.start()
+        time.sleep(0.5)  # let the server's output back up
+        for i in range(150):
+            _, _, seqid, result = client.reply(tp.Echo.echo_result)
+            assert (seqid, len(result.success.data)) == (i, 100_000)
+        sender.join()

@@ -85,6 +85,8 @@ class _Resume:
 
 
 class Connection(Stream):
+    """A client connection of a :class:`~thriftbox.wire.server.ThriftServer`."""
+
     def __init__(
         self, server: ThriftServer, loop: asyncio.AbstractEventLoop, sock: socket.socket, rbuf: ReadBuffer
     ) -> None:
@@ -132,25 +134,10 @@ class Connection(Stream):
                     msg = tuple.__new__(Message, ("binary", name, mtype, seqid, data[args:], False))
                     self._run(msg, time.perf_counter())
                     return
-        reader = self.reader
-        if self.buf or reader is None:
-            self._data_slow(data)
-            return
-        messages: list[Message] = []
-        try:
-            used = reader.feed(data, messages)
-        except Malformed:
-            self._data_slow(data)  # the slow path reports it in stream order
-            return
-        if used < len(data):
-            self.buf = bytearray(data[used:])
-        if len(messages) == 1 and not self.busy:
-            self._run(messages[0], time.perf_counter())
-        elif messages:
-            self._dispatch(messages, None)
+        self._receive(data)
 
-    def _data_slow(self, data: bytes) -> None:
-        """Detection, leftovers from earlier reads, malformed input."""
+    def _receive(self, data: bytes) -> None:
+        """Everything else: detection, partial and pipelined messages, other protocols, malformed input."""
         buf = self.buf
         src: bytes | bytearray = data
         if buf:
