@@ -45,7 +45,9 @@ class Context:
     ) -> StubError:
         """An error for a name that is not one of ``choices``, with a did-you-mean or the list as hint."""
         options = list(choices)
-        hint = did_you_mean(name, options) or listing(f"known {what}s", options)
+        head, _, tail = what.partition(" of ")  # "field of User" -> "known fields of User"
+        plural = f"{head}s of {tail}" if tail else f"{what}s"
+        hint = did_you_mean(name, options) or listing(f"known {plural}", options)
         return self.error(f"unknown {what} {name!r}{where}", line, hint)
 
     def convert(self, t: TypeRef, obj: Any, line: int, what: str) -> Any:
