@@ -121,7 +121,8 @@ class Classes:
             assert t.elem is not None
             return ttype, self._elem(t.elem)
         if t.kind is Kind.MAP:
-            assert t.key is not None and t.elem is not None
+            assert t.key is not None
+            assert t.elem is not None
             return ttype, (self._elem(t.key), self._elem(t.elem))
         return ttype, None
 
@@ -147,6 +148,7 @@ class Classes:
             assert t.elem is not None
             return [self.to_wire(t.elem, v) for v in value]
         if t.kind is Kind.MAP and isinstance(value, dict):
-            assert t.key is not None and t.elem is not None
+            assert t.key is not None
+            assert t.elem is not None
             return {self.to_wire(t.key, k): self.to_wire(t.elem, v) for k, v in value.items()}
         return value
