@@ -421,9 +421,13 @@ def test_files_that_cannot_change_what_is_served_are_ignored(recorded: Recorded)
     session, runtime, lines = recorded
     root = session.project.root
     (root / "idl" / "notes.json").write_text("{}")
+    (root / "drafts").mkdir()
+    (root / "drafts" / "draft.thrift").write_text(
+        "service Draft {}\n"
+    )  # served by nobody, included by nothing
     state = root / ".thriftbox" / "ports.json"
     assert state.is_file()
-    session.apply_changes({root / "idl" / "notes.json", state})
+    session.apply_changes({root / "idl" / "notes.json", root / "drafts" / "draft.thrift", state})
     assert (runtime.reloads, lines) == ([], [])
 
 

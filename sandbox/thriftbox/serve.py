@@ -262,10 +262,15 @@ class Session:
         return mocks is not None and path.suffix.lower() in SUFFIXES and path.is_relative_to(mocks)
 
     def _matters(self, path: Path) -> bool:
-        """Whether a changed file can change what is served: IDL anywhere watched, stub files in --mocks."""
+        """Whether a changed file can change what is served: IDL in the served and include folders or in the
+        catalog (a file among the paths, an include from elsewhere), stub files in --mocks."""
         if path.is_relative_to(self.project.state_dir):
             return False
-        return path.suffix.lower() == ".thrift" or self._is_stub_file(path)
+        if path.suffix.lower() != ".thrift":
+            return self._is_stub_file(path)
+        folders = [p for p in (*self.paths, *self.include_dirs) if p.is_dir()]
+        known = self.catalog.files if self.catalog is not None else {}
+        return path in known or path in self.paths or any(path.is_relative_to(f) for f in folders)
 
     def apply_changes(self, changed: set[Path]) -> None:
         """Reload what ``changed`` affects and report it in one line; a bad save is reported and changes nothing.
