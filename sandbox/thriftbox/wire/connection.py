@@ -17,11 +17,12 @@ import time
 from collections import deque
 from collections.abc import Coroutine, Generator
 from struct import Struct
+from struct import error as StructError
 from typing import TYPE_CHECKING, Any
 
 from thriftbox.wire import http
-from thriftbox.wire.app import Binding, Call, Fault, Framing, NoReply, Reply, Success
-from thriftbox.wire.codec import Codec, make_codec
+from thriftbox.wire.app import App, Binding, Call, Fault, Framing, NoReply, Reply, Success
+from thriftbox.wire.codec import BinaryCodec, Codec, make_codec
 from thriftbox.wire.detect import detect
 from thriftbox.wire.dispatch import (
     CALL,
@@ -96,7 +97,9 @@ class Connection(Stream):
         self.reader: Reader | None = None
         self.framing: Framing = "buffered"
         self.lane = -1  # binary connections: where a message starts in a read (4 when framed)
+        self.last_head, self.last_name = b"\xff", ""  # envelope bytes before the seqid of the last CALL
         self.codecs: dict[str, Codec] = {}
+        self.binary = BinaryCodec()
         self.queue: deque[tuple[Message | _Stop, float]] = deque()
         self.busy = False  # a call is suspended; new messages queue behind it
         self.closed = False  # nothing more is read or answered
@@ -122,18 +125,40 @@ class Connection(Stream):
             return
         lane = self.lane
         if lane >= 0 and not self.buf and not self.busy:
-            # the usual read on a binary connection: exactly one whole message (or frame)
+            # The usual read on a binary connection: one whole CALL (or frame) of a known method. Anything
+            # unusual falls through to _receive and _run, which redo these steps with every check.
             end = len(data)
             if end <= self.server.max_frame and (lane == 0 or _I32.unpack_from(data)[0] == end - 4):
                 try:
-                    name, mtype, seqid, args = binary_envelope(data, lane, end)
-                    stop = binary_struct(data, args, end)
-                except (NeedMore, Malformed):
+                    if data.startswith(self.last_head, lane):  # the same method as last time
+                        name, mtype = self.last_name, CALL
+                        at = lane + len(self.last_head) + 4
+                        seqid = _I32.unpack_from(data, at - 4)[0]
+                    else:
+                        name, mtype, seqid, at = binary_envelope(data, lane, end)
+                        if mtype == CALL:
+                            self.last_head, self.last_name = data[lane : at - 4], name
+                    stop = binary_struct(data, at, end)
+                except (NeedMore, Malformed, StructError):
                     stop = -1
-                if stop == end:
-                    msg = tuple.__new__(Message, ("binary", name, mtype, seqid, data[args:], False))
-                    self._run(msg, time.perf_counter())
-                    return
+                if stop == end and mtype == CALL and ":" not in name:
+                    app = self.server.app
+                    payload = data[at:]
+                    try:
+                        binding = app.bind(None, name)
+                        if binding is not None and not binding.oneway:
+                            args = binding.args_cls()
+                            self.binary.decode_args(payload, args)
+                            if None in args.__dict__.values():  # maybe missing or mistyped
+                                binding = None
+                    except Exception:
+                        binding = None
+                    if binding is not None:
+                        msg = tuple.__new__(Message, ("binary", name, CALL, seqid, payload, False))
+                        received = time.perf_counter()
+                        call = Call(None, name, seqid, args, "binary", self.framing, self.peer, received)
+                        self._start(msg, app, call, binding, self.binary)
+                        return
         self._receive(data)
 
     def _receive(self, data: bytes) -> None:
@@ -154,6 +179,7 @@ class Connection(Stream):
                     self.framing = reader.framing
                     if reader.protocol == "binary":
                         self.lane = 4 if reader.framing == "framed" else 0
+                        self.codecs["binary"] = self.binary
             if reader is not None:
                 used = reader.feed(src, messages)
         except http.HttpError as exc:
@@ -227,6 +253,10 @@ class Connection(Stream):
                 self._error(msg, codec, method, PROTOCOL_ERROR, problem, binding.oneway)
                 return
         call = Call(service, method, seqid, args, protocol, self.framing, self.peer, received_at)
+        self._start(msg, app, call, binding, codec)
+
+    def _start(self, msg: Message, app: App, call: Call, binding: Binding, codec: Codec) -> None:
+        """Run ``app.handle`` eagerly; answer now if it returns without suspending, else in a task."""
         try:
             coro = app.handle(call)
             first = coro.send(None)
@@ -234,7 +264,7 @@ class Connection(Stream):
             self._answer(msg, call, binding, codec, done.value)
             return
         except Exception as exc:
-            self._crashed(msg, method, codec, exc)
+            self._crashed(msg, call.method, codec, exc)
             return
         self.busy = True
         self.task = self.loop.create_task(self._finish(coro, first, msg, call, binding, codec))
