@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import statistics
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from tests.stubs.harness import Sandbox, sandbox
 from thriftbox.errors import StubError
+from thriftbox.stubs import load_stubs
 from thriftbox.wire.app import AppError, Fault, NoReply, Raise, Success
 
 USERS = """\
@@ -467,3 +469,30 @@ def test_rules_lists_file_state_and_run_time_rules(tmp_path: Path) -> None:
     assert ("state", "getUser", "state") in listed
     assert (added, "ping", "api") in listed
     assert box.engine.rules("users.Orders") == []
+
+
+def test_a_reload_keeps_the_place_of_unchanged_sequences(tmp_path: Path) -> None:
+    text = """\
+        service: Users
+        methods:
+          getUser:
+            - sequence: [{return: {name: first}}, {return: {name: second}}]
+              repeat: last
+        """
+    box = sandbox(tmp_path, text)
+
+    def reload() -> None:
+        book = load_stubs(box.mocks, box.catalog, box.classes)
+        box.engine = box.engine.reloaded(book, box.catalog, box.classes, box.generator)
+
+    def name() -> str:
+        reply = box.call("Users", "getUser", id=1).reply
+        assert isinstance(reply, Success)
+        return str(reply.value.name)  # type: ignore[attr-defined]
+
+    assert name() == "first"
+    reload()  # another file was saved: this sequence goes on where it was
+    assert name() == "second"
+    (box.mocks / "stubs.yaml").write_text(textwrap.dedent(text).replace("second", "other"))
+    reload()  # the rule itself changed: it starts over
+    assert name() == "first"

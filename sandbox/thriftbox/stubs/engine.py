@@ -221,6 +221,11 @@ class StubEngine:
             except StubError as err:
                 logger.warning("dropping run-time rule %s: it no longer fits the IDL: %s", a.rule.id, err)
         engine._api_ids = self._api_ids
+        # a sequence keeps its place across reloads of other files, as long as the rule itself is unchanged
+        old = {r["id"]: r.get("rule") for r in self.rules() if r["id"] in self._positions}
+        for r in engine.rules():
+            if r["id"] in old and old[r["id"]] == r.get("rule"):
+                engine._positions[r["id"]] = self._positions[r["id"]]
         return engine
 
 

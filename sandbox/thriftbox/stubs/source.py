@@ -57,8 +57,11 @@ def line_of(container: Any, key: Any, default: int = 0) -> int:
     return default
 
 
-class _Loader(yaml.SafeLoader):
-    """The safe loader without the timestamp resolver."""
+_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 4x faster
+
+
+class _Loader(_SafeBase):  # type: ignore[valid-type, misc]
+    """The safe loader (libyaml's where installed) without the timestamp resolver."""
 
 
 _Loader.yaml_implicit_resolvers = {
