@@ -1,46 +1,44 @@
 """Compile types into generator closures ("plans"), once per (type, name, annotations, struct).
 
 A struct's plan is a tuple of per-field steps (name, requiredness, generator, default, recursion flag); a call
-walks it with the per-call ``random.Random`` and does no string matching. Depth only matters for fields that
-can lead back to their own struct: beyond ``max_depth`` those are left unset (optional and default fields),
-empty (required containers) or, for required struct fields, generated until a hard limit.
+walks it with the per-call ``random.Random`` and does no string matching.
+
+``depth`` counts nesting: each struct field and each container member is one level deeper. It bounds
+recursion: beyond ``max_depth``, fields that can lead back to their own struct are left unset (optional and
+default fields), empty (required containers, union members) or, for required struct fields, generated until
+a hard limit.
+It also shrinks containers deep down (see :func:`container_size`), so wide nested schemas stay small.
 """
 
 from __future__ import annotations
 
 import copy
-import datetime as dt
-import decimal
+import math
 import random
 import threading
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from thriftbox.errors import ConfigError, Location
+from thriftbox.errors import Location
 from thriftbox.idl.classes import Classes
-from thriftbox.idl.model import Catalog, Field, Kind, StructDef, TypeRef
+from thriftbox.idl.model import BASE_KINDS, Catalog, Field, Kind, StructDef, TypeRef
 from thriftbox.values import hints
+from thriftbox.values.annotations import Annotations, annotated_gen, check_annotation, faker_annotations
 from thriftbox.values.canon import canonical
-from thriftbox.values.convert import INT_KINDS, INT_RANGES, ValueConversionError, from_json, is_valid
-from thriftbox.values.scalars import Env, Gen, scalar_gen
+from thriftbox.values.coherence import Fixer, struct_fixer
+from thriftbox.values.convert import ValueConversionError, from_json
+from thriftbox.values.scalars import Env, Gen, scalar_choice, scalar_gen
+from thriftbox.values.validate import is_valid
 
 OPTIONAL_RATE = 0.7  # how often an optional field is set
 DEFAULT_RATE = 0.5  # how often a field with a declared default gets exactly that default
 _HARD_LIMIT = 12  # levels past max_depth after which even required recursive structs stop
 
-Annotations = tuple[tuple[str, str], ...]
 _NO_DEFAULT: Any = object()
+SCALAR_KINDS = BASE_KINDS - {Kind.BOOL}
 _MESSAGE_FIELDS = frozenset(
     ("message", "msg", "why", "reason", "error", "error_message", "detail", "description", "cause")
 )
-
-
-def faker_annotations(annotations: Mapping[str, str] | None) -> Annotations:
-    """The ``faker``/``faker.*`` annotations, as a hashable key."""
-    if not annotations:
-        return ()
-    return tuple(sorted((k, v) for k, v in annotations.items() if k == "faker" or k.startswith("faker.")))
 
 
 def humanize(type_name: str) -> str:
@@ -72,6 +70,7 @@ class PlanCompiler:
         self._gens: dict[tuple[TypeRef, tuple[str | None, ...], Annotations, str | None], Gen] = {}
         self._structs: dict[str, Gen] = {}
         self._reach: dict[str, frozenset[str]] = {}
+        self._heights: dict[str, float] = {}
         self._lock = threading.RLock()
 
     # -- entry points ----------------------------------------------------------------------------------
@@ -102,24 +101,7 @@ class PlanCompiler:
 
     def check_annotation(self, t: TypeRef, annotations: Mapping[str, str], where: Location | None) -> None:
         """Raise ConfigError now if a ``faker`` annotation names no provider or cannot fit ``t``."""
-        ann = dict(faker_annotations(annotations))
-        if not ann:
-            return
-        leaf = t
-        while leaf.kind in (Kind.LIST, Kind.SET, Kind.MAP) and leaf.elem is not None:
-            leaf = leaf.elem
-        try:
-            _bounds(ann)
-            if "faker" in ann:
-                sample = self.env.pools.check_provider(ann["faker"])
-                if _coerce(leaf, sample, self.catalog) is None:
-                    raise ConfigError(
-                        f"Faker provider {ann['faker']!r} gives {type(sample).__name__} values, "
-                        f"which do not fit a {leaf}",
-                        hint="pick a provider that returns the field's type",
-                    )
-        except ConfigError as err:
-            raise ConfigError(err.message, hint=err.hint, location=where) from None
+        check_annotation(t, dict(faker_annotations(annotations)), self.env, self.catalog, where)
 
     # -- compiling -------------------------------------------------------------------------------------
 
@@ -130,7 +112,7 @@ class PlanCompiler:
         if kind is Kind.STRUCT:
             return self._struct(str(t.name))
         if ann and kind not in (Kind.LIST, Kind.SET, Kind.MAP, Kind.VOID):
-            annotated = self._annotated(t, dict(ann))
+            annotated = annotated_gen(t, dict(ann), self.env, self.catalog)
             if annotated is not None:
                 return annotated
         if kind is Kind.ENUM:
@@ -142,28 +124,6 @@ class PlanCompiler:
         if kind is Kind.VOID:
             return lambda rng, depth: None
         return scalar_gen(kind, names, context, self.env)
-
-    def _annotated(self, t: TypeRef, ann: dict[str, str]) -> Gen | None:
-        lo, hi = _bounds(ann)
-        if "faker" in ann:
-            coerced = (_coerce(t, v, self.catalog) for v in self.env.pools.provider(ann["faker"]))
-            values = tuple(v for v in coerced if v is not None)  # the sample was checked: most values fit
-            if not values:
-                return None
-            n = len(values)
-            return lambda rng, depth: values[rng.randrange(n)]
-        if lo is None and hi is None:
-            return None
-        if t.kind is Kind.DOUBLE:
-            flo, fhi = (lo if lo is not None else 0.0), (hi if hi is not None else 1000.0)
-            return lambda rng, depth: round(rng.uniform(flo, fhi), 2)
-        if t.kind in INT_RANGES:
-            wlo, whi = INT_RANGES[t.kind]
-            ilo = max(wlo, int(lo) if lo is not None else 0)
-            ihi = min(whi, int(hi) if hi is not None else max(ilo, 0) + 100)
-            if ilo <= ihi:
-                return lambda rng, depth: rng.randint(ilo, ihi)
-        return None
 
     def _container(
         self, t: TypeRef, names: tuple[str | None, ...], ann: Annotations, context: str | None
@@ -179,28 +139,31 @@ class PlanCompiler:
             vg = self.gen(t.elem, (t.elem.alias, value_hint), ann, context)
 
             def gen_map(rng: random.Random, depth: int) -> object:
-                n = 1 + rng.getrandbits(2)
+                n = container_size(rng, depth)
                 out: dict[Any, Any] = {}
+                inner = depth + 1
                 for _ in range(3 * n):
-                    k = kg(rng, depth)
+                    k = kg(rng, inner)
                     if k not in out:
-                        out[k] = vg(rng, depth)
+                        out[k] = vg(rng, inner)
                         if len(out) == n:
                             break
                 return out
 
             return gen_map
         eg = self.gen(t.elem, (t.elem.alias, hint), ann, context)  # list<UserId> followers: the alias first
-        if t.kind is Kind.LIST:
-            return lambda rng, depth: [eg(rng, depth) for _ in range(1 + rng.getrandbits(2))]
+        if t.kind is Kind.LIST and t.elem.kind in (Kind.STRUCT, Kind.LIST, Kind.SET, Kind.MAP):
+            return lambda rng, depth: [eg(rng, depth + 1) for _ in range(container_size(rng, depth))]
+        # sets must not repeat; lists of scalars look better without repeats ("tags": ["sale", "sale"])
         hashable = t.elem.kind not in (Kind.LIST, Kind.SET, Kind.MAP) and not self._is_exception(t.elem)
 
-        def gen_set(rng: random.Random, depth: int) -> object:
-            n = 1 + rng.getrandbits(2)
+        def gen_unique(rng: random.Random, depth: int) -> object:
+            n = container_size(rng, depth)
             out: list[Any] = []
             seen: set[Any] = set()
+            inner = depth + 1
             for _ in range(3 * n):
-                v = eg(rng, depth)
+                v = eg(rng, inner)
                 k = v if hashable else canonical(v)
                 if k not in seen:
                     seen.add(k)
@@ -209,7 +172,7 @@ class PlanCompiler:
                         break
             return out
 
-        return gen_set
+        return gen_unique
 
     def _is_exception(self, t: TypeRef) -> bool:
         return t.kind is Kind.STRUCT and self.catalog.struct(str(t.name)).kind == "exception"
@@ -235,22 +198,32 @@ class PlanCompiler:
         for f in sdef.fields:
             recursive = self._reaches(f.type, sdef.qname)
             empty: Gen | None = None
-            if recursive and f.required and f.type.kind in (Kind.LIST, Kind.SET, Kind.MAP):
+            if (
+                recursive
+                and (f.required or sdef.kind == "union")
+                and f.type.kind in (Kind.LIST, Kind.SET, Kind.MAP)
+            ):
                 empty = (lambda rng, depth: {}) if f.type.kind is Kind.MAP else (lambda rng, depth: [])
             optional = f.requiredness != "required" if recursive else f.requiredness == "optional"
             steps.append((f.name, optional, self.field_gen(sdef, f), self._default(f), recursive, empty))
         plan = tuple(steps)
         names = tuple(f.name for f in sdef.fields)
+        fixer = self._fixer(sdef)
 
         if sdef.kind == "union":
-            safe = tuple(s for s in plan if not s[4]) or tuple(s for s in plan if s[5] is not None) or plan
+            # beyond max_depth: a member that cannot lead back here, else one that ends soonest
+            heights = [self.height(f.type) for f in sdef.fields]
+            lowest = min(heights, default=0.0)
+            safe = tuple(s for s in plan if not s[4]) or tuple(
+                s for s, h in zip(plan, heights, strict=True) if h == lowest
+            )
 
             def gen_union(rng: random.Random, depth: int) -> object:
                 obj = new(cls)
                 d = obj.__dict__
                 for name in names:
                     d[name] = None
-                if not plan:
+                if not plan or depth >= hard:  # hard: only for unions with no finite value at all
                     return obj
                 choices = safe if depth >= max_depth else plan
                 name, _, gen, default, recursive, empty = choices[rng.randrange(len(choices))]
@@ -286,9 +259,22 @@ class PlanCompiler:
                     )
                 else:
                     d[name] = gen(rng, child)
+            if fixer is not None:
+                fixer(d, rng)
             return obj
 
         return gen_struct
+
+    def _fixer(self, sdef: StructDef) -> Fixer | None:
+        if sdef.kind == "exception":
+            return None
+        kinds = {
+            f.name: (f.type.kind, scalar_choice(f.type.kind, (f.name, f.type.alias), sdef.name, self.env)[1])
+            for f in sdef.fields
+            if f.type.kind in SCALAR_KINDS and not faker_annotations(f.annotations)
+        }
+        defaults = frozenset(f.name for f in sdef.fields if f.default is not None)
+        return struct_fixer(kinds, defaults, self.env.pools)
 
     def _default(self, f: Field) -> Any:
         """The declared default as a wire value, or _NO_DEFAULT if there is none or it does not fit."""
@@ -304,6 +290,30 @@ class PlanCompiler:
             return from_json(self.catalog, self.classes, f.type, f.default)
         except ValueConversionError:
             return _NO_DEFAULT
+
+    def height(self, t: TypeRef) -> float:
+        """How many struct levels the smallest valid value of ``t`` needs (inf: no finite value exists)."""
+        if t.kind is not Kind.STRUCT:
+            return 0.0  # scalars, and containers, which may be empty
+        if not self._heights:
+            heights = dict.fromkeys(self.catalog.structs, math.inf)
+
+            def of(ft: TypeRef) -> float:
+                return heights[str(ft.name)] if ft.kind is Kind.STRUCT else 0.0
+
+            changed = True
+            while changed:  # least fixpoint, like Bellman-Ford
+                changed = False
+                for q, sd in self.catalog.structs.items():
+                    if sd.kind == "union":
+                        h = 1 + min((of(fd.type) for fd in sd.fields), default=0.0)
+                    else:
+                        h = 1 + max((of(fd.type) for fd in sd.fields if fd.required), default=0.0)
+                    if h < heights[q]:
+                        heights[q] = h
+                        changed = True
+            self._heights = heights
+        return self._heights[str(t.name)]
 
     def _reaches(self, t: TypeRef, target: str) -> bool:
         """Whether a value of ``t`` can contain a ``target`` struct."""
@@ -326,6 +336,13 @@ class PlanCompiler:
         return result
 
 
+def container_size(rng: random.Random, depth: int) -> int:
+    """1-4 members near the top, fewer deeper down: nested containers of structs stay small."""
+    if depth <= 3:
+        return 1 + rng.getrandbits(2)
+    return 1 + rng.getrandbits(1) if depth <= 6 else 1
+
+
 def _structs_in(t: TypeRef) -> list[str]:
     if t.kind is Kind.STRUCT:
         return [str(t.name)]
@@ -334,55 +351,3 @@ def _structs_in(t: TypeRef) -> list[str]:
         if sub is not None:
             out.extend(_structs_in(sub))
     return out
-
-
-def _bounds(ann: Mapping[str, str]) -> tuple[float | None, float | None]:
-    out: list[float | None] = []
-    for key in ("faker.min", "faker.max"):
-        raw = ann.get(key)
-        if raw is None:
-            out.append(None)
-            continue
-        try:
-            out.append(float(raw) if any(c in raw for c in ".eE") else int(raw, 0))
-        except ValueError:
-            raise ConfigError(f"{key} = {raw!r} is not a number", hint=f'write e.g. ({key} = "10")') from None
-    lo, hi = out
-    if lo is not None and hi is not None and lo > hi:
-        raise ConfigError(f"faker.min ({lo}) is greater than faker.max ({hi})", hint="swap them")
-    return lo, hi
-
-
-def _coerce(t: TypeRef, v: object, catalog: Catalog) -> object:
-    """A Faker value made to fit ``t``, or None if it cannot."""
-    kind = t.kind
-    if isinstance(v, dt.datetime | dt.date) and kind is not Kind.STRING:
-        ts = v if isinstance(v, dt.datetime) else dt.datetime(v.year, v.month, v.day)
-        ts = ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)
-        v = int(ts.timestamp() * (1000 if kind is Kind.I64 else 1))
-    if kind is Kind.STRING:
-        return v.isoformat() if isinstance(v, dt.date | dt.time) else str(v)
-    if kind is Kind.BOOL:
-        return v if isinstance(v, bool) else None
-    if kind in INT_KINDS or kind is Kind.DOUBLE:
-        try:
-            num = float(v) if kind is Kind.DOUBLE else int(v)  # type: ignore[arg-type, call-overload]
-        except (TypeError, ValueError, decimal.InvalidOperation, OverflowError):
-            return None
-        if isinstance(num, int):
-            lo, hi = INT_RANGES[kind]
-            num = min(max(num, lo), hi)
-        return num
-    if kind is Kind.BINARY:
-        return v if isinstance(v, bytes) else str(v).encode()
-    if kind is Kind.UUID:
-        try:
-            return v.bytes if isinstance(v, uuid.UUID) else uuid.UUID(str(v)).bytes
-        except ValueError:
-            return None
-    if kind is Kind.ENUM:
-        values = catalog.enum(str(t.name)).values
-        if isinstance(v, str) and v in values:
-            return values[v]
-        return v if isinstance(v, int) and not isinstance(v, bool) and v in values.values() else None
-    return None

@@ -18,8 +18,9 @@ from thriftbox.errors import ConfigError, Location
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Kind, Method, TypeRef
 from thriftbox.values import hints
+from thriftbox.values.annotations import faker_annotations
 from thriftbox.values.canon import canonical, derive_seed
-from thriftbox.values.compiler import PlanCompiler, faker_annotations, strip_alias
+from thriftbox.values.compiler import PlanCompiler, strip_alias
 from thriftbox.values.convert import ValueConversionError
 from thriftbox.values.pools import Pools
 from thriftbox.values.scalars import Env, Gen
@@ -80,7 +81,7 @@ class ValueGenerator:
         self.seed = seed
         self.max_depth = max_depth
         anchor = now or _start_of_year()
-        self._pools = Pools(seed, locale)
+        self._pools = Pools.shared(seed, locale)
         env = Env(self._pools, int(anchor.timestamp() * 1000))
         self._compiler = PlanCompiler(catalog, classes, env, max_depth)
         self._methods: dict[tuple[str, str], _MethodPlan] = {}
@@ -145,6 +146,11 @@ class ValueGenerator:
     ) -> object:
         """An instance of the exception (or any struct) ``qname``, with ``override`` fields fixed."""
         return self.value(TypeRef(Kind.STRUCT, qname), rng, override=override)
+
+    def finite(self, t: TypeRef) -> bool:
+        """Whether ``t`` has any finite valid value. Not so for ``union A { 1: B b }  union B { 1: A a }``:
+        such values are cut off after a few levels, with the innermost union empty."""
+        return self._compiler.height(t) != float("inf")
 
     def prepare(self) -> None:
         """Compile every method's plan and fill the pools it uses now rather than on the first call."""

@@ -207,6 +207,7 @@ RULES: tuple[tuple[str, str], ...] = (
     (_end("currency currency_code ccy currency_iso"), "currency"),
     (_end("rating star star_rating avg_rating average_rating"), "rating"),
     (_end("score probability prob confidence ratio relevance ctr likelihood similarity"), "score"),
+    (_end("discount_percent discount_pct discount_percentage discount_rate percent_off"), "discount"),
     (_end("percent percentage pct progress"), "percent"),
     (_end("width height depth resolution"), "dimension"),
     (_end("weight distance radius mass volume area temperature temp speed"), "measure"),

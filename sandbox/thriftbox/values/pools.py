@@ -53,6 +53,7 @@ MIMES = _items(
 )
 CURRENCIES = _items("USD|USD|USD|EUR|EUR|GBP|JPY|CAD|AUD|CHF|SEK|INR|BRL|MXN|CNY|NZD")
 VARIANTS = _items("standard|standard|premium|basic|default|custom|primary|secondary|pro|internal|external")
+EMAIL_DOMAINS = _items("gmail.com|gmail.com|yahoo.com|outlook.com|hotmail.com|icloud.com|proton.me|aol.com")
 MONTHS = _items("January|February|March|April|May|June|July|August|September|October|November|December")
 
 
@@ -80,7 +81,8 @@ _PRODUCERS: dict[str, Callable[[Any, random.Random], str]] = {
     "email": lambda f, r: f.free_email() if r.random() < 0.6 else f.company_email(),
     "first_name": lambda f, r: f.first_name(),
     "last_name": lambda f, r: f.last_name(),
-    "name": lambda f, r: f.name() if r.random() < 0.2 else f"{f.first_name()} {f.last_name()}",
+    "name": lambda f, r: f"{f.first_name()} {f.last_name()}",
+    "email_domain": lambda f, r: r.choice(EMAIL_DOMAINS) if r.random() < 0.7 else f.domain_name(),
     "username": lambda f, r: f.user_name(),
     "phone": lambda f, r: f.phone_number(),
     "city": lambda f, r: f.city(),
@@ -133,6 +135,18 @@ POOL_KINDS = frozenset(_PRODUCERS)
 
 class Pools:
     """Lazily filled value pools for one seed and locale; safe to share between threads."""
+
+    _shared: dict[tuple[int, str], Pools] = {}
+    _shared_lock = threading.Lock()
+
+    @classmethod
+    def shared(cls, seed: int = 0, locale: str = "en_US") -> Pools:
+        """The process-wide pools for (seed, locale): a reloaded mock reuses the pools it already filled."""
+        with cls._shared_lock:
+            pools = cls._shared.get((seed, locale))
+            if pools is None:
+                pools = cls._shared[(seed, locale)] = cls(seed, locale)
+            return pools
 
     def __init__(self, seed: int = 0, locale: str = "en_US") -> None:
         if locale not in AVAILABLE_LOCALES:

@@ -184,6 +184,15 @@ def _price(kind: Kind, name: str, env: Env) -> Gen | None:
     return _int_range(kind, 1, 500)
 
 
+_DISCOUNTS = (5, 10, 10, 15, 20, 20, 25, 30, 40, 50)
+
+
+def _discount(kind: Kind, name: str, env: Env) -> Gen | None:
+    if kind is Kind.DOUBLE:
+        return lambda rng, depth: float(_DISCOUNTS[rng.randrange(len(_DISCOUNTS))])
+    return _int_range(kind, 5, 50)
+
+
 def _duration(kind: Kind, name: str, env: Env) -> Gen | None:
     seconds_by_default = any(
         w in name for w in ("ttl", "uptime", "interval", "max_age", "duration", "runtime")
@@ -303,6 +312,7 @@ MAKERS.update(
         "rating": _number(1, 5, 2.5, 5.0, 1),
         "score": _number(0, 100, 0.0, 1.0, 3),
         "percent": _number(0, 100, 0.0, 100.0, 1),
+        "discount": _discount,
         "dimension": _number(64, 2048, 10.0, 2000.0, 1),
         "measure": _number(1, 1000, 0.1, 1000.0, 2),
         "age": _ints(18, 90),
@@ -344,16 +354,25 @@ def default_gen(kind: Kind, env: Env) -> Gen:
 
 def scalar_gen(kind: Kind, names: Sequence[str | None], context: str | None, env: Env) -> Gen:
     """The generator for a scalar of type ``kind`` named by ``names`` (field name first, then the alias)."""
+    return scalar_choice(kind, names, context, env)[0]
+
+
+def scalar_choice(
+    kind: Kind, names: Sequence[str | None], context: str | None, env: Env
+) -> tuple[Gen, str | None]:
+    """:func:`scalar_gen` and the value kind it chose (None for the type's default)."""
     if kind is Kind.BOOL:
         name = next((n for n in names if n), None)
         p = hints.true_probability(name)
-        return lambda rng, depth: rng.random() < p
+        return (lambda rng, depth: rng.random() < p), None
     for name in names:
         if not name:
             continue
         norm = hints.normalize(name)
+        if norm == "id" and context:  # Item.id looks like Review.itemId: "item_4fKz81QpLx0a"
+            norm = hints.normalize(context) + "_id"
         for value_kind in hints.candidates(name, context):
             gen = MAKERS[value_kind](kind, norm, env)
             if gen is not None:
-                return gen
-    return default_gen(kind, env)
+                return gen, value_kind
+    return default_gen(kind, env), None

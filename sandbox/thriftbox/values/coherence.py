@@ -1,0 +1,157 @@
+"""Make the fields of one struct agree with each other, after they are generated one by one.
+
+* people: Diana Pruitt's email is diana.pruitt@gmail.com (not kturner@smith.com), her handle dianap, her
+  fullName "Diana Pruitt";
+* time: ``updatedAt``/``lastSeenAt`` are never before ``createdAt``;
+* addresses: a struct with a US state has a US country.
+
+Only fields whose value was generated are touched (not declared defaults, not unset optional fields).
+"""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from thriftbox.idl.model import Kind
+from thriftbox.values.hints import normalize
+from thriftbox.values.pools import POOL_BITS, Pools
+
+Fixer = Callable[[dict[str, Any], random.Random], None]
+FieldKinds = Mapping[str, tuple[Kind, str | None]]  # field name → (Thrift kind, value kind or None)
+
+
+def struct_fixer(kinds: FieldKinds, defaults: frozenset[str], pools: Pools) -> Fixer | None:
+    """One fixer doing all that applies to a struct with these fields, or None if nothing does."""
+    usable = {name: kk for name, kk in kinds.items() if name not in defaults}
+    fixers = [
+        f for f in (person_fixer(usable, pools), timeline_fixer(usable), address_fixer(usable, pools)) if f
+    ]
+    if not fixers:
+        return None
+    if len(fixers) == 1:
+        return fixers[0]
+
+    def fix_all(d: dict[str, Any], rng: random.Random) -> None:
+        for fix in fixers:
+            fix(d, rng)
+
+    return fix_all
+
+
+def timeline_fixer(kinds: FieldKinds) -> Fixer | None:
+    """``createdAt`` becomes the earliest of the struct's past timestamps of the same type."""
+    created = next((n for n, (_, vk) in kinds.items() if vk == "timestamp" and _is_creation(n)), None)
+    if created is None:
+        return None
+    ttype = kinds[created][0]
+    later = tuple(n for n, (tk, vk) in kinds.items() if vk == "timestamp" and tk is ttype and n != created)
+    if not later or ttype is Kind.STRING:
+        return None
+
+    def fix(d: dict[str, Any], rng: random.Random) -> None:
+        first = d.get(created)
+        if first is None:
+            return
+        for name in later:
+            v = d.get(name)
+            if v is not None and v < first:
+                d[created], d[name] = v, first
+                first = v
+
+    return fix
+
+
+def _is_creation(name: str) -> bool:
+    return normalize(name).split("_")[0] in (
+        "created",
+        "creation",
+        "registered",
+        "joined",
+        "signup",
+        "inserted",
+    )
+
+
+def address_fixer(kinds: FieldKinds, pools: Pools) -> Fixer | None:
+    """A struct with a state or ZIP code of the Faker locale gets that locale's country."""
+    if not any(vk in ("state", "state_abbr") for _, vk in kinds.values()):
+        return None
+    codes = [n for n, (tk, vk) in kinds.items() if vk == "country_code" and tk is Kind.STRING]
+    names = [n for n, (tk, vk) in kinds.items() if vk == "country" and tk is Kind.STRING]
+    if not codes and not names:
+        return None
+    code = pools.locale.split("_")[-1].upper()
+    country = str(pools.faker.current_country()) if names else ""
+
+    def fix(d: dict[str, Any], rng: random.Random) -> None:
+        for name in codes:
+            if d.get(name) is not None:
+                d[name] = code
+        for name in names:
+            if d.get(name) is not None:
+                d[name] = country
+
+    return fix
+
+
+def _ascii(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return "".join(c for c in folded.lower() if c.isalnum())
+
+
+def _local_part(a: str, b: str, rng: random.Random) -> str:
+    style = rng.getrandbits(3)
+    digits = str(rng.randint(1, 99))
+    return (
+        f"{a}.{b}",
+        f"{a}{b}",
+        f"{a[:1]}{b}",
+        f"{a}_{b}",
+        f"{a}.{b}{digits}",
+        f"{a}{digits}",
+        f"{a[:1]}.{b}",
+        f"{b}.{a}",
+    )[style]
+
+
+def _handle(a: str, b: str, rng: random.Random) -> str:
+    style = rng.getrandbits(2)
+    return (f"{a}{b[:1]}", f"{a}_{b}", f"{a[:1]}{b}{rng.randint(1, 99)}", f"{a}{rng.randint(1, 999)}")[style]
+
+
+def person_fixer(kinds: FieldKinds, pools: Pools) -> Fixer | None:
+    """Emails and handles made from the struct's person name, if it has one."""
+
+    def named(kind: str) -> list[str]:
+        return [name for name, (tk, vk) in kinds.items() if vk == kind and tk is Kind.STRING]
+
+    firsts, lasts, fulls = named("first_name"), named("last_name"), named("name")
+    emails, handles = named("email"), named("username")
+    first, last = (firsts[0] if firsts else None), (lasts[0] if lasts else None)
+    full = fulls[0] if fulls else None
+    if not ((first and last) or full) or not (emails or handles or (first and last and full)):
+        return None
+    domains = pools.get("email_domain")
+
+    def fix(d: dict[str, Any], rng: random.Random) -> None:
+        given = d.get(first) if first else None
+        family = d.get(last) if last else None
+        if isinstance(given, str) and isinstance(family, str):
+            if full and isinstance(d.get(full), str):
+                d[full] = f"{given} {family}"
+        elif full and isinstance(d.get(full), str) and " " in d[full]:
+            given, family = d[full].split(" ", 1)
+        else:
+            return
+        a, b = _ascii(given) or "user", _ascii(family) or "name"
+        for name in emails:
+            if d.get(name) is not None:
+                d[name] = f"{_local_part(a, b, rng)}@{domains[rng.getrandbits(POOL_BITS)]}"
+        for name in handles:
+            if d.get(name) is not None:
+                d[name] = _handle(a, b, rng)
+
+    return fix
