@@ -88,6 +88,13 @@ def test_handler_crash_is_internal_error_and_connection_survives(
         assert caught.value.type == TApplicationException.INTERNAL_ERROR
         assert "RuntimeError: boom" in caught.value.message
         with pytest.raises(TApplicationException) as caught:
+            client.fail("late-boom")
+        assert (caught.value.type, caught.value.message) == (
+            TApplicationException.INTERNAL_ERROR,
+            "fail: RuntimeError: late boom",
+        )
+        assert client.fail("yield") == "yielded"
+        with pytest.raises(TApplicationException) as caught:
             client.fail("bad")  # a value the encoder refuses
         assert caught.value.type == TApplicationException.INTERNAL_ERROR
         with pytest.raises(TApplicationException) as caught:

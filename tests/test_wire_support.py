@@ -176,6 +176,12 @@ class EchoApp:
             return Success(args.ms)
         if call.method == "secondEcho":
             return Success(f"second:{args.s}")
+        if args.how == "late-boom":  # crash after suspending, inside the task that finishes the call
+            await asyncio.sleep(0)
+            raise RuntimeError("late boom")
+        if args.how == "yield":
+            await asyncio.sleep(0)
+            return Success("yielded")
         return self._fail(args.how)
 
     def _fail(self, how: str) -> Reply:

@@ -314,13 +314,13 @@ class Connection(Stream):
             return
         if self.closed:
             return
-        if type(reply) is Fault:
+        if isinstance(reply, Fault):
             self._fault(reply)
             return
         if msg.mtype == ONEWAY or binding.oneway:
             self._send(msg, b"")
             return
-        if type(reply) is NoReply:
+        if isinstance(reply, NoReply):
             return
         try:
             payload = encode_reply(codec, call.method, msg.seqid, binding, reply)

@@ -67,7 +67,7 @@ def encode_reply(codec: Codec, method: str, seqid: int, binding: Binding, reply:
 
     Raises :class:`ReplyError` for a reply that does not fit the method, and whatever the encoder raises
     for values that do not fit their declared types."""
-    if type(reply) is Success:
+    if isinstance(reply, Success):
         result = binding.result_cls()
         if 0 in binding.result_cls.thrift_spec:  # type: ignore[attr-defined]
             result.success = reply.value
