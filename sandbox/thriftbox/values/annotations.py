@@ -58,7 +58,7 @@ def annotated_gen(t: TypeRef, ann: Mapping[str, str], env: Env, catalog: Catalog
         if not values:
             return None
         n = len(values)
-        return lambda rng, depth: values[rng.randrange(n)]
+        return lambda rng, depth: values[int(rng.random() * n)]
     if lo is None and hi is None:
         return None
     if t.kind is Kind.DOUBLE:

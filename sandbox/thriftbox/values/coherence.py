@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import unicodedata
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from thriftbox.idl.model import Kind
@@ -97,29 +98,28 @@ def address_fixer(kinds: FieldKinds, pools: Pools) -> Fixer | None:
     return fix
 
 
+@lru_cache(maxsize=8192)  # names come from pools: few distinct values
 def _ascii(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return "".join(c for c in folded.lower() if c.isalnum())
 
 
-def _local_part(a: str, b: str, rng: random.Random) -> str:
-    style = rng.getrandbits(3)
-    digits = str(rng.randint(1, 99))
-    return (
-        f"{a}.{b}",
-        f"{a}{b}",
-        f"{a[:1]}{b}",
-        f"{a}_{b}",
-        f"{a}.{b}{digits}",
-        f"{a}{digits}",
-        f"{a[:1]}.{b}",
-        f"{b}.{a}",
-    )[style]
-
-
-def _handle(a: str, b: str, rng: random.Random) -> str:
-    style = rng.getrandbits(2)
-    return (f"{a}{b[:1]}", f"{a}_{b}", f"{a[:1]}{b}{rng.randint(1, 99)}", f"{a}{rng.randint(1, 999)}")[style]
+_LOCAL_PARTS: tuple[Callable[[str, str, random.Random], str], ...] = (
+    lambda a, b, rng: f"{a}.{b}",
+    lambda a, b, rng: f"{a}{b}",
+    lambda a, b, rng: f"{a[:1]}{b}",
+    lambda a, b, rng: f"{a}_{b}",
+    lambda a, b, rng: f"{a}.{b}{1 + int(rng.random() * 99)}",
+    lambda a, b, rng: f"{a}{1 + int(rng.random() * 99)}",
+    lambda a, b, rng: f"{a[:1]}.{b}",
+    lambda a, b, rng: f"{b}.{a}",
+)
+_HANDLES: tuple[Callable[[str, str, random.Random], str], ...] = (
+    lambda a, b, rng: f"{a}{b[:1]}",
+    lambda a, b, rng: f"{a}_{b}",
+    lambda a, b, rng: f"{a[:1]}{b}{1 + int(rng.random() * 99)}",
+    lambda a, b, rng: f"{a}{1 + int(rng.random() * 999)}",
+)
 
 
 def person_fixer(kinds: FieldKinds, pools: Pools) -> Fixer | None:
@@ -149,9 +149,11 @@ def person_fixer(kinds: FieldKinds, pools: Pools) -> Fixer | None:
         a, b = _ascii(given) or "user", _ascii(family) or "name"
         for name in emails:
             if d.get(name) is not None:
-                d[name] = f"{_local_part(a, b, rng)}@{domains[rng.getrandbits(POOL_BITS)]}"
+                d[name] = (
+                    f"{_LOCAL_PARTS[rng.getrandbits(3)](a, b, rng)}@{domains[rng.getrandbits(POOL_BITS)]}"
+                )
         for name in handles:
             if d.get(name) is not None:
-                d[name] = _handle(a, b, rng)
+                d[name] = _HANDLES[rng.getrandbits(2)](a, b, rng)
 
     return fix

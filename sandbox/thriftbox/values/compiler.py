@@ -118,7 +118,7 @@ class PlanCompiler:
         if kind is Kind.ENUM:
             values = tuple(self.catalog.enum(str(t.name)).values.values()) or (0,)
             n = len(values)
-            return lambda rng, depth: values[rng.randrange(n)]
+            return lambda rng, depth: values[int(rng.random() * n)]
         if kind in (Kind.LIST, Kind.SET, Kind.MAP):
             return self._container(t, names, ann, context)
         if kind is Kind.VOID:
@@ -226,7 +226,7 @@ class PlanCompiler:
                 if not plan or depth >= hard:  # hard: only for unions with no finite value at all
                     return obj
                 choices = safe if depth >= max_depth else plan
-                name, _, gen, default, recursive, empty = choices[rng.randrange(len(choices))]
+                name, _, gen, default, recursive, empty = choices[int(rng.random() * len(choices))]
                 if recursive and depth >= max_depth and empty is not None:
                     d[name] = empty(rng, depth)
                 elif default is not _NO_DEFAULT and rng.random() < DEFAULT_RATE:

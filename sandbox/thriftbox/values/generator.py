@@ -111,16 +111,26 @@ class ValueGenerator:
         if cached is not None:
             return cached
         rng = random.Random(derive_seed(self.seed, service_id, method, args_key))
-        override = self._echo(plan, args, overrides)
-        result = (
-            plan.gen(rng, 0)
-            if override is None
-            else self._apply(plan.returns, plan.gen, override, rng, 0, "")
-        )
-        self._cap(plan, result, args)
+        if overrides is None:
+            result = plan.gen(rng, 0)
+            if plan.echo and result is not None:
+                d = result.__dict__
+                for arg, field_name in plan.echo:
+                    v = args.get(arg) if isinstance(args, Mapping) else getattr(args, arg, None)
+                    if v is not None:
+                        d[field_name] = v
+        else:
+            override = self._echo(plan, args, overrides)
+            result = (
+                plan.gen(rng, 0)
+                if override is None
+                else self._apply(plan.returns, plan.gen, override, rng, 0, "")
+            )
+        if plan.limit_arg is not None:
+            self._cap(plan, result, args)
         with self._cache_lock:
             if len(self._cache) >= self._cache_size:
-                self._cache.pop(next(iter(self._cache)))
+                self._cache.clear()  # cheaper than evicting one by one, and calls rarely repeat that much
             self._cache[key] = result
         return result
 

@@ -50,6 +50,9 @@ def _int_range(kind: Kind, lo: int, hi: int) -> Gen | None:
     lo, hi = max(lo, wlo), min(hi, whi)
     if lo > hi:
         return None
+    span = hi - lo + 1
+    if span < 2**52:  # rng.random() is ~10x cheaper than randint and exact enough for such ranges
+        return lambda rng, depth: lo + int(rng.random() * span)
     return lambda rng, depth: rng.randint(lo, hi)
 
 
@@ -112,12 +115,12 @@ def _instant(lo_ms: int, hi_ms: int) -> Maker:
         if kind is Kind.STRING:
 
             def iso(rng: random.Random, depth: int) -> str:
-                t = dt.datetime.fromtimestamp((start + rng.randrange(span)) // 1000, dt.UTC)
+                t = dt.datetime.fromtimestamp((start + int(rng.random() * span)) // 1000, dt.UTC)
                 return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
             return iso
         if kind is Kind.DOUBLE:
-            return lambda rng, depth: round((start + rng.randrange(span)) / 1000, 3)
+            return lambda rng, depth: round((start + int(rng.random() * span)) / 1000, 3)
         unit = _unit(name, "ms" if kind is Kind.I64 else "s")
         if kind is Kind.I32:
             unit = "s"  # ms overflow an i32
@@ -125,8 +128,8 @@ def _instant(lo_ms: int, hi_ms: int) -> Maker:
             return None
         per = _PER_MS[unit]
         if per == 1:
-            return lambda rng, depth: start + rng.randrange(span)
-        return lambda rng, depth: int((start + rng.randrange(span)) * per)
+            return lambda rng, depth: start + int(rng.random() * span)
+        return lambda rng, depth: int((start + int(rng.random() * span)) * per)
 
     return make
 
@@ -174,9 +177,9 @@ _CENTS = (0.99, 0.99, 0.99, 0.95, 0.49, 0.5, 0.0, 0.25, 0.75, 0.89)
 
 def _price(kind: Kind, name: str, env: Env) -> Gen | None:
     if kind is Kind.DOUBLE:
-        return lambda rng, depth: round(rng.randint(1, 299) + _CENTS[rng.randrange(len(_CENTS))], 2)
+        return lambda rng, depth: round(1 + int(rng.random() * 299) + _CENTS[int(rng.random() * 10)], 2)
     if kind is Kind.STRING:
-        return lambda rng, depth: f"{rng.randint(1, 299) + _CENTS[rng.randrange(len(_CENTS))]:.2f}"
+        return lambda rng, depth: f"{1 + int(rng.random() * 299) + _CENTS[int(rng.random() * 10)]:.2f}"
     if name.endswith(("cent", "cents")):
         return _int_range(kind, 99, 49_999)
     if name.endswith(("micro", "micros")):
@@ -339,7 +342,7 @@ def default_gen(kind: Kind, env: Env) -> Gen:
         return lambda rng, depth: rng.random() < 0.5
     if kind in _DEFAULT_INT:
         hi = _DEFAULT_INT[kind]
-        return lambda rng, depth: rng.randint(0, hi)
+        return lambda rng, depth: int(rng.random() * (hi + 1))
     if kind is Kind.DOUBLE:
         return lambda rng, depth: round(rng.uniform(0.0, 1000.0), 2)
     if kind is Kind.STRING:
