@@ -107,6 +107,24 @@ def test_home_feed_answers_for_the_user_asked_and_within_the_limit(demo: Any) ->
     assert "@" in user.email
 
 
+def test_batch_calls_answer_exactly_the_ids_asked_for(demo: Any) -> None:
+    catalog, classes, gen = demo
+    users = gen.answer(
+        "users.Users", "getUsers", call_args(classes, catalog, "users.Users", "getUsers", ids=[5, 6, 5, 7])
+    )
+    assert list(users) == [5, 6, 7]
+    assert [u.id for u in users.values()] == [5, 6, 7]
+    ids = ["item_a", "item_b"]
+    items = gen.answer(
+        "catalog.Catalog", "getItems", call_args(classes, catalog, "catalog.Catalog", "getItems", ids=ids)
+    )
+    assert [i.id for i in items] == ids
+    assert (
+        gen.answer("users.Users", "getUsers", call_args(classes, catalog, "users.Users", "getUsers", ids=[]))
+        == {}
+    )
+
+
 def test_apache_compiles_the_demo_and_reads_our_answers(demo: Any, tmp_path: Path, monkeypatch: Any) -> None:
     thrift = shutil.which("thrift")
     if thrift is None:

@@ -457,6 +457,7 @@ def test_unknown_faker_provider_fails_when_the_generator_is_built() -> None:
     ("t", "annotations", "message"),
     [
         (I32, {"faker": "name"}, "do not fit"),
+        (STRING, {"faker": "enum"}, "without arguments"),
         (I32, {"faker.min": "ten"}, "not a number"),
         (I32, {"faker.min": "9", "faker.max": "1"}, "greater than"),
     ],
@@ -512,3 +513,21 @@ def test_types_without_a_finite_value_are_cut_off() -> None:
     gen = ValueGenerator(m.catalog, m.classes(), max_depth=1)
     assert not gen.finite(a)
     assert depth_of(gen.value(a, random.Random(0))) < 40
+
+
+def test_only_id_lists_tie_a_list_answer_to_the_request() -> None:
+    m = Model("shop")
+    item = m.struct("Item", f(1, "id", STRING), f(2, "category", STRING))
+    sid = m.service(
+        "Shop",
+        m.method("Shop", "getItems", list_of(item), f(1, "itemIds", list_of(STRING))),
+        m.method("Shop", "byCategory", list_of(item), f(1, "categories", list_of(STRING))),
+        m.method("Shop", "countByTag", map_of(STRING, I32), f(1, "tags", set_of(STRING))),
+    )
+    gen = ValueGenerator(m.catalog, m.classes())
+    items: Any = gen.answer(sid, "getItems", {"itemIds": ["a", "b", "c"]})
+    assert [i.id for i in items] == ["a", "b", "c"]
+    items = gen.answer(sid, "byCategory", {"categories": ["zzz-1", "zzz-2"]})
+    assert not {i.category for i in items} & {"zzz-1", "zzz-2"}
+    counts: Any = gen.answer(sid, "countByTag", {"tags": ["x", "y"]})
+    assert sorted(counts) == ["x", "y"]

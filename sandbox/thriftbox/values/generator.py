@@ -11,46 +11,18 @@ import datetime as dt
 import random
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from thriftbox.errors import ConfigError, Location
 from thriftbox.idl.classes import Classes
-from thriftbox.idl.model import Catalog, Kind, Method, TypeRef
-from thriftbox.values import hints
+from thriftbox.idl.model import Catalog, Kind, TypeRef
 from thriftbox.values.annotations import faker_annotations
 from thriftbox.values.canon import canonical, derive_seed
-from thriftbox.values.compiler import PlanCompiler, strip_alias
+from thriftbox.values.compiler import PlanCompiler
 from thriftbox.values.convert import ValueConversionError
+from thriftbox.values.methods import MethodPlan, plan_method
 from thriftbox.values.pools import Pools
 from thriftbox.values.scalars import Env, Gen
-
-# An int argument with one of these names caps the length of the lists in the answer.
-_LIMIT_ARGS = frozenset(
-    (
-        "limit",
-        "max_result",
-        "max_item",
-        "page_size",
-        "max_count",
-        "num_result",
-        "count",
-        "size",
-        "top",
-        "per_page",
-    )
-)
-
-
-@dataclass(frozen=True)
-class _MethodPlan:
-    returns: TypeRef
-    gen: Gen
-    hint: str
-    annotations: tuple[tuple[str, str], ...]
-    echo: tuple[tuple[str, str], ...]  # (argument, field of the returned struct) pairs copied into the answer
-    limit_arg: str | None
-    list_fields: tuple[str, ...]  # the returned struct's list fields, capped by limit_arg
 
 
 def _start_of_year() -> dt.datetime:
@@ -84,7 +56,7 @@ class ValueGenerator:
         self._pools = Pools.shared(seed, locale)
         env = Env(self._pools, int(anchor.timestamp() * 1000))
         self._compiler = PlanCompiler(catalog, classes, env, max_depth)
-        self._methods: dict[tuple[str, str], _MethodPlan] = {}
+        self._methods: dict[tuple[str, str], MethodPlan] = {}
         self._cache: dict[tuple[str, str, str], object] = {}
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
@@ -112,22 +84,14 @@ class ValueGenerator:
             return cached
         rng = random.Random(derive_seed(self.seed, service_id, method, args_key))
         if overrides is None:
-            result = plan.gen(rng, 0)
-            if plan.echo and result is not None:
-                d = result.__dict__
-                for arg, field_name in plan.echo:
-                    v = args.get(arg) if isinstance(args, Mapping) else getattr(args, arg, None)
-                    if v is not None:
-                        d[field_name] = v
+            result = plan.shape(plan.gen(rng, 0), args, rng)
         else:
-            override = self._echo(plan, args, overrides)
+            override = plan.echo_overrides(args, overrides)
             result = (
                 plan.gen(rng, 0)
                 if override is None
                 else self._apply(plan.returns, plan.gen, override, rng, 0, "")
             )
-        if plan.limit_arg is not None:
-            self._cap(plan, result, args)
         with self._cache_lock:
             if len(self._cache) >= self._cache_size:
                 self._cache.clear()  # cheaper than evicting one by one, and calls rarely repeat that much
@@ -171,7 +135,7 @@ class ValueGenerator:
 
     # -- internals -------------------------------------------------------------------------------------
 
-    def _method(self, service_id: str, name: str) -> _MethodPlan:
+    def _method(self, service_id: str, name: str) -> MethodPlan:
         plan = self._methods.get((service_id, name))
         if plan is not None:
             return plan
@@ -181,69 +145,9 @@ class ValueGenerator:
             raise ConfigError(
                 f"unknown method {service_id}.{name}", hint="check the service id and method name"
             )
-        ann = faker_annotations(m.annotations)
-        gen = self._compiler.gen(m.returns, (name, m.returns.alias), ann)
-        echo, list_fields = self._echo_pairs(m), tuple[str, ...]()
-        if m.returns.kind is Kind.STRUCT:
-            sdef = self.catalog.struct(str(m.returns.name))
-            list_fields = tuple(f.name for f in sdef.fields if f.type.kind is Kind.LIST)
-        limit = next(
-            (
-                a.name
-                for a in m.args
-                if a.type.kind in (Kind.I16, Kind.I32, Kind.I64) and hints.normalize(a.name) in _LIMIT_ARGS
-            ),
-            None,
-        )
-        plan = _MethodPlan(m.returns, gen, name, ann, echo, limit, list_fields)
+        plan = plan_method(self.catalog, self._compiler, m, faker_annotations(m.annotations))
         self._methods[(service_id, name)] = plan
         return plan
-
-    def _echo_pairs(self, m: Method) -> tuple[tuple[str, str], ...]:
-        """Arguments that name a field of the returned struct: ``getUser(1: i64 id)`` answers with that id."""
-        if m.returns.kind is not Kind.STRUCT:
-            return ()
-        sdef = self.catalog.struct(str(m.returns.name))
-        if sdef.kind != "struct":
-            return ()
-        by_norm = {hints.normalize(f.name): f for f in sdef.fields}
-        own_id = f"{hints.normalize(sdef.name)}_id"
-        pairs: list[tuple[str, str]] = []
-        for a in m.args:
-            norm = hints.normalize(a.name)
-            f = by_norm.get(norm) or (by_norm.get("id") if norm == own_id else None)
-            if (
-                f is not None
-                and strip_alias(f.type) == strip_alias(a.type)
-                and f.type.kind is not Kind.STRUCT
-            ):
-                pairs.append((a.name, f.name))
-        return tuple(pairs)
-
-    def _echo(self, plan: _MethodPlan, args: object, overrides: object) -> object:
-        if not plan.echo or (overrides is not None and not isinstance(overrides, Mapping)):
-            return overrides
-        echoed: dict[str, object] = {}
-        for arg, field_name in plan.echo:
-            v = args.get(arg) if isinstance(args, Mapping) else getattr(args, arg, None)
-            if v is not None:
-                echoed[field_name] = v
-        if isinstance(overrides, Mapping):
-            echoed.update(overrides)
-        return echoed or None
-
-    def _cap(self, plan: _MethodPlan, result: object, args: object) -> None:
-        if plan.limit_arg is None or result is None:
-            return
-        limit = args.get(plan.limit_arg) if isinstance(args, Mapping) else getattr(args, plan.limit_arg, None)
-        if not isinstance(limit, int) or limit < 0:
-            return
-        if isinstance(result, list):
-            del result[limit:]
-        for name in plan.list_fields:
-            v = getattr(result, name, None)
-            if isinstance(v, list):
-                del v[limit:]
 
     def _apply(
         self, t: TypeRef, gen: Gen, override: object, rng: random.Random, depth: int, path: str

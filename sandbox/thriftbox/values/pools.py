@@ -193,7 +193,13 @@ class Pools:
                 f"unknown Faker provider {name!r}",
                 hint=f"did you mean {', '.join(close)}?" if close else "see https://faker.readthedocs.io/",
             )
-        return self.provider(name)[0]
+        try:
+            return self.provider(name)[0]
+        except Exception as err:  # a provider that needs arguments, or fails in this locale
+            raise ConfigError(
+                f"Faker provider {name!r} cannot be called without arguments ({type(err).__name__}: {err})",
+                hint="pick a provider that takes no arguments, e.g. user_name, catch_phrase, pyint",
+            ) from None
 
     def provider_names(self) -> frozenset[str]:
         if self._provider_names is None:

@@ -1,0 +1,183 @@
+"""Per-method plans: how a call's arguments shape its generated answer.
+
+A mock that ignores the request looks broken, so three cheap rules tie the answer to the arguments:
+
+* echo: an argument named like a field of the returned struct is copied into it (``getUser(1: i64 id)``
+  answers a User with that id; ``userId`` also matches ``User.id``);
+* batch: ``map<K, V> getUsers(1: list<K> ids)`` answers one entry per requested key, and
+  ``list<Item> getItems(1: list<ItemId> ids)`` one item per id, with the id field set;
+* limit: an int argument named ``limit``, ``pageSize``, ``count``... caps the answer's lists.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from thriftbox.idl.model import Catalog, Kind, Method, StructDef, TypeRef
+from thriftbox.values import hints
+from thriftbox.values.compiler import PlanCompiler, strip_alias
+from thriftbox.values.scalars import Gen
+
+_LIMIT_ARGS = frozenset(
+    (
+        "limit",
+        "max_result",
+        "max_item",
+        "page_size",
+        "max_count",
+        "num_result",
+        "count",
+        "size",
+        "top",
+        "per_page",
+    )
+)
+_MAX_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Batch:
+    arg: str  # the list/set argument holding the requested keys
+    gen: Gen  # generates one value (map value or list element)
+    id_field: str | None  # the value's field that gets the key
+    is_map: bool
+
+
+@dataclass(frozen=True)
+class MethodPlan:
+    returns: TypeRef
+    gen: Gen
+    echo: tuple[tuple[str, str], ...]  # (argument, field of the returned struct)
+    limit_arg: str | None
+    list_fields: tuple[str, ...]  # the returned struct's list fields, capped by limit_arg
+    batch: Batch | None
+
+    def shape(self, result: object, args: object, rng: random.Random) -> object:
+        """Apply the echo, batch and limit rules to a freshly generated answer (changed in place)."""
+        if self.batch is not None:
+            result = self._batch(self.batch, result, args, rng)
+        if self.echo and result is not None:
+            d = result.__dict__
+            for name, field_name in self.echo:
+                v = arg(args, name)
+                if v is not None:
+                    d[field_name] = v
+        if self.limit_arg is not None:
+            limit = arg(args, self.limit_arg)
+            if isinstance(limit, int) and limit >= 0:
+                if isinstance(result, list):
+                    del result[limit:]
+                for name in self.list_fields:
+                    v = getattr(result, name, None)
+                    if isinstance(v, list):
+                        del v[limit:]
+        return result
+
+    def echo_overrides(self, args: object, overrides: object) -> object:
+        """``overrides`` with the echoed arguments added (the overrides win), for struct answers."""
+        if not self.echo or (overrides is not None and not isinstance(overrides, Mapping)):
+            return overrides
+        echoed: dict[str, object] = {}
+        for name, field_name in self.echo:
+            v = arg(args, name)
+            if v is not None:
+                echoed[field_name] = v
+        if isinstance(overrides, Mapping):
+            echoed.update(overrides)
+        return echoed or None
+
+    @staticmethod
+    def _batch(batch: Batch, result: object, args: object, rng: random.Random) -> object:
+        requested = arg(args, batch.arg)
+        if not isinstance(requested, list | set | tuple | frozenset):
+            return result
+        try:
+            keys = list(dict.fromkeys(requested))[:_MAX_BATCH]
+        except TypeError:  # unhashable keys: keep the generated answer
+            return result
+        values = []
+        for key in keys:
+            v = batch.gen(rng, 1)
+            if batch.id_field is not None and v is not None:
+                v.__dict__[batch.id_field] = key
+            values.append(v)
+        return dict(zip(keys, values, strict=True)) if batch.is_map else values
+
+
+def arg(args: object, name: str) -> object:
+    """An argument of a call, from a decoded args payload or a plain mapping."""
+    return args.get(name) if isinstance(args, Mapping) else getattr(args, name, None)
+
+
+def plan_method(
+    catalog: Catalog, compiler: PlanCompiler, m: Method, annotations: tuple[tuple[str, str], ...]
+) -> MethodPlan:
+    gen = compiler.gen(m.returns, (m.name, m.returns.alias), annotations)
+    list_fields: tuple[str, ...] = ()
+    if m.returns.kind is Kind.STRUCT:
+        sdef = catalog.struct(str(m.returns.name))
+        list_fields = tuple(f.name for f in sdef.fields if f.type.kind is Kind.LIST)
+    limit = next(
+        (
+            a.name
+            for a in m.args
+            if a.type.kind in (Kind.I16, Kind.I32, Kind.I64) and hints.normalize(a.name) in _LIMIT_ARGS
+        ),
+        None,
+    )
+    return MethodPlan(
+        m.returns, gen, _echo_pairs(catalog, m), limit, list_fields, _batch(catalog, compiler, m)
+    )
+
+
+def _echo_pairs(catalog: Catalog, m: Method) -> tuple[tuple[str, str], ...]:
+    if m.returns.kind is not Kind.STRUCT:
+        return ()
+    sdef = catalog.struct(str(m.returns.name))
+    if sdef.kind != "struct":
+        return ()
+    pairs: list[tuple[str, str]] = []
+    for a in m.args:
+        if a.type.kind is Kind.STRUCT:
+            continue
+        field_name = _matching_field(sdef, a.name, a.type)
+        if field_name is not None:
+            pairs.append((a.name, field_name))
+    return tuple(pairs)
+
+
+def _matching_field(sdef: StructDef, name: str, t: TypeRef) -> str | None:
+    """The field of ``sdef`` that ``name`` (an argument) refers to: same name, or ``userId`` for User.id."""
+    norm = hints.normalize(name)
+    own_id = f"{hints.normalize(sdef.name)}_id"
+    plain = strip_alias(t)
+    for f in sdef.fields:
+        fnorm = hints.normalize(f.name)
+        if (fnorm == norm or (fnorm == "id" and norm in (own_id, "id"))) and strip_alias(f.type) == plain:
+            return f.name
+    return None
+
+
+def _batch(catalog: Catalog, compiler: PlanCompiler, m: Method) -> Batch | None:
+    r = m.returns
+    if r.kind not in (Kind.MAP, Kind.LIST) or r.elem is None:
+        return None
+    want = strip_alias(r.key) if r.kind is Kind.MAP and r.key is not None else None
+    for a in m.args:
+        if a.type.kind not in (Kind.LIST, Kind.SET) or a.type.elem is None:
+            continue
+        key_t = a.type.elem
+        if want is not None and strip_alias(key_t) != want:
+            continue
+        id_field = None
+        if r.elem.kind is Kind.STRUCT and catalog.struct(str(r.elem.name)).kind == "struct":
+            sdef = catalog.struct(str(r.elem.name))
+            singular = hints.normalize(a.name)  # "userIds" → "user_id"
+            id_field = _matching_field(sdef, singular, key_t) or _matching_field(sdef, "id", key_t)
+        if r.kind is Kind.LIST and (id_field is None or not hints.normalize(a.name).endswith("id")):
+            continue  # a list answer is tied to the request only by ids: one element per requested id
+        gen = compiler.gen(r.elem, (r.elem.alias, m.name))
+        return Batch(a.name, gen, id_field, r.kind is Kind.MAP)
+    return None
