@@ -375,8 +375,9 @@ def test_non_struct_overrides_replace_the_value(users: Any) -> None:
 
 def test_override_of_an_unknown_field_names_it(users: Any) -> None:
     _, _sid, user, gen = users
-    with pytest.raises(ValueConversionError, match=r"address\.town"):
+    with pytest.raises(ValueConversionError) as err:
         gen.value(user, random.Random(1), override={"address": {"town": "Lyon"}})
+    assert err.value.path == "address.town"
 
 
 def test_union_override_switches_the_set_field() -> None:

@@ -156,19 +156,21 @@ class ValueGenerator:
             return override
         sdef = self.catalog.struct(str(t.name))
         obj = gen(rng, depth)
+        if obj is None:  # cut off (a type with no finite value): start from an empty instance
+            cls = self.classes.struct(sdef.qname)
+            obj = cls.__new__(cls)
+            obj.__dict__.update(dict.fromkeys(f.name for f in sdef.fields))
         d = obj.__dict__
         if sdef.kind == "union" and override:
             for member in sdef.fields:
                 d[member.name] = None
         for name, v in override.items():
             f = sdef.field_named(name)
+            where = f"{path}.{name}" if path else name
             if f is None:
-                where = f"{path}.{name}" if path else name
                 raise ValueConversionError(where, f"{sdef.name} has no field {name!r}")
             if f.type.kind is Kind.STRUCT and isinstance(v, Mapping):
-                v = self._apply(
-                    f.type, self._compiler.field_gen(sdef, f), v, rng, depth + 1, f"{path}.{name}"
-                )
+                v = self._apply(f.type, self._compiler.field_gen(sdef, f), v, rng, depth + 1, where)
             d[name] = v
         return obj
 
