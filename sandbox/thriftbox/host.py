@@ -21,7 +21,7 @@ from thriftbox.control import ControlServer, HttpError, Request
 from thriftbox.errors import ThriftboxError
 from thriftbox.idl import load_catalog
 from thriftbox.idl.classes import Classes
-from thriftbox.idl.model import Catalog
+from thriftbox.idl.model import Catalog, ServiceDef
 from thriftbox.journal import Journal
 from thriftbox.mock import MockApp
 from thriftbox.stubs import StubBook, StubEngine, load_stubs
@@ -92,8 +92,27 @@ class MockHost:
         if service is None:
             raise ThriftboxError(f"service {service_id!r} is not defined in the IDL any more")
         return MockApp(
-            service, loaded.catalog, loaded.classes, loaded.generator, engine=engine, journal=self.journal
+            service,
+            loaded.catalog,
+            loaded.classes,
+            loaded.generator,
+            engine=engine,
+            journal=self.journal,
+            siblings=self.sibling,
         )
+
+    def sibling(self, asking: ServiceDef, name: str) -> MockApp | None:
+        """The mock this host serves for a multiplexed ``name`` sent to ``asking``'s port: the service with
+        that id, else the one with that name in ``asking``'s file, else the only one with that name."""
+        apps = [s.app for s in self.servers.values() if isinstance(s.app, MockApp)]
+        for app in apps:
+            if app.service.id == name:
+                return app
+        named = [app for app in apps if app.service.name == name]
+        near = [app for app in named if app.service.file == asking.file]
+        if len(near) == 1:
+            return near[0]
+        return named[0] if len(named) == 1 else None
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 

@@ -3,19 +3,26 @@
 A :class:`MockApp` is immutable in spirit: a reload builds a new one from the new catalog and the wire server
 swaps it in place (``server.app = new``), so a call already running finishes with the definitions it started
 with.
+
+A multiplexed call that names another service (``SecondService:secondtestString`` on ThriftTest's port, as
+Apache's multiplexed test clients send) goes to that service's mock when the same host serves it: ``siblings``
+finds it, the way Apache's ``TMultiplexedProcessor`` serves every registered service on one port.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
+
+from thriftpy2.thrift import TApplicationException
 
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Kind, Method, ServiceDef
 from thriftbox.values import ValueGenerator
-from thriftbox.wire.app import Binding, Call, NoReply, Reply, Success
+from thriftbox.wire.app import AppError, Binding, Call, NoReply, Reply, Success
 
 
 @dataclass
@@ -48,8 +55,12 @@ class Journal(Protocol):
     ) -> object: ...
 
 
+Siblings: TypeAlias = Callable[[ServiceDef, str], "MockApp | None"]
+"""``(asking service, multiplexed name) -> the mock serving that name on the same host``, or ``None``."""
+
+
 class MockApp:
-    """Answers calls for one service."""
+    """Answers calls for one service (and, through ``siblings``, multiplexed calls naming another one)."""
 
     def __init__(
         self,
@@ -60,6 +71,7 @@ class MockApp:
         *,
         engine: Engine | None = None,
         journal: Journal | None = None,
+        siblings: Siblings | None = None,
     ) -> None:
         self.service = service
         self.catalog = catalog
@@ -67,12 +79,24 @@ class MockApp:
         self.generator = generator
         self.engine = engine
         self.journal = journal
+        self.siblings = siblings
         self._names = {service.name, service.id}
         self._bindings: dict[str, Binding] = {}
 
-    def bind(self, service: str | None, method: str) -> Binding | None:
-        if service is not None and service not in self._names:
+    def _route(self, service: str | None) -> MockApp | None:
+        """The mock that answers calls prefixed ``service``: this one, a sibling, or none."""
+        if service is None or service in self._names:
+            return self
+        if self.siblings is None:
             return None
+        sibling = self.siblings(self.service, service)
+        return sibling if sibling is not None and service in sibling._names else None
+
+    def bind(self, service: str | None, method: str) -> Binding | None:
+        app = self._route(service)
+        return None if app is None else app._bind(method)
+
+    def _bind(self, method: str) -> Binding | None:
         binding = self._bindings.get(method)
         if binding is None:
             m = self.service.methods.get(method)
@@ -88,6 +112,12 @@ class MockApp:
         return binding
 
     async def handle(self, call: Call) -> Reply:
+        if call.service is not None and call.service not in self._names:  # for a sibling
+            app = self._route(call.service)
+            if app is None:  # gone (a reload) between bind and handle
+                text = f"Unknown method '{call.service}:{call.method}'"
+                return AppError(TApplicationException.UNKNOWN_METHOD, text)
+            return await app.handle(call)
         m = self.service.methods[call.method]
         decision = self.engine.decide(self.service.id, call.method, call.args) if self.engine else None
         if decision is not None and decision.latency_s > 0:
