@@ -15,11 +15,13 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 import thriftbox
 from thriftbox.control import HttpError, request_json
 from thriftbox.errors import ConfigError, MockStartError, ThriftboxError
+from thriftbox.idl import load_catalog
 from thriftbox.ports import port_free
 from thriftbox.runtime import MockSpec, MockStatus, Project, image
 from thriftbox.runtime import dockernames as names
@@ -85,6 +87,7 @@ class ContainerRuntime:
         self.project: Project | None = None
         self.image_tag = ""
         self.mocks: dict[str, _Mock] = {}
+        self.extra_dirs: tuple[Path, ...] = ()  # folders of included files outside the project's folders
         self._engine: Engine | None = None
         self._network_id = ""
         self._remote_host: str | None = None
@@ -129,6 +132,7 @@ class ContainerRuntime:
         self.project = project
         self._remote_host = names.remote_engine_host(os.environ.get("DOCKER_HOST"))
         try:
+            self._find_extra_dirs()
             self._check_ports(mocks)
             self.image_tag = self.ensure_image()
             self._ensure_network()
@@ -179,8 +183,27 @@ class ContainerRuntime:
         assert self.project is not None
         remote = self._remote_host is not None
         return names.plan_container(
-            self.project, spec, session=self.session, version=thriftbox.__version__, remote=remote
+            self.project,
+            spec,
+            session=self.session,
+            version=thriftbox.__version__,
+            remote=remote,
+            extra_dirs=self.extra_dirs,
         )
+
+    def _find_extra_dirs(self) -> None:
+        """Find the folders of included files outside the project's folders: containers mount them too."""
+        assert self.project is not None
+        catalog = load_catalog(self.project.idl_dirs, self.project.include_dirs)
+        self.extra_dirs = names.outside(self.project, catalog.files)
+
+    @staticmethod
+    def _outdated(mock: _Mock, plan: names.ContainerPlan) -> bool:
+        """True when ``mock``'s container lacks a folder ``plan`` mounts, or runs another command line.
+
+        A folder mounted but no longer needed (an include outside the folders was removed) is left there.
+        """
+        return plan.command != mock.plan.command or not set(plan.folders) <= set(mock.plan.folders)
 
     def _launch_all(self, specs: Sequence[MockSpec]) -> None:
         self._wait_ready(parallel(lambda spec: self._launch(self._plan(spec)), specs))
@@ -303,11 +326,17 @@ class ContainerRuntime:
     def _revive(self, sid: str, mock: _Mock, info: ContainerInfo | None) -> tuple[_Mock, str]:
         """Start an exited container again, or recreate a removed one; the mock, and what happened."""
         restarts = mock.restarts + 1
-        if info is None:  # removed by hand, perhaps with its network (`thriftbox down`)
-            self._ensure_network()
-            mock = self._launch(mock.plan)
+        plan = self._plan(mock.spec)
+        if info is None or self._outdated(mock, plan):
+            if info is None:  # removed by hand, perhaps with its network (`thriftbox down`)
+                self._ensure_network()
+                what = "was removed, recreated"
+            else:  # an include reaches outside its folders since it started: its host needs another mount
+                self.engine.remove(mock.container_id)
+                what = f"exited ({info.exit_code}), recreated with the folders it needs now"
+            mock = self._launch(plan)
             mock.restarts = restarts
-            return mock, f"{sid}: container {mock.plan.name} was removed, recreated"
+            return mock, f"{sid}: container {mock.plan.name} {what}"
         self.engine.start(mock.container_id)
         self._refresh_control_url(mock)
         mock.restarts, mock.state = restarts, "restarting"
@@ -353,24 +382,41 @@ class ContainerRuntime:
     def reload(
         self, reloaded: Collection[str], started: Sequence[MockSpec], stopped: Collection[str]
     ) -> None:
-        """Remove stopped services' containers, start new ones, tell the reloaded ones to re-read their files.
+        """Start new services' containers, tell the reloaded ones to re-read their files, then stop the others.
 
-        A reloaded service's container is recreated only when it needs other folders mounted.
+        All or nothing where it can be: nothing is stopped before the rest worked, and when a new container
+        does not answer or a container refuses its reload, the containers started here are removed again. A
+        reloaded service's container is recreated only when it needs other folders mounted (an include now
+        reaches outside them); that, and a reload a container took, cannot be taken back.
         """
-        for sid in stopped:
+        self._find_extra_dirs()  # before anything changes: a broken save fails here, with nothing done
+        skip = {m.service_id for m in started} | set(stopped)
+        targets = [self.mocks[sid] for sid in sorted(reloaded) if sid in self.mocks and sid not in skip]
+        recreate = [m for m in targets if self._outdated(m, self._plan(m.spec))]
+        new = [spec.service_id for spec in started if spec.service_id not in self.mocks]
+        try:
+            if started:
+                self._launch_all(started)
+            parallel(self._reload_one, [m for m in targets if m not in recreate])
+            for mock in recreate:
+                self.engine.remove(mock.container_id)
+            if recreate:
+                self._launch_all([m.spec for m in recreate])
+        except BaseException:
+            self._remove_quietly(new)
+            raise
+        self._remove_quietly(stopped)
+
+    def _remove_quietly(self, service_ids: Collection[str]) -> None:
+        """Remove these services' containers; one that cannot be removed now is logged (``stop`` retries)."""
+        for sid in service_ids:
             gone = self.mocks.pop(sid, None)
-            if gone is not None:
+            if gone is None or not gone.container_id:
+                continue
+            try:
                 self.engine.remove(gone.container_id)
-        if started:
-            self._launch_all(started)
-        fresh = {m.service_id for m in started}
-        targets = [self.mocks[sid] for sid in sorted(reloaded) if sid in self.mocks and sid not in fresh]
-        recreate = [m for m in targets if self._plan(m.spec) != m.plan]
-        for mock in recreate:
-            self.engine.remove(mock.container_id)
-        if recreate:
-            self._launch_all([m.spec for m in recreate])
-        parallel(self._reload_one, [m for m in targets if m not in recreate])
+            except ThriftboxError as err:
+                logger.warning("%s: could not remove container %s: %s", sid, gone.plan.name, err)
 
     def _reload_one(self, mock: _Mock) -> None:
         if self._copying:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
@@ -93,15 +94,35 @@ class ContainerPlan:
         }
 
 
-def folders(project: Project) -> tuple[Folder, ...]:
-    """The folders a mock needs: IDL (a file's parent folder, never the file), include and stub folders."""
+def _given_folders(project: Project) -> list[Path]:
+    """IDL folders (a file's parent folder, never the file), include and stub folders, resolved."""
     sources: list[Path] = []
     for path in (*project.idl_dirs, *project.include_dirs):
         sources.append(path if path.is_dir() or path.suffix != ".thrift" else path.parent)
     if project.mocks_dir is not None and project.mocks_dir.is_dir():
         sources.append(project.mocks_dir)
-    unique = dict.fromkeys(p.resolve() for p in sources if p.is_dir())
+    return list(dict.fromkeys(p.resolve() for p in sources if p.is_dir()))
+
+
+def folders(project: Project, extra: Iterable[Path] = ()) -> tuple[Folder, ...]:
+    """The folders a mock needs: IDL, include and stub folders, then ``extra`` ones (see :func:`outside`)."""
+    unique = dict.fromkeys([*_given_folders(project), *(p.resolve() for p in extra)])
     return tuple(Folder(p, container_path(p)) for p in unique)
+
+
+def outside(project: Project, files: Iterable[Path]) -> tuple[Path, ...]:
+    """The folders of ``files`` (a catalog's) that no IDL, include or stub folder holds, sorted.
+
+    ``include "../ext/extra.thrift"`` reaches outside the folders given to ``serve``; the container needs the
+    folder of ``extra.thrift`` too. A folder inside another one of the result is left out.
+    """
+    given = _given_folders(project)
+    parents = sorted({f.resolve().parent for f in files} - set(given))
+    kept: list[Path] = []
+    for folder in parents:  # sorted: a folder comes before those inside it
+        if not any(folder.is_relative_to(g) for g in (*given, *kept)):
+            kept.append(folder)
+    return tuple(kept)
 
 
 def _inside(path: Path) -> str:
@@ -131,10 +152,19 @@ def mounts_key(items: tuple[Folder, ...]) -> str:
 
 
 def plan_container(
-    project: Project, spec: MockSpec, *, session: str, version: str, remote: bool = False
+    project: Project,
+    spec: MockSpec,
+    *,
+    session: str,
+    version: str,
+    remote: bool = False,
+    extra_dirs: Iterable[Path] = (),
 ) -> ContainerPlan:
-    """Everything about the container of one service, before any engine is asked."""
-    mounted = folders(project)
+    """Everything about the container of one service, before any engine is asked.
+
+    ``extra_dirs`` are mounted besides the project's folders: those of included files outside them.
+    """
+    mounted = folders(project, extra_dirs)
     control_port = CONTROL_PORT if spec.port != CONTROL_PORT else CONTROL_PORT + 1
     labels = {
         LABEL_SERVICE: spec.service_id,
