@@ -363,7 +363,8 @@ class RecordingRuntime:
 def recorded(tmp_path: Path) -> Iterator[tuple[Session, RecordingRuntime, list[str]]]:
     """A started Session over the project in tmp_path, with a recording runtime, and what it reported."""
     root = make_project(tmp_path)
-    runtime, lines = RecordingRuntime(), []
+    runtime = RecordingRuntime()
+    lines: list[str] = []
     options = ServeOptions(paths=(root / "idl",), mocks_dir=root / "mocks", root=root, admin_port=0)
     session = Session(options, report=lines.append, runtime=runtime)  # type: ignore[arg-type]
     session.start()
