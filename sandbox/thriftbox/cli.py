@@ -26,7 +26,7 @@ EXIT_DECLARED_EXCEPTION = 3
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "THRIFTBOX"})
 @click.version_option(__version__, prog_name="thriftbox")
-@click.option("-v", "--verbose", count=True, help="More log output (-v: debug).")
+@click.option("-v", "--verbose", count=True, help="More log output: -v progress details, -vv debug.")
 def main(verbose: int) -> None:
     """thriftbox: every service in a folder of Thrift IDL, served by a realistic mock.
 

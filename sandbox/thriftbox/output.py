@@ -61,8 +61,8 @@ def print_json(data: Any) -> None:
 
 
 def configure_logging(verbose: int) -> None:
-    """Human log lines on stderr; -v for thriftbox's debug output."""
-    level = logging.DEBUG if verbose > 0 else logging.INFO
+    """Log lines on stderr: warnings by default, -v for progress details, -vv for debug output."""
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
     root = logging.getLogger("thriftbox")

@@ -140,6 +140,14 @@ class Session:
         t0 = time.perf_counter()
         try:
             self.runtime.start(self.project, specs)
+        except ThriftboxError as err:
+            self.runtime.stop()
+            if self.options.runtime != "auto" or self.runtime.name != "docker":
+                raise
+            # auto chose Docker because an engine answers, but it cannot serve (no base image, no registry...)
+            self.report(f"the Docker runtime cannot start here ({err}); falling back to local processes")
+            self.runtime, self.runtime_reason = get_runtime("process"), "the Docker runtime could not start"
+            self.runtime.start(self.project, specs)
         except BaseException:
             self.runtime.stop()
             raise
