@@ -163,7 +163,7 @@ class AdminServer:
         async def services(_: Request) -> tuple[int, Any]:
             out: list[Any] = []
             for url in self._hosts():
-                out += await self._ask(url + "/services")
+                out += await self._forward(url + "/services", "GET", None)
             return 200, sorted(out, key=lambda s: s["service"])
 
         @c.route("GET", "/journal")
@@ -173,7 +173,7 @@ class AdminServer:
         @c.route("DELETE", "/journal")
         async def clear(_: Request) -> tuple[int, Any]:
             for url in self._hosts():
-                await self._ask(url + "/journal", "DELETE")
+                await self._forward(url + "/journal", "DELETE", None)
             return 200, {"cleared": True}
 
         @c.route("GET", "/stubs")
@@ -181,7 +181,9 @@ class AdminServer:
             service = request.query.get("service") or None
             out: list[Any] = []
             for url in self._hosts(service):
-                out += await self._ask(url + "/stubs" + (f"?service={service}" if service else ""))
+                out += await self._forward(
+                    url + "/stubs" + (f"?service={service}" if service else ""), "GET", None
+                )
             return 200, out
 
         @c.route("POST", "/stubs")
@@ -196,7 +198,9 @@ class AdminServer:
         async def remove(request: Request) -> tuple[int, Any]:
             for url in self._hosts():
                 try:
-                    return 200, await self._ask(url + "/stubs/" + request.params["rule_id"], "DELETE")
+                    return 200, await self._forward(
+                        url + "/stubs/" + request.params["rule_id"], "DELETE", None
+                    )
                 except HttpError as err:
                     if err.status != 404:
                         raise
@@ -206,7 +210,7 @@ class AdminServer:
         async def reset(request: Request) -> tuple[int, Any]:
             body = request.body if isinstance(request.body, dict) else {}
             for url in self._hosts(body.get("service")):
-                await self._ask(url + "/state/reset", "POST", body)
+                await self._forward(url + "/state/reset", "POST", body)
             return 200, {"reset": body.get("service") or "all"}
 
     async def _forward(self, url: str, method: str, body: Any) -> Any:
@@ -230,7 +234,7 @@ class AdminServer:
             new_cursor = []
             for i, url in enumerate(hosts):
                 qs = "&".join(f"{k}={v}" for k, v in {**params, "since": str(cursor[i])}.items())
-                answer = await self._ask(f"{url}/journal?{qs}")
+                answer = await self._forward(f"{url}/journal?{qs}", "GET", None)
                 entries += answer["entries"]
                 new_cursor.append(max([cursor[i], *(e["id"] for e in answer["entries"])]))
             remaining = deadline - asyncio.get_running_loop().time()
