@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 an error thriftbox expected (bad IDL, no engine, port t
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -327,6 +328,9 @@ def host(
 ) -> None:
     """Run a mock host (used by the runtimes; not for direct use)."""
     from thriftbox.host import HostConfig, run_host
+
+    if logging.getLogger("thriftbox").level > logging.INFO:
+        configure_logging(1)  # a host's output is a log file: readiness, reloads and warnings belong in it
 
     mapping = {}
     for item in services:
