@@ -8,8 +8,13 @@ first bytes                                 connection
 ``[``                                       buffered Apache JSON
 ``POST `` (or another HTTP method)          HTTP (other methods are answered 405)
 int32 N, then ``80``, ``82``, ``[``, ``00``  framed (binary, compact, JSON, non-strict binary)
-int32 N, then anything else                 buffered non-strict binary (N = name length)
+int32 N, then a method name                 buffered non-strict binary (N = name length)
+int32 N, then ``0F FF``                     THeader: refused (not supported)
+int32 N, then anything else                 refused (e.g. a zlib stream, ``78 DA``)
 ==========================================  ==========================================
+
+Refusing closes the connection at once, so a client of a dialect thriftbox does not speak fails fast instead
+of waiting for a reply to a "name" that never ends.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from thriftbox.wire.scan import Buf, Malformed
 _I32 = Struct(">i")
 _HTTP_METHOD = re.compile(rb"[A-Z]{3,7} ")
 _FRAMED = {0x80: "binary", 0x00: "binary", 0x82: "compact", 0x5B: "json"}
+_NAME_START = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")  # of a Thrift identifier
+_NAME = _NAME_START | frozenset(b"0123456789.:")  # the rest of one, and the multiplexing separator
 
 
 def detect(buf: Buf, max_size: int) -> Reader | None:
@@ -59,4 +66,11 @@ def detect(buf: Buf, max_size: int) -> Reader | None:
         return FramedReader("compact", max_size)
     if protocol == "json":
         return FramedReader("json", max_size)
-    return BufferedReader("binary", max_size)
+    if buf[4] in _NAME_START and _NAME.issuperset(buf[5 : 4 + size]):
+        return BufferedReader("binary", max_size)
+    if buf[4] == 0x0F:
+        if len(buf) < 6:
+            return None
+        if buf[5] == 0xFF:
+            raise Malformed("THeader (header protocol) is not supported: use binary, compact or JSON")
+    raise Malformed(f"not Thrift: a length of {size}, then 0x{buf[4]:02x} (neither a message nor a name)")
