@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from thrift.protocol import TBinaryProtocol, TCompactProtocol, TJSONProtocol
+from thrift.protocol import TBinaryProtocol, TCompactProtocol, THeaderProtocol, TJSONProtocol
 from thrift.protocol.TMultiplexedProtocol import TMultiplexedProtocol
 from thrift.Thrift import TApplicationException
-from thrift.transport import THttpClient, TSocket, TTransport
+from thrift.transport import THttpClient, TSocket, TTransport, TZlibTransport
 
 from tests.serve_support import REPO, Served, serve
 
@@ -326,5 +326,33 @@ def test_second_service_on_its_own_port(served: Served, tt: Any, protocol: str, 
     try:
         second = tt.SecondService.Client(Pedantic(PROTOCOLS[protocol](trans), Seqids()))
         assert second.secondtestString("foobar") == 'testString("foobar")'
+    finally:
+        trans.close()
+
+
+# -- what thriftbox does not speak: refused at once, not left waiting ----------------------------------
+
+
+def _header_client(tt: Any, sock: Any) -> tuple[Any, Any]:
+    trans = TTransport.TBufferedTransport(sock)
+    return tt.ThriftTest.Client(THeaderProtocol.THeaderProtocolFactory().getProtocol(trans)), trans
+
+
+def _zlib_client(tt: Any, sock: Any) -> tuple[Any, Any]:
+    trans = TZlibTransport.TZlibTransport(TTransport.TFramedTransport(sock), 9)
+    return tt.ThriftTest.Client(TBinaryProtocol.TBinaryProtocol(trans)), trans
+
+
+@pytest.mark.parametrize("make", [_header_client, _zlib_client], ids=["header", "zlib-framed"])
+def test_unsupported_dialects_fail_fast(served: Served, tt: Any, make: Callable[..., Any]) -> None:
+    sock = TSocket.TSocket("127.0.0.1", served.port("ThriftTest.ThriftTest"))
+    sock.setTimeout(5000)  # a server waiting for more bytes would show as this timeout
+    client, trans = make(tt, sock)
+    trans.open()
+    try:
+        start = time.monotonic()
+        with pytest.raises(TTransport.TTransportException):
+            client.testString("x")
+        assert time.monotonic() - start < 2.0
     finally:
         trans.close()
