@@ -226,7 +226,13 @@ def check(paths: tuple[str, ...], include_dirs: tuple[Path, ...]) -> None:
     "--idl", "idl_paths", multiple=True, type=path_arg, help="IDL to use [default: the served IDL]."
 )
 @include_opt
-@click.option("--protocol", type=click.Choice(["binary", "compact"]), default="binary", show_default=True)
+@click.option(
+    "--protocol",
+    type=click.Choice(["binary", "compact"]),
+    default="binary",
+    show_default=True,
+    help="Thrift protocol to speak.",
+)
 @click.option("--framed", is_flag=True, help="Use the framed transport (Finagle's default).")
 @handle_errors
 def call(
@@ -243,7 +249,7 @@ def call(
     \b
     Examples:
       thriftbox call Users.getUser '{"id": 42}'
-      thriftbox call users.Users.listUsers '{"limit": 3}' --protocol compact --framed
+      thriftbox call feed.Feed.getHomeFeed '{"userId": 42, "limit": 3}' --protocol compact --framed
       thriftbox call Calculator.add '{"num1": 1, "num2": 2}' --idl tutorial/ --address 127.0.0.1:9090
     Exit status: 0 answer, 3 a declared exception, 1 any other error.
     """

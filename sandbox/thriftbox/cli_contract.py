@@ -17,8 +17,20 @@ from thriftbox.output import err, out
 @click.option("--service", required=True, help="The service to verify: its id (file.Service) or unique name.")
 @click.option("--target", required=True, help="HOST:PORT of the real server.")
 @include_opt
-@click.option("--protocol", type=click.Choice(["binary", "compact"]), default="binary", show_default=True)
-@click.option("--framing", type=click.Choice(["buffered", "framed"]), default="buffered", show_default=True)
+@click.option(
+    "--protocol",
+    type=click.Choice(["binary", "compact"]),
+    default="binary",
+    show_default=True,
+    help="Thrift protocol to speak.",
+)
+@click.option(
+    "--framing",
+    type=click.Choice(["buffered", "framed"]),
+    default="buffered",
+    show_default=True,
+    help="Transport framing (Finagle clients use framed).",
+)
 @click.option(
     "--cases", default=3, show_default=True, type=click.IntRange(0), help="Generated cases per method."
 )
