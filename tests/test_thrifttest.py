@@ -32,7 +32,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 IDL = "apache__thrift/test/v0.16/ThriftTest.thrift"
-STUBS = REPO / "mocks" / "thrifttest.yaml"
+STUBS = REPO / "mocks"  # the whole folder, as the demo serves it: the other stub files are optional
 GEN_PACKAGE = "tb_thrifttest_gen"  # the generated `ThriftTest` package, renamed so it cannot shadow anything
 
 PROTOCOLS: dict[str, Callable[[Any], Any]] = {
@@ -62,7 +62,7 @@ LANGUAGES = (
 
 @pytest.fixture(scope="module")
 def served(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """``thriftbox serve idl --mocks mocks/thrifttest.yaml`` on a folder holding the v0.16 ThriftTest IDL."""
+    """``thriftbox serve idl --mocks mocks/`` on a folder holding the v0.16 ThriftTest IDL."""
     root = tmp_path_factory.mktemp("thrifttest")
     (root / "idl").mkdir()
     shutil.copy(corpus / IDL, root / "idl")
