@@ -4,9 +4,10 @@ The wire layer decodes a message, asks :meth:`App.bind` which payload classes th
 arguments into an instance of ``Binding.args_cls`` and awaits :meth:`App.handle`. The :data:`Reply` it gets
 back decides what goes on the wire.
 
-``handle`` runs eagerly: its first step executes inside the server's ``data_received`` callback and it becomes
-an asyncio task only when it really suspends (``await asyncio.sleep(...)``, awaiting a future). Until then
-``asyncio.current_task()`` is ``None``, so ``asyncio.timeout()`` must not be the first thing it awaits.
+``handle`` runs eagerly: its first step executes right where the message was read (as with Python 3.12's eager
+tasks) and only a call that really suspends (``await asyncio.sleep(...)``, awaiting a future) continues as an
+asyncio task. During that first step ``asyncio.current_task()`` is ``None`` (or the task of the call before it
+on the same connection), so ``asyncio.timeout()`` must not be the first thing ``handle`` enters.
 """
 
 from __future__ import annotations
