@@ -1,8 +1,14 @@
 """The value generator the mock calls for every request: realistic, reproducible answers.
 
-Same seed, same method, same arguments → the same answer, in any process: the per-call ``random.Random`` is
-seeded from a blake2b hash of (seed, service, method, canonical form of the arguments). Answers are cached
-per call key, so treat a returned value as read-only.
+Same seed, same method, same arguments → the same answer, in any process: everything is derived from a blake2b
+hash of (seed, service, method, canonical form of the arguments).
+
+Generating a realistic struct costs tens of microseconds, more than everything else a mock does per call. So a
+plain answer is drawn from a per-method pool of ``variants`` generated answers (256 by default, each generated
+once, on first use), picked by that hash, then shaped to the request (ids echoed, lists cut to a ``limit``
+argument): still a pure function of the call, varied, and cheap. Answers with stub overrides, and batch answers
+(one value per requested key), are generated in full and cached per call key. Treat returned values as
+read-only: they share parts with other answers.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from thriftbox.values.convert import ValueConversionError
 from thriftbox.values.methods import MethodPlan, plan_method
 from thriftbox.values.pools import Pools
 from thriftbox.values.scalars import Env, Gen
+
+_MISSING = object()
 
 
 def _start_of_year() -> dt.datetime:
@@ -47,6 +55,7 @@ class ValueGenerator:
         locale: str = "en_US",
         now: dt.datetime | None = None,
         cache_size: int = 4096,
+        variants: int = 256,
     ) -> None:
         self.catalog = catalog
         self.classes = classes
@@ -59,6 +68,8 @@ class ValueGenerator:
         self._methods: dict[tuple[str, str], MethodPlan] = {}
         self._cache: dict[tuple[str, str, str], object] = {}
         self._cache_size = cache_size
+        self._variants = variants
+        self._pool: dict[tuple[str, str, int], object] = {}
         self._cache_lock = threading.Lock()
         self._check_annotations()
 
@@ -74,6 +85,17 @@ class ValueGenerator:
         if plan.returns.kind is Kind.VOID:
             return None
         args_key = canonical(args)
+        if plan.batch is None and self._variants:
+            pick = derive_seed(self.seed, service_id, method, args_key) % self._variants
+            if overrides is None:
+                base = self._pool.get((service_id, method, pick), _MISSING)
+                if base is _MISSING:
+                    rng = random.Random(self._variant_seed(service_id, method, pick))
+                    base = self._pool[(service_id, method, pick)] = plan.gen(rng, 0)
+                return plan.reshape(base, args)
+            seed = self._variant_seed(service_id, method, pick)
+        else:
+            seed = derive_seed(self.seed, service_id, method, args_key)
         key = (
             service_id,
             method,
@@ -82,7 +104,7 @@ class ValueGenerator:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        rng = random.Random(derive_seed(self.seed, service_id, method, args_key))
+        rng = random.Random(seed)  # a stub's override leaves the other fields as the plain answer has them
         if overrides is None:
             result = plan.shape(plan.gen(rng, 0), args, rng)
         else:
@@ -97,6 +119,9 @@ class ValueGenerator:
                 self._cache.clear()  # cheaper than evicting one by one, and calls rarely repeat that much
             self._cache[key] = result
         return result
+
+    def _variant_seed(self, service_id: str, method: str, pick: int) -> int:
+        return derive_seed(self.seed, service_id, method, "\x1dvariant", pick)
 
     def value(
         self,

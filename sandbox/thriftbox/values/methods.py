@@ -75,6 +75,35 @@ class MethodPlan:
                         del v[limit:]
         return result
 
+    def reshape(self, base: object, args: object) -> object:
+        """A copy of a shared generated answer with the echo and limit rules applied; ``base`` is untouched.
+
+        Only what the rules change is copied: the top-level struct (or list) and the lists a limit cuts.
+        """
+        if base is None or (not self.echo and self.limit_arg is None):
+            return base
+        limit = arg(args, self.limit_arg) if self.limit_arg is not None else None
+        if not isinstance(limit, int) or limit < 0:
+            limit = None
+        if isinstance(base, list):
+            return base[:limit] if limit is not None else base
+        if not hasattr(base, "__dict__"):
+            return base
+        cls = type(base)
+        result = cls.__new__(cls)
+        d = result.__dict__
+        d.update(base.__dict__)
+        for name, field_name in self.echo:
+            v = arg(args, name)
+            if v is not None:
+                d[field_name] = v
+        if limit is not None:
+            for name in self.list_fields:
+                v = d.get(name)
+                if isinstance(v, list):
+                    d[name] = v[:limit]
+        return result
+
     def echo_overrides(self, args: object, overrides: object) -> object:
         """``overrides`` with the echoed arguments added (the overrides win), for struct answers."""
         if not self.echo or (overrides is not None and not isinstance(overrides, Mapping)):

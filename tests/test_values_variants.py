@@ -1,0 +1,71 @@
+"""Plain answers come from a per-method pool of generated variants, shaped to each request: varied,
+reproducible and cheap, and shaping one answer never changes another."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from thriftbox.idl import load_catalog
+from thriftbox.idl.classes import Classes
+from thriftbox.values import ValueGenerator, to_json
+
+DEMO = Path(__file__).resolve().parents[1] / "idl"
+
+
+def demo(variants: int = 256) -> tuple[Any, Classes, ValueGenerator]:
+    catalog = load_catalog([DEMO])
+    classes = Classes(catalog)
+    return catalog, classes, ValueGenerator(catalog, classes, seed=3, variants=variants)
+
+
+def test_distinct_calls_get_varied_answers_that_follow_the_request() -> None:
+    _, classes, gen = demo()
+    users = [
+        gen.answer("users.Users", "getUser", classes.args("users.Users", "getUser")(id=i)) for i in range(400)
+    ]
+    assert [u.id for u in users] == list(range(400))  # each answer is about the user asked for
+    people = {(u.firstName, u.lastName, u.email) for u in users}
+    assert len(people) > 150  # 400 draws from 256 variants: most of them seen
+    assert len(gen._pool) <= 256  # the pool is bounded whatever the number of distinct calls
+
+
+def test_the_same_call_gets_the_same_answer_in_a_new_generator() -> None:
+    catalog, classes, gen = demo()
+    args = classes.args("feed.Feed", "getHomeFeed")(userId=7, limit=2, cursor="abc")
+    first = to_json(
+        catalog,
+        catalog.services["feed.Feed"].methods["getHomeFeed"].returns,
+        gen.answer("feed.Feed", "getHomeFeed", args),
+    )
+    _, _, again = demo()
+    second = to_json(
+        catalog,
+        catalog.services["feed.Feed"].methods["getHomeFeed"].returns,
+        again.answer("feed.Feed", "getHomeFeed", args),
+    )
+    assert first == second
+
+
+def test_shaping_an_answer_leaves_the_shared_variant_alone() -> None:
+    _, classes, gen = demo(variants=1)  # every call shares one generated answer
+    make = classes.args("feed.Feed", "getHomeFeed")
+    long_page = gen.answer("feed.Feed", "getHomeFeed", make(userId=1, limit=100))
+    short_page = gen.answer("feed.Feed", "getHomeFeed", make(userId=2, limit=1))
+    again = gen.answer("feed.Feed", "getHomeFeed", make(userId=3, limit=100))
+    assert len(short_page.entries) <= 1
+    assert len(long_page.entries) > 1  # (seed 3 makes a page of several entries)
+    assert len(again.entries) == len(long_page.entries)  # the cut did not shorten the shared lists
+    assert (long_page.userId, short_page.userId, again.userId) == (1, 2, 3)
+
+
+def test_a_stub_override_keeps_the_plain_answer_for_the_fields_it_leaves_out() -> None:
+    catalog, classes, gen = demo()
+    args = classes.args("users.Users", "getUser")(id=5)
+    user_t = catalog.services["users.Users"].methods["getUser"].returns
+    plain = to_json(catalog, user_t, gen.answer("users.Users", "getUser", args))
+    fixed = to_json(catalog, user_t, gen.answer("users.Users", "getUser", args, {"handle": "ada"}))
+    assert fixed["handle"] == "ada"
+    assert {k: v for k, v in fixed.items() if k != "handle"} == {
+        k: v for k, v in plain.items() if k != "handle"
+    }
