@@ -29,6 +29,16 @@ def _int(query: dict[str, str], name: str) -> int | None:
         raise HttpError(400, f"{name} must be an integer") from None
 
 
+def _service_id(host: MockHost, ref: object) -> str | None:
+    """The id of the service ``ref`` names (a name like "Users" or an id like "users.Users"); None for none."""
+    if not ref:
+        return None
+    found = host.loaded.catalog.find_service(str(ref)) if host.loaded is not None else None
+    if found is None:
+        raise HttpError(404, f"no service {ref!r} on this host")
+    return found.id
+
+
 def register_host_routes(control: ControlServer, host: MockHost) -> None:
     """The admin routes of one mock host (its services only)."""
 
@@ -62,7 +72,8 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
 
     @control.route("GET", "/stubs")
     async def stubs(request: Request) -> tuple[int, Any]:
-        return 200, host.engine.rules(request.query.get("service") or None) if host.engine else []
+        service = _service_id(host, request.query.get("service"))
+        return 200, host.engine.rules(service) if host.engine else []
 
     @control.route("POST", "/stubs")
     async def add_stub(request: Request) -> tuple[int, Any]:
@@ -87,6 +98,7 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
     @control.route("POST", "/state/reset")
     async def reset(request: Request) -> tuple[int, Any]:
         service = (request.body or {}).get("service") if isinstance(request.body, dict) else None
+        service = _service_id(host, service)
         if host.engine is not None:
             host.engine.reset_state(service)
         return 200, {"reset": service or "all"}

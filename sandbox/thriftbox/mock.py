@@ -111,6 +111,26 @@ class MockApp:
             self._bindings[method] = binding
         return binding
 
+    def rejected(self, call: Call, problem: str) -> None:
+        """The wire refused this call (arguments that break the IDL): journal it like any other call."""
+        app = self._route(call.service)
+        if app is not None and app is not self:
+            app.rejected(call, problem)
+            return
+        m = self.service.methods.get(call.method)
+        if self.journal is not None and m is not None:
+            self.journal.record(
+                service=self.service.id,
+                method=call.method,
+                args=call.args,
+                reply=AppError(TApplicationException.PROTOCOL_ERROR, problem),
+                source="wire",
+                rule=None,
+                latency_ms=(time.perf_counter() - call.received_at) * 1000.0,
+                call=call,
+                method_def=m,
+            )
+
     async def handle(self, call: Call) -> Reply:
         if call.service is not None and call.service not in self._names:  # for a sibling
             app = self._route(call.service)

@@ -84,7 +84,11 @@ Reply: TypeAlias = Success | Raise | AppError | Fault | NoReply
 
 
 class App(Protocol):
-    """What a server serves. ``bind`` is called for every message, with the App current at that moment."""
+    """What a server serves. ``bind`` is called for every message, with the App current at that moment.
+
+    An App may also define ``rejected(call, problem: str) -> None``: the server calls it for a call it answered
+    itself with ``PROTOCOL_ERROR`` because the arguments break the IDL (so a journal can record it too).
+    """
 
     def bind(self, service: str | None, method: str) -> Binding | None:
         """The method's payload classes, or ``None`` for a method this App does not serve."""

@@ -251,6 +251,15 @@ class Connection(Stream):
                 if mtype == ONEWAY or binding.oneway:
                     self._warn(f"dropping oneway call: {problem}")
                 self._error(msg, codec, method, PROTOCOL_ERROR, problem, binding.oneway)
+                rejected = getattr(app, "rejected", None)  # optional: let the App record what it never saw
+                if rejected is not None:
+                    try:
+                        call = Call(
+                            service, method, seqid, args, protocol, self.framing, self.peer, received_at
+                        )
+                        rejected(call, problem)
+                    except Exception:
+                        log.debug("App.rejected failed", exc_info=True)
                 return
         call = Call(service, method, seqid, args, protocol, self.framing, self.peer, received_at)
         self._start(msg, app, call, binding, codec)
