@@ -55,7 +55,13 @@ def _line(e: dict[str, Any]) -> str:
         answer = "(oneway)"
     if len(answer) > 100:
         answer = answer[:97] + "..."
-    source = e["source"] + (f" {e['rule']}" if e.get("rule") else "")
+    rule = str(e.get("rule") or "")
+    cwd = str(Path.cwd()) + "/"
+    if rule.startswith(cwd):  # a stub file below this folder: show it as the user knows it
+        rule = rule[len(cwd) :]
+    if e["source"] == "generated" and rule == "state":
+        rule = "(nothing stored)"
+    source = e["source"] + (f" {rule}" if rule else "")
     args = json.dumps(e["args"], ensure_ascii=False)
     return f"{stamp} {e['service']}.{e['method']}({args}) -> {answer}  [{source}, {e['latency_ms']:.1f} ms]"
 

@@ -124,6 +124,18 @@ class MockHost:
             await self._start_service(sid, port)
         await self.control.start()
         logger.info("host ready: %d service(s), control on port %d", len(self.servers), self.control.port)
+        self._warm_up(self.loaded)
+
+    def _warm_up(self, loaded: Loaded) -> None:
+        """Fill the Faker pools every method uses in a background thread, once the ports answer: otherwise the
+        first call of each method pays for them (a few hundred ms)."""
+        future = asyncio.get_running_loop().run_in_executor(None, loaded.generator.prepare)
+
+        def done(f: asyncio.Future[None]) -> None:
+            if not f.cancelled() and f.exception() is not None:
+                logger.warning("warming up generated data failed: %s", f.exception())
+
+        future.add_done_callback(done)
 
     async def _start_service(self, sid: str, port: int) -> None:
         assert self.loaded is not None
@@ -201,6 +213,7 @@ class MockHost:
         self.engine = engine
         self.journal.catalog = loaded.catalog
         self.reloads += 1
+        self._warm_up(loaded)
         return {"reloaded": sorted(apps), "stopped": sorted(stopped), "ms": (time.perf_counter() - t0) * 1000}
 
     # -- control endpoint ----------------------------------------------------------------------------------
