@@ -168,3 +168,12 @@ def test_unknown_routes_and_services_are_clear_errors(served: Served) -> None:
     assert unknown.value.status == 404
     assert "users.Users" in unknown.value.message  # says what is served
     assert json.loads(json.dumps(admin(served, "/stubs")))  # JSON all the way
+
+
+def test_the_journal_names_stub_files_relative_to_the_project(served: Served) -> None:
+    users_client(served).getUser(42)  # mocks/users.yaml has a rule for id 42
+    last = admin(served, "/journal?service=Users&method=getUser")["entries"][-1]
+    assert last["source"] == "stub"
+    path, _, line = last["rule"].rpartition(":")
+    assert path == "mocks/users.yaml"
+    assert "id: 42" in (served.root / path).read_text().splitlines()[int(line) - 1]

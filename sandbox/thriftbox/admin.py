@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from thriftbox.control import ControlServer, HttpError, Request, request_json
@@ -110,8 +111,15 @@ class AdminServer:
     ``urls()`` gives service id -> control URL of its host (it changes when a runtime restarts a host).
     """
 
-    def __init__(self, urls: Callable[[], dict[str, str]], host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        urls: Callable[[], dict[str, str]],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        root: Path | None = None,
+    ) -> None:
         self.urls = urls
+        self.root = f"{root}/" if root is not None else None  # stub files below it are named relative to it
         self.control = ControlServer(host, port)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -252,5 +260,9 @@ class AdminServer:
             remaining = deadline - asyncio.get_running_loop().time()
             if entries or remaining <= 0:
                 entries.sort(key=lambda e: (e["time"], e["id"]))
+                if self.root is not None:
+                    for e in entries:
+                        if isinstance(e.get("rule"), str) and e["rule"].startswith(self.root):
+                            e["rule"] = e["rule"][len(self.root) :]
                 return {"entries": entries, "cursor": ",".join(map(str, new_cursor))}
             await asyncio.sleep(min(0.1, remaining))

@@ -164,7 +164,7 @@ class Session(Reloading):
             port = wanted if wanted > 0 and port_free(self.options.admin_host, wanted) else 0
         runtime = self.runtime
         assert runtime is not None
-        self.admin = AdminServer(runtime.control_urls, self.options.admin_host, port)
+        self.admin = AdminServer(runtime.control_urls, self.options.admin_host, port, root=self.project.root)
         self.admin.start()
         self.admin_url = self.admin.url
 
