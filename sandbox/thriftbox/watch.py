@@ -15,6 +15,7 @@ import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -37,6 +38,12 @@ from thriftbox.errors import ConfigError
 __all__ = ["DEFAULT_SUFFIXES", "Watcher", "is_relevant", "watch_targets"]
 
 logger = logging.getLogger(__name__)
+
+# watchdog's inotify thread warns when a folder created inside a watched tree gets registered twice (its own race;
+# the watch is kept). Users would see a RuntimeWarning on stderr for every `mkdir -p` in their IDL folder.
+warnings.filterwarnings(
+    "ignore", message="Callback with id", category=RuntimeWarning, module="watchdog.observers.inotify_c"
+)
 
 DEFAULT_SUFFIXES = frozenset({".thrift", ".yaml", ".yml", ".json"})
 
