@@ -18,17 +18,7 @@ from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Kind, ServiceDef
 from thriftbox.state import read_state
 from thriftbox.values.convert import ValueConversionError, from_json, to_json
-
-_APP_ERRORS = {
-    0: "UNKNOWN",
-    1: "UNKNOWN_METHOD",
-    2: "INVALID_MESSAGE_TYPE",
-    3: "WRONG_METHOD_NAME",
-    4: "BAD_SEQUENCE_ID",
-    5: "MISSING_RESULT",
-    6: "INTERNAL_ERROR",
-    7: "PROTOCOL_ERROR",
-}
+from thriftbox.wire.app import APP_ERROR_NAMES
 
 
 @dataclass
@@ -109,7 +99,7 @@ def call_method(
         with ThriftClient(classes, svc.id, host, port, protocol=protocol, framing=framing) as client:
             result = client.call(method, **kwargs)
     except TApplicationException as error:
-        kind = _APP_ERRORS.get(error.type, str(error.type))
+        kind = APP_ERROR_NAMES.get(error.type, str(error.type))
         raise CallError(f"{host}:{port} answered TApplicationException {kind}: {error.message}") from None
     except TException as error:
         for t in m.throws:

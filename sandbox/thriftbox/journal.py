@@ -23,23 +23,9 @@ from typing import Any
 
 from thriftbox.idl.model import Catalog, Kind, Method
 from thriftbox.values.convert import to_json
-from thriftbox.wire.app import AppError, Call, Fault, NoReply, Raise, Reply, Success
+from thriftbox.wire.app import APP_ERROR_NAMES, AppError, Call, Fault, NoReply, Raise, Reply, Success
 
 logger = logging.getLogger(__name__)
-
-APP_ERROR_NAMES = {
-    0: "UNKNOWN",
-    1: "UNKNOWN_METHOD",
-    2: "INVALID_MESSAGE_TYPE",
-    3: "WRONG_METHOD_NAME",
-    4: "BAD_SEQUENCE_ID",
-    5: "MISSING_RESULT",
-    6: "INTERNAL_ERROR",
-    7: "PROTOCOL_ERROR",
-    8: "INVALID_TRANSFORM",
-    9: "INVALID_PROTOCOL",
-    10: "UNSUPPORTED_CLIENT_TYPE",
-}
 
 
 class Journal:

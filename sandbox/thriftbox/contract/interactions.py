@@ -30,21 +30,9 @@ from thriftbox.contract.check import Problem
 from thriftbox.errors import ConfigError, Location
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Kind, Method, ServiceDef
+from thriftbox.wire.app import APP_ERROR_NAMES
 
 APPLICATION = "TApplicationException"
-APPLICATION_ERRORS = {
-    0: "UNKNOWN",
-    1: "UNKNOWN_METHOD",
-    2: "INVALID_MESSAGE_TYPE",
-    3: "WRONG_METHOD_NAME",
-    4: "BAD_SEQUENCE_ID",
-    5: "MISSING_RESULT",
-    6: "INTERNAL_ERROR",
-    7: "PROTOCOL_ERROR",
-    8: "INVALID_TRANSFORM",
-    9: "INVALID_PROTOCOL",
-    10: "UNSUPPORTED_CLIENT_TYPE",
-}
 
 
 def load_interactions(classes: Classes, service: ServiceDef, path: Path) -> list[Case]:
@@ -127,7 +115,7 @@ def compare(classes: Classes, method: Method, expect: Expectation, outcome: str,
             )
         ]
     if outcome == "application":
-        wanted, got = expect.value, APPLICATION_ERRORS.get(value.type, str(value.type))
+        wanted, got = expect.value, APP_ERROR_NAMES.get(value.type, str(value.type))
         if wanted is not None and str(wanted) not in (got, str(value.type)):
             return [
                 Problem(method.name, f"expected a TApplicationException {wanted}, got {got}: {value.message}")

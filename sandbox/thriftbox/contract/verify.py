@@ -22,11 +22,12 @@ from thriftbox.contract.cases import Case, ValueSource, default_source, method_c
 from thriftbox.contract.check import Problem, check_result
 from thriftbox.contract.client import CONNECTION_ERRORS, Connection, is_timeout
 from thriftbox.contract.decode import Decoder
-from thriftbox.contract.interactions import APPLICATION_ERRORS, compare, load_interactions
+from thriftbox.contract.interactions import compare, load_interactions
 from thriftbox.contract.reader import MalformedReply
 from thriftbox.errors import CallError, ConfigError
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Method, ServiceDef
+from thriftbox.wire.app import APP_ERROR_NAMES
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ class _Run:
 
     def _application_error(self, method: Method, case: Case, body: Any) -> list[Problem]:
         exc = self.decoder.application_exception(body)
-        kind = APPLICATION_ERRORS.get(exc.type, str(exc.type))
+        kind = APP_ERROR_NAMES.get(exc.type, str(exc.type))
         if case.expect is not None:
             return compare(self.classes, method, case.expect, "application", exc)
         return [Problem(method.name, f"TApplicationException {kind}: {exc.message}")]

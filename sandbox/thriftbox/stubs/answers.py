@@ -12,22 +12,9 @@ from thriftbox.idl.model import Field, Kind, Method, TypeRef
 from thriftbox.stubs.context import Context, did_you_mean, listing
 from thriftbox.stubs.source import line_of
 from thriftbox.stubs.templates import Const, Node, Render, Struct, Template, compile_value
-from thriftbox.wire.app import AppError, Fault, NoReply, Raise, Reply, Success
+from thriftbox.wire.app import APP_ERROR_TYPES, AppError, Fault, NoReply, Raise, Reply, Success
 
 ANSWER_KEYS = ("return", "throw", "app_error", "fault")
-APP_ERROR_TYPES = {
-    "UNKNOWN": 0,
-    "UNKNOWN_METHOD": 1,
-    "INVALID_MESSAGE_TYPE": 2,
-    "WRONG_METHOD_NAME": 3,
-    "BAD_SEQUENCE_ID": 4,
-    "MISSING_RESULT": 5,
-    "INTERNAL_ERROR": 6,
-    "PROTOCOL_ERROR": 7,
-    "INVALID_TRANSFORM": 8,
-    "INVALID_PROTOCOL": 9,
-    "UNSUPPORTED_CLIENT_TYPE": 10,
-}
 FAULTS = ("close", "garbage", "stall")
 DEFAULT_STALL_S = 30.0
 _STRING = TypeRef(Kind.STRING)

@@ -58,6 +58,23 @@ class Raise:
     exc: object
 
 
+# TApplicationException types by name, as Apache Thrift numbers them (stub files and JSON use the names)
+APP_ERROR_TYPES: dict[str, int] = {
+    "UNKNOWN": 0,
+    "UNKNOWN_METHOD": 1,
+    "INVALID_MESSAGE_TYPE": 2,
+    "WRONG_METHOD_NAME": 3,
+    "BAD_SEQUENCE_ID": 4,
+    "MISSING_RESULT": 5,
+    "INTERNAL_ERROR": 6,
+    "PROTOCOL_ERROR": 7,
+    "INVALID_TRANSFORM": 8,
+    "INVALID_PROTOCOL": 9,
+    "UNSUPPORTED_CLIENT_TYPE": 10,
+}
+APP_ERROR_NAMES: dict[int, str] = {number: name for name, number in APP_ERROR_TYPES.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class AppError:
     """A ``TApplicationException`` of ``type`` (see ``thriftpy2.thrift.TApplicationException``)."""
