@@ -93,6 +93,10 @@ class MockApp:
         return sibling if sibling is not None and service in sibling._names else None
 
     def bind(self, service: str | None, method: str) -> Binding | None:
+        if service is None:  # the usual case, once per message
+            binding = self._bindings.get(method)
+            if binding is not None:
+                return binding
         app = self._route(service)
         return None if app is None else app._bind(method)
 
