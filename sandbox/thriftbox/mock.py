@@ -14,46 +14,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeAlias
+from typing import TypeAlias
 
 from thriftpy2.thrift import TApplicationException
 
 from thriftbox.idl.classes import Classes
-from thriftbox.idl.model import Catalog, Kind, Method, ServiceDef
+from thriftbox.idl.model import Catalog, Kind, ServiceDef
+from thriftbox.journal import Journal
+from thriftbox.stubs import StubEngine
 from thriftbox.values import ValueGenerator
 from thriftbox.wire.app import AppError, Binding, Call, NoReply, Reply, Success
-
-
-@dataclass
-class Decision:
-    """A stub engine's verdict on one call: a reply (None = generated data), a delay, and its source."""
-
-    reply: Reply | None = None
-    latency_s: float = 0.0
-    source: str = "generated"  # "stub" | "state" | "generated"
-    rule: str | None = None
-
-
-class Engine(Protocol):
-    def decide(self, service_id: str, method: str, args: Any) -> Any: ...
-
-
-class Journal(Protocol):
-    def record(
-        self,
-        *,
-        service: str,
-        method: str,
-        args: Any,
-        reply: Reply,
-        source: str,
-        rule: str | None,
-        latency_ms: float,
-        call: Call,
-        method_def: Method,
-    ) -> object: ...
-
 
 Siblings: TypeAlias = Callable[[ServiceDef, str], "MockApp | None"]
 """``(asking service, multiplexed name) -> the mock serving that name on the same host``, or ``None``."""
@@ -69,7 +39,7 @@ class MockApp:
         classes: Classes,
         generator: ValueGenerator,
         *,
-        engine: Engine | None = None,
+        engine: StubEngine | None = None,
         journal: Journal | None = None,
         siblings: Siblings | None = None,
     ) -> None:
