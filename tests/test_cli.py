@@ -153,7 +153,10 @@ def test_serve_status_call_journal_from_another_terminal(demo_project: Path) -> 
         entries = [json.loads(line) for line in journal.stdout.splitlines()]
         assert [e["args"] for e in entries] == [{"id": 42}, {"id": 42}]
         assert [e["protocol"] for e in entries] == ["binary", "compact"]
+        host_pid = int(rows[0]["detail"].split()[-1])  # "pid 1234": the mock host process
+        assert Path(f"/proc/{host_pid}").exists()
         assert served.interrupt() == 0
+    assert not Path(f"/proc/{host_pid}").exists()  # Ctrl-C left no process behind
     after = subprocess.run(
         thriftbox_cmd("status"), cwd=demo_project, env=cli_env(), capture_output=True, text=True
     )
