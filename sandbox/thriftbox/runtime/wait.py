@@ -97,5 +97,6 @@ def port_in_use(host: str, port: int, service_id: str, holder: str | None = None
     who = f" by {holder}" if holder else ""
     return PortInUse(
         f"port {port} on {host} (for {service_id}) is already in use{who}",
-        hint="stop whatever holds it, or start numbering elsewhere with --port",
+        hint=f"stop whatever holds it; {service_id} keeps the port .thriftbox/ports.json remembers for it, so "
+        "delete that entry (or the file) to have it numbered anew from --port",
     )
