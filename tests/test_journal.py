@@ -25,10 +25,11 @@ def record(
     service: str = "users.Users",
     catalog: Catalog = CATALOG,
     classes: Classes = CLASSES,
+    peer: tuple[str, int] = ("127.0.0.1", 50123),
     **args: Any,
 ) -> dict[str, Any]:
     payload = classes.args(service, method)(**args)
-    call = Call(None, method, 9, payload, "compact", "framed", ("127.0.0.1", 50123), 0.0)
+    call = Call(None, method, 9, payload, "compact", "framed", peer, 0.0)
     journal.record(
         service=service,
         method=method,
@@ -166,3 +167,29 @@ def test_follow_yields_entries_from_now_on() -> None:
         return seen
 
     assert asyncio.run(scenario()) == [2, 3]
+
+
+def test_entries_filtered_by_client_keep_one_ip_or_one_connection() -> None:
+    journal = Journal(CATALOG)
+    for ip, port in (("127.0.0.3", 4000), ("127.0.0.30", 4001), ("127.0.0.3", 4002), ("127.0.0.4", 4003)):
+        record(journal, "getUser", Success(user(id=port)), peer=(ip, port), id=port)
+
+    assert [e["client"] for e in journal.entries(client="127.0.0.3")] == ["127.0.0.3:4000", "127.0.0.3:4002"]
+    assert [e["id"] for e in journal.entries(client="127.0.0.3", since_id=1)] == [3]
+    assert [e["client"] for e in journal.entries(client="127.0.0.3:4002")] == ["127.0.0.3:4002"]
+    assert journal.entries(client="127.0.0.5") == []
+    assert len(journal.entries()) == 4
+
+
+def test_waiting_for_one_clients_calls_ignores_the_others() -> None:
+    async def scenario() -> list[dict[str, Any]]:
+        journal = Journal(CATALOG)
+        waiter = asyncio.ensure_future(journal.wait(0, 5.0, client="127.0.0.3"))
+        await asyncio.sleep(0.01)
+        record(journal, "getUser", Success(user(id=1)), peer=("127.0.0.4", 1), id=1)
+        await asyncio.sleep(0.01)
+        assert not waiter.done()
+        record(journal, "getUser", Success(user(id=2)), peer=("127.0.0.3", 2), id=2)
+        return await waiter
+
+    assert [e["args"] for e in asyncio.run(scenario())] == [{"id": 2}]

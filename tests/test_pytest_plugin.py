@@ -260,48 +260,64 @@ def test_a_misconfigured_fixture_says_what_to_fix(
 # -- pytest-xdist ------------------------------------------------------------------------------------------
 
 
-def test_xdist_workers_each_serve_their_own_mocks(pytester: pytest.Pytester) -> None:
+def test_xdist_workers_share_one_set_of_mocks_but_not_their_stubs_or_calls(pytester: pytest.Pytester) -> None:
     if importlib.util.find_spec("xdist") is None:
         pytest.skip("pytest-xdist is not installed")
     project(pytester)
     sync = pytester.mkdir("sync")
-    # Two files run at the same time on two workers; a's catch-all stub must not answer b's calls.
+    # Two files run at the same time on two workers, against the same mocks: each one's stubs answer only its
+    # own calls (a's getUser stub, b's catch-all), and each one's calls() shows only its own calls.
     pytester.makepyfile(
         test_a=f"""
         import pathlib, time
         SYNC = pathlib.Path({str(sync)!r})
 
+        def wait_for(name):
+            deadline = time.monotonic() + 30
+            while not (SYNC / name).exists():
+                assert time.monotonic() < deadline, f"the other worker never wrote {{name}}"
+                time.sleep(0.02)
+
         def test_a(thriftbox):
             thriftbox.stub("Users", "getUser", returns={{"handle": "from-a"}})
             (SYNC / "a-port").write_text(str(thriftbox.ports["users.Users"]))
+            wait_for("b-stubbed")
             users = thriftbox.client("Users")
-            users.searchUsers("a", 1)
-            deadline = time.monotonic() + 30
-            while not (SYNC / "b-done").exists():
-                assert time.monotonic() < deadline, "b never ran alongside"
-                time.sleep(0.02)
+            assert isinstance(users.searchUsers("a", 1), list)  # b's catch-all does not answer a
             assert users.getUser(2).handle == "from-a"
+            assert [c.method for c in thriftbox.calls()] == ["searchUsers", "getUser"]
+            (SYNC / "a-done").touch()
         """,
         test_b=f"""
         import pathlib, time
+        import pytest
+        from thriftpy2.thrift import TApplicationException
         SYNC = pathlib.Path({str(sync)!r})
 
-        def test_b(thriftbox):
+        def wait_for(name):
             deadline = time.monotonic() + 30
-            while not (SYNC / "a-port").exists():
-                assert time.monotonic() < deadline, "a never ran alongside"
+            while not (SYNC / name).exists():
+                assert time.monotonic() < deadline, f"the other worker never wrote {{name}}"
                 time.sleep(0.02)
-            assert thriftbox.ports["users.Users"] != int((SYNC / "a-port").read_text())
-            assert thriftbox.client("Users").getUser(1).handle != "from-a"
-            assert len(thriftbox.calls()) == 1
-            (SYNC / "b-done").touch()
+
+        def test_b(thriftbox):
+            wait_for("a-port")
+            assert thriftbox.ports["users.Users"] == int((SYNC / "a-port").read_text())  # served once
+            users = thriftbox.client("Users")
+            assert users.getUser(1).handle != "from-a"
+            thriftbox.stub("Users", app_error="b is down")
+            (SYNC / "b-stubbed").touch()
+            with pytest.raises(TApplicationException, match="b is down"):
+                users.searchUsers("b", 2)
+            wait_for("a-done")
+            assert [c.method for c in thriftbox.calls()] == ["getUser", "searchUsers"]
         """,
     )
 
     result = run(pytester, "-n", "2", "--dist", "loadfile", "--thriftbox-contract", "c.json")
 
     result.assert_outcomes(passed=2)
-    # the controller merges what each worker recorded; a's stubbed answer is not part of the contract
+    # the controller merges what each worker recorded; stubbed answers are not part of the contract
     assert contract_calls(pytester.path / "c.json") == {
         ("getUser", '{"id": 1}', "result"),
         ("searchUsers", '{"limit": 1, "query": "a"}', "result"),

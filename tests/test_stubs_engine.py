@@ -426,6 +426,28 @@ def test_rules_added_at_run_time_come_first_and_can_be_removed(tmp_path: Path) -
     assert [r["id"] for r in box.engine.rules("users.Users") if r["source"] == "api"] == [default]
 
 
+def test_a_rule_scoped_to_a_peer_answers_only_that_clients_calls(tmp_path: Path) -> None:
+    box = sandbox(tmp_path, "service: Users\nmethods:\n  greet: {return: from file}\n")
+    args = box.args("Users", "greet", name="x")
+    mine = box.engine.add_rule("Users", "greet", {"return": "for .3"}, peer="127.0.0.3")
+    box.engine.add_rule("Users", None, {"app_error": "down for .4"}, peer="127.0.0.4")
+
+    assert box.engine.decide("users.Users", "greet", args, "127.0.0.3").reply == Success("for .3")
+    assert box.engine.decide("users.Users", "greet", args, "127.0.0.30").reply == Success("from file")
+    assert box.engine.decide("users.Users", "greet", args, "127.0.0.4").reply == Success("from file")
+    assert box.engine.decide("users.Users", "greet", args).reply == Success("from file")  # no peer known
+    assert box.engine.decide("users.Users", "ping", box.args("Users", "ping"), "127.0.0.4").reply == AppError(
+        6, "down for .4"
+    )
+    assert box.engine.decide("users.Users", "ping", box.args("Users", "ping"), "127.0.0.3").reply is None
+    assert [r.get("peer") for r in box.engine.rules() if r["source"] == "api"] == ["127.0.0.3", "127.0.0.4"]
+    reloaded = box.engine.reloaded(box.book, box.catalog, box.classes, box.generator)
+    assert reloaded.decide("users.Users", "greet", args, "127.0.0.4").reply == Success("from file")
+    assert reloaded.decide("users.Users", "greet", args, "127.0.0.3").reply == Success("for .3")
+    assert box.engine.remove_rule(mine)
+    assert box.engine.decide("users.Users", "greet", args, "127.0.0.3").reply == Success("from file")
+
+
 def test_run_time_rules_are_checked_like_file_rules(tmp_path: Path) -> None:
     box = sandbox(tmp_path, "service: Users\nmethods: {}\n")
     with pytest.raises(StubError, match="unknown field 'nmae'") as info:

@@ -59,11 +59,11 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
     async def journal(request: Request) -> tuple[int, Any]:
         q = request.query
         since, wait = _int(q, "since"), float(q.get("wait") or 0)
-        service, method = q.get("service") or None, q.get("method") or None
+        service, method, client = q.get("service") or None, q.get("method") or None, q.get("client") or None
         if wait > 0:
-            entries = await host.journal.wait(since or 0, min(wait, 60.0), service, method)
+            entries = await host.journal.wait(since or 0, min(wait, 60.0), service, method, client)
         else:
-            entries = host.journal.entries(service, method, since)
+            entries = host.journal.entries(service, method, since, client)
         return 200, {"entries": entries, "last_id": host.journal.last_id}
 
     @control.route("DELETE", "/journal")
@@ -83,8 +83,13 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
             raise HttpError(400, 'expected {"service": ..., "method": ..., "rule": {...}}')
         if host.engine is None:
             raise HttpError(409, "this host has no stub engine")
+        peer = body.get("peer")
+        if peer is not None and (not isinstance(peer, str) or not peer):
+            raise HttpError(400, 'peer must be a client IP such as "127.0.0.3"')
         try:
-            rule_id = host.engine.add_rule(str(body["service"]), body.get("method"), body.get("rule") or {})
+            rule_id = host.engine.add_rule(
+                str(body["service"]), body.get("method"), body.get("rule") or {}, peer
+            )
         except ThriftboxError as err:
             raise HttpError(400, str(err) + (f" ({err.hint})" if err.hint else "")) from None
         return 201, {"id": rule_id}
@@ -246,7 +251,7 @@ class AdminServer:
         hosts = self._hosts(query.get("service") or None)
         cursor = [int(x) for x in query.get("since", "").split(",") if x.strip().isdigit()]
         cursor += [0] * (len(hosts) - len(cursor))
-        params = {k: v for k, v in query.items() if k in ("service", "method") and v}
+        params = {k: v for k, v in query.items() if k in ("service", "method", "client") and v}
         wait = min(float(query.get("wait") or 0), 60.0)
         deadline = asyncio.get_running_loop().time() + wait
         while True:

@@ -96,9 +96,14 @@ class Journal:
         return self._last_id
 
     def entries(
-        self, service: str | None = None, method: str | None = None, since_id: int | None = None
+        self,
+        service: str | None = None,
+        method: str | None = None,
+        since_id: int | None = None,
+        client: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Entries, oldest first; ``service`` matches a service id or name; ``since_id`` keeps newer ones."""
+        """Entries, oldest first; ``service`` matches a service id or name; ``since_id`` keeps newer ones;
+        ``client`` keeps calls from that client IP (or ``ip:port``)."""
         raw = list(self._entries)
         if since_id is not None and raw:
             skip = since_id - _id(raw[0]) + 1
@@ -107,6 +112,8 @@ class Journal:
             raw = [e for e in raw if service in (_service(e), _service(e).rsplit(".", 1)[-1])]
         if method is not None:
             raw = [e for e in raw if _method(e) == method]
+        if client is not None:
+            raw = [e for e in raw if _from(e, client)]
         return [e if isinstance(e, dict) else e.render() for e in raw]
 
     async def wait(
@@ -115,12 +122,13 @@ class Journal:
         timeout: float | None = None,
         service: str | None = None,
         method: str | None = None,
+        client: str | None = None,
     ) -> list[dict[str, Any]]:
         """Entries newer than ``since_id`` (filtered), waiting up to ``timeout`` s for one; [] on timeout."""
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         while True:
-            found = self.entries(service, method, since_id)
+            found = self.entries(service, method, since_id, client)
             if found:
                 return found
             since_id = max(since_id, self._last_id)
@@ -218,6 +226,16 @@ def _service(e: dict[str, Any] | _Raw) -> str:
 
 def _method(e: dict[str, Any] | _Raw) -> str:
     return str(e["method"]) if isinstance(e, dict) else e.method
+
+
+def _from(e: dict[str, Any] | _Raw, client: str) -> bool:
+    """Whether the call came from ``client``: an IP (any port) or an exact ``ip:port``."""
+    if isinstance(e, dict):
+        seen = str(e.get("client") or "")
+    else:
+        peer = e.call.peer
+        seen = f"{peer[0]}:{peer[1]}" if peer else ""
+    return seen == client or seen.startswith(client + ":")
 
 
 def _args_json(catalog: Catalog | None, method: Method, args: Any) -> dict[str, Any]:

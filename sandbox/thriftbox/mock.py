@@ -113,7 +113,8 @@ class MockApp:
                 return AppError(TApplicationException.UNKNOWN_METHOD, text)
             return await app.handle(call)
         m = self.service.methods[call.method]
-        decision = self.engine.decide(self.service.id, call.method, call.args) if self.engine else None
+        engine, peer = self.engine, call.peer[0] if call.peer else None
+        decision = engine.decide(self.service.id, call.method, call.args, peer) if engine else None
         if decision is not None and decision.latency_s > 0:
             await asyncio.sleep(decision.latency_s)
         reply: Reply

@@ -30,7 +30,7 @@ OPTIONS = (
     ("mocks", "a folder (or file) of stub files", "paths", "PATH"),
     ("runtime", "where mocks run: auto (Docker when an engine answers), process or docker", "string", "NAME"),
     ("seed", "seed of the generated data (default 0)", "string", "N"),
-    ("port", "first port to serve on (default: any free range; xdist worker n adds n*100)", "string", "PORT"),
+    ("port", "first port to serve on (default: any free range)", "string", "PORT"),
     ("contract", "write the interactions the tests relied on to this contract file", "paths", "PATH"),
 )
 REPEATABLE = ("idl", "include")
@@ -99,8 +99,9 @@ def settings(config: pytest.Config) -> Settings:
 def thriftbox(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Thriftbox]:
-    """Mocks of every service of ``thriftbox_idl``, served for the session (one set per xdist worker)."""
+    """Mocks of every service of ``thriftbox_idl``, served for the session (once for all xdist workers)."""
     from thriftbox.errors import ThriftboxError
+    from thriftbox.pytest_share import Share
     from thriftbox.pytest_support import Thriftbox, worker_root
 
     config = request.config
@@ -111,7 +112,9 @@ def thriftbox(
         )
     workerinput = getattr(config, "workerinput", None)
     worker = int(str(workerinput["workerid"]).lstrip("gw") or 0) if workerinput else 0
-    box = Thriftbox(options, worker_root(tmp_path_factory.getbasetemp()), worker)
+    basetemp = tmp_path_factory.getbasetemp()
+    share = Share(basetemp.parent, str(workerinput["workerid"])) if workerinput else None
+    box = Thriftbox(options, worker_root(basetemp), worker, share)
     problem = ""
     try:
         box.start()
@@ -132,7 +135,8 @@ def thriftbox(
 
 @pytest.fixture(autouse=True)
 def _thriftbox_test(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Gives each test a clean journal, and takes its stubs, clients and stored state away after it."""
+    """Gives each test a clean journal, and takes its stubs, clients and (unless the mocks are shared between
+    xdist workers) stored state away after it."""
     box = request.config.stash.get(BOX, None)
     if box is not None:
         box.begin_test()

@@ -14,17 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from thriftpy2.thrift import TApplicationException, TClient
+from thriftpy2.transport import TSocket
 
 from thriftbox.control import HttpError, request_json
 from thriftbox.errors import ConfigError, MockStartError, PortInUse, StubError, ThriftboxError
+from thriftbox.idl.model import Catalog
 from thriftbox.ports import port_free
 from thriftbox.pytest_plugin import interaction, journal_violations
+from thriftbox.pytest_share import Share, source_address
 from thriftbox.serve import ServeOptions, Session
 
 logger = logging.getLogger(__name__)
 
 _UNSET: Any = object()
-WORKER_PORT_SPAN = 100  # xdist worker n serves from base + n * span
+WORKER_PORT_SPAN = 100  # an xdist worker that serves its own mocks (Docker) starts at base + (n + 1) * span
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,19 @@ class _RecordingClient(TClient):
             raise
 
 
+class _SourceSocket(TSocket):
+    """A TSocket that connects from a given local address, so that the mocks can tell xdist workers apart."""
+
+    def __init__(self, host: str, port: int, ms: int, source: str | None) -> None:
+        super().__init__(host, port, socket_timeout=ms, connect_timeout=ms)  # type: ignore[no-untyped-call]
+        self.source = source
+
+    def _init_sock(self) -> None:
+        super()._init_sock()  # type: ignore[no-untyped-call]
+        if self.source is not None:
+            self.sock.bind((self.source, 0))
+
+
 def free_base_port(span: int) -> int:
     """The first of ``span`` consecutive ports that are free right now."""
     for _ in range(50):
@@ -100,13 +116,23 @@ def free_base_port(span: int) -> int:
 
 
 class Thriftbox:
-    """Mocks of every service of the configured IDL, for one pytest session (one per xdist worker)."""
+    """Mocks of every service of the configured IDL, for one pytest session.
 
-    def __init__(self, settings: Settings, root: Path, worker: int = 0) -> None:
+    Under xdist (``share`` given) the workers share one set of process mocks: one worker serves, the others
+    attach, and each one's clients connect from its own loopback address (``peer``), which scopes its stubs
+    and the calls it reads. Docker mocks cannot see that address, so with Docker each worker serves its own.
+    """
+
+    def __init__(self, settings: Settings, root: Path, worker: int = 0, share: Share | None = None) -> None:
         self.settings = settings
         self.root = root
         self.worker = worker
-        self.session: Session | None = None
+        self.share = share
+        self.peer: str | None = None  # where this worker's clients connect from, when the mocks are shared
+        self.session: Session | None = None  # None on a worker that attached to another's mocks
+        self._admin_url = ""
+        self._ports: dict[str, int] = {}
+        self._catalog: Catalog | None = None
         self.recorded: list[dict[str, Any]] = []  # contract interactions, when a contract is asked for
         self._cursor = ""
         self._entries: list[dict[str, Any]] = []  # this test's journal entries
@@ -123,10 +149,32 @@ class Thriftbox:
     # -- serving -------------------------------------------------------------------------------------------
 
     def start(self) -> None:
+        if self.share is None:
+            self._serve(0)
+            return
+        info, serving = self.share.join(self._serve_shared)
+        if info.get("shared"):
+            self.peer = source_address(self.worker)
+            if not serving:
+                from thriftbox.idl import load_catalog
+
+                self._catalog = load_catalog(self.settings.idl, self.settings.include_dirs)
+                self._admin_url = str(info["admin_url"])
+                self._ports = {str(k): int(v) for k, v in info["ports"].items()}
+        elif not serving:  # Docker: calls reach a container from its network, not from this worker's address
+            self._serve((self.worker + 1) * WORKER_PORT_SPAN)
+
+    def _serve_shared(self) -> dict[str, Any]:
+        self._serve(0)
+        runtime = self.session.runtime if self.session else None
+        shared = runtime is not None and runtime.name == "process"
+        return {"admin_url": self._admin_url, "ports": self._ports, "shared": shared}
+
+    def _serve(self, offset: int) -> None:
         s = self.settings
         for attempt in range(3):
             span = WORKER_PORT_SPAN
-            base = free_base_port(span) if s.port is None else s.port + self.worker * span
+            base = free_base_port(span) if s.port is None else s.port + offset
             options = ServeOptions(
                 paths=s.idl, runtime=s.runtime, port=base, include_dirs=s.include_dirs, seed=s.seed,
                 mocks_dir=s.mocks, watch=False, root=self.root, admin_port=0,
@@ -141,32 +189,42 @@ class Thriftbox:
                 logger.info("ports taken while starting the mocks; trying another range")
                 continue
             self.session = session
+            self._admin_url, self._ports, self._catalog = (
+                session.admin_url,
+                dict(session.ports),
+                session.catalog,
+            )
             return
 
     def stop(self) -> None:
-        if self.session is None:
+        if not self._admin_url:
             return
         try:
             self._sync()  # calls made after the last test, for the contract
             for client in self._clients + self._session_clients:
                 client.close()
         finally:
-            session, self.session = self.session, None
-            session.stop()
+            session, self.session, self._admin_url = self.session, None, ""
+            if self.share is not None and self.peer is not None:  # shared mocks
+                if session is not None:
+                    self.share.retire(session.stop)
+                else:
+                    self.share.leave()
+            elif session is not None:
+                session.stop()
 
     @property
     def admin_url(self) -> str:
-        return self.session.admin_url if self.session else ""
+        return self._admin_url
 
     @property
     def ports(self) -> dict[str, int]:
         """Service id -> the port its mock listens on (on 127.0.0.1)."""
-        return dict(self.session.ports) if self.session else {}
+        return dict(self._ports)
 
     def service_id(self, name: str) -> str:
         """The id of a served service, from its id (``users.Users``) or its name where unique (``Users``)."""
-        session = self.session
-        svc = session.catalog.find_service(name) if session and session.catalog else None
+        svc = self._catalog.find_service(name) if self._catalog else None
         if svc is None or svc.id not in self.ports:
             raise ConfigError(f"no served service {name!r}; served: {', '.join(self.ports) or 'none'}")
         return svc.id
@@ -199,10 +257,9 @@ class Thriftbox:
             from thriftbox.client import service_module
             from thriftbox.idl.classes import Classes
 
-            assert self.session is not None
-            assert self.session.catalog is not None
+            assert self._catalog is not None
             if self._classes is None:
-                self._classes = Classes(self.session.catalog)
+                self._classes = Classes(self._catalog)
             service = service_module(self._classes, sid)
         if protocol not in ("binary", "compact") or framing not in ("buffered", "framed"):
             raise ConfigError(f"unknown protocol {protocol!r} or framing {framing!r}")
@@ -210,7 +267,7 @@ class Thriftbox:
         protocols: Any = thriftpy2.protocol
         ms = int(timeout * 1000)
         host, port = self.address(sid)
-        sock = transports.TSocket(host, port, socket_timeout=ms, connect_timeout=ms)
+        sock = _SourceSocket(host, port, ms, self.peer)
         factory = (
             transports.TFramedTransportFactory
             if framing == "framed"
@@ -260,7 +317,9 @@ class Thriftbox:
         if returns is not _UNSET:
             spec["return"] = returns
         sid = self.service_id(service)
-        body = {"service": sid, "method": method, "rule": spec}
+        body: dict[str, Any] = {"service": sid, "method": method, "rule": spec}
+        if self.peer is not None:
+            body["peer"] = self.peer  # the rule answers this worker's clients only
         try:
             answer = request_json(self.admin_url + "/stubs", "POST", body)
         except HttpError as err:
@@ -286,10 +345,11 @@ class Thriftbox:
 
     def _sync(self) -> None:
         """Fetch journal entries newer than the last fetch."""
-        if self.session is None:
+        if not self._admin_url:
             return
-        query = f"?since={self._cursor}" if self._cursor else ""
-        answer = request_json(self.admin_url + "/journal" + query)
+        params = [f"since={self._cursor}"] if self._cursor else []
+        params += [f"client={self.peer}"] if self.peer else []  # shared mocks: this worker's calls only
+        answer = request_json(self.admin_url + "/journal" + ("?" + "&".join(params) if params else ""))
         entries: list[dict[str, Any]] = answer["entries"]
         self._cursor = answer["cursor"]
         self._entries += entries
@@ -324,7 +384,8 @@ class Thriftbox:
         return taken
 
     def end_test(self) -> list[str]:
-        """Close the test's clients, drop its stubs, state and journal; returns violations not yet reported.
+        """Close the test's clients, drop its stubs (and, unless shared, state and journal); returns violations
+        not yet reported.
 
         Raises ThriftboxError when the mocks stopped answering during the test (the next test restarts them).
         """
@@ -337,8 +398,9 @@ class Thriftbox:
         try:
             for rule_id in stubs:
                 self._remove_stub(rule_id)
-            request_json(self.admin_url + "/journal", "DELETE")
-            request_json(self.admin_url + "/state/reset", "POST", {})
+            if self.peer is None:  # shared mocks keep their journal and state: other workers use them
+                request_json(self.admin_url + "/journal", "DELETE")
+                request_json(self.admin_url + "/state/reset", "POST", {})
         except (HttpError, OSError) as err:
             logs = self.root / ".thriftbox" / "logs"
             raise ThriftboxError(

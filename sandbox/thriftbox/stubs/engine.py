@@ -3,8 +3,9 @@
 Per method the rules are tried in this order: rules added at run time (newest first), the method's rules from
 stub files (in file order), the naming-convention state rule of a stateful service, then the service's
 ``default`` rules. A rule answers when its ``when`` matches and its ``probability`` draw succeeds; else the next
-one is tried. No answer means generated data. :meth:`StubEngine.decide` is synchronous and cheap: a method
-without rules costs one dict lookup. Sleeping for the latency is the caller's job.
+one is tried. A rule added at run time with a ``peer`` only answers calls from that client IP (the pytest plugin
+scopes each xdist worker's stubs so). No answer means generated data. :meth:`StubEngine.decide` is synchronous
+and cheap: a method without rules costs one dict lookup. Sleeping for the latency is the caller's job.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class _ApiRule:
     method: str | None
     spec: dict[str, Any]
     rule: Rule
+    peer: str | None = None
 
 
 class StubEngine:
@@ -77,17 +79,22 @@ class StubEngine:
         self._api_ids = itertools.count(1)
         self._positions: dict[str, int] = {}
         self._cache: dict[tuple[str, str], list[Rule]] = {}
+        self._scopes: dict[str, str] = {}  # run-time rule id -> the only client IP it answers
 
     # -- answering ---------------------------------------------------------------------------------------
 
-    def decide(self, service_id: str, method: str, args: Any) -> Decision:
+    def decide(self, service_id: str, method: str, args: Any, peer: str | None = None) -> Decision:
+        """The answer to a call of ``service_id.method`` with ``args`` from the client IP ``peer``."""
         rules = self._cache.get((service_id, method))
         if rules is None:
             rules = self._cache[(service_id, method)] = self._rules_for(service_id, method)
         if not rules:
             return GENERATED
         m = self.catalog.services[service_id].methods[method]
+        scopes = self._scopes
         for rule in rules:
+            if scopes and scopes.get(rule.id, peer) != peer:
+                continue
             if rule.when is not None and not self._matches(rule, args):
                 continue
             if rule.probability < 1.0 and self._rng.random() >= rule.probability:
@@ -150,14 +157,19 @@ class StubEngine:
 
     # -- changing rules and state at run time ------------------------------------------------------------
 
-    def add_rule(self, service_id: str, method: str | None, spec: dict[str, Any]) -> str:
+    def add_rule(
+        self, service_id: str, method: str | None, spec: dict[str, Any], peer: str | None = None
+    ) -> str:
         """Add a rule (the same shape as in a stub file) in front of the others; returns its id.
 
-        ``method`` None adds a default rule of the service. Raises StubError when the rule does not fit.
+        ``method`` None adds a default rule of the service; ``peer`` (a client IP) limits the rule to calls from
+        that address. Raises StubError when the rule does not fit.
         """
-        return self._add(service_id, method, spec, f"api:{next(self._api_ids)}")
+        return self._add(service_id, method, spec, f"api:{next(self._api_ids)}", peer)
 
-    def _add(self, service_id: str, method: str | None, spec: dict[str, Any], rule_id: str) -> str:
+    def _add(
+        self, service_id: str, method: str | None, spec: dict[str, Any], rule_id: str, peer: str | None = None
+    ) -> str:
         svc = self.catalog.find_service(service_id)
         if svc is None:
             raise StubError(f"unknown service {service_id!r}")
@@ -168,10 +180,14 @@ class StubEngine:
                 raise StubError(f"unknown method {method!r} of service {svc.name}")
         if not isinstance(spec, dict):
             raise StubError("a rule must be a mapping (when:, return:, throw:, ...)")
+        if peer is not None and (not isinstance(peer, str) or not peer):
+            raise StubError(f"peer must be a client IP such as '127.0.0.3', not {peer!r}")
         stubs = self.book.service(svc.id) or ServiceStubs(svc.id)
         ctx = Context(self.catalog, self.classes, Path(rule_id))
         rule = compile_rule(ctx, svc, m, spec, 0, stubs.key_name, rule_id)
-        self._api.append(_ApiRule(svc.id, method, spec, rule))
+        self._api.append(_ApiRule(svc.id, method, spec, rule, peer))
+        if peer is not None:
+            self._scopes[rule_id] = peer
         self._cache.clear()
         return rule_id
 
@@ -179,11 +195,13 @@ class StubEngine:
         before = len(self._api)
         self._api = [a for a in self._api if a.rule.id != rule_id]
         self._positions.pop(rule_id, None)
+        self._scopes.pop(rule_id, None)
         self._cache.clear()
         return len(self._api) < before
 
     def rules(self, service_id: str | None = None) -> list[dict[str, Any]]:
-        """Every rule: ``{id, service, method (None: default), source (file|state|api), rule (its mapping)}``."""
+        """Every rule: ``{id, service, method (None: default), source (file|state|api), rule (its mapping)}``;
+        a run-time rule scoped to one client also has ``peer``."""
         out: list[dict[str, Any]] = []
         for sid, stubs in sorted(self.book.services.items()):
             if service_id not in (None, sid):
@@ -194,7 +212,8 @@ class StubEngine:
             out += [_listed(r, sid, None, "file") for r in stubs.default]
         for a in self._api:
             if service_id in (None, a.service_id):
-                out.append(_listed(a.rule, a.service_id, a.method, "api"))
+                listed = _listed(a.rule, a.service_id, a.method, "api")
+                out.append({**listed, "peer": a.peer} if a.peer is not None else listed)
         return out
 
     def reset_state(self, service_id: str | None = None) -> None:
@@ -217,7 +236,7 @@ class StubEngine:
         engine = StubEngine(book, catalog, classes, generator, store=self.store, seed=self._seed)
         for a in self._api:
             try:
-                engine._add(a.service_id, a.method, a.spec, a.rule.id)
+                engine._add(a.service_id, a.method, a.spec, a.rule.id, a.peer)
             except StubError as err:
                 logger.warning("dropping run-time rule %s: it no longer fits the IDL: %s", a.rule.id, err)
         engine._api_ids = self._api_ids
