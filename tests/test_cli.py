@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from tests.serve_support import REPO, cli_env, serve, thriftbox_cmd
 from thriftbox.cli import main
+from thriftbox.control import request_json
 from thriftbox.logs import match_service
 
 COMMANDS = [
@@ -167,26 +168,13 @@ def test_call_exit_code_3_for_a_declared_exception(demo_project: Path) -> None:
     with serve(demo_project, ["idl"]) as served:
         port = served.port("users.Users")
         env = cli_env()
-        add = subprocess.run(
-            [
-                "curl",
-                "-s",
-                "-X",
-                "POST",
-                served.state()["admin_url"] + "/stubs",
-                "-d",
-                json.dumps(
-                    {
-                        "service": "Users",
-                        "method": "getUser",
-                        "rule": {"when": {"id": 404}, "throw": {"NotFound": {"message": "no user 404"}}},
-                    }
-                ),
-            ],
-            capture_output=True,
-            text=True,
+        rule = {"when": {"id": 404}, "throw": {"NotFound": {"message": "no user 404"}}}
+        added = request_json(
+            served.state()["admin_url"] + "/stubs",
+            "POST",
+            {"service": "Users", "method": "getUser", "rule": rule},
         )
-        assert '"id"' in add.stdout, add.stdout
+        assert added["id"]
         proc = subprocess.run(
             thriftbox_cmd("call", "Users.getUser", '{"id": 404}', "--address", f"127.0.0.1:{port}"),
             cwd=demo_project,
