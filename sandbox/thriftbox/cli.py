@@ -110,10 +110,6 @@ def serve(
     """
     from thriftbox.serve import ServeOptions, Session
 
-    if base_image:
-        import os
-
-        os.environ["THRIFTBOX_BASE_IMAGE"] = base_image
     options = ServeOptions(
         paths=paths,
         runtime=runtime,
@@ -125,6 +121,7 @@ def serve(
         watch=not no_watch,
         admin_port=admin_port,
         admin_host=admin_host,
+        base_image=base_image,
     )
     if admin_host not in ("127.0.0.1", "localhost", "::1"):
         err.print(
@@ -138,7 +135,7 @@ def serve(
         with err.status("choosing a runtime..."):
             from thriftbox.serve import choose_runtime
 
-            session.runtime, session.runtime_reason = choose_runtime(runtime)
+            session.runtime, session.runtime_reason = choose_runtime(runtime, base_image)
         err.print(f"runtime: [bold]{session.runtime.name}[/] ({session.runtime_reason})")
         with err.status("starting mocks...") as progress:
             if hasattr(session.runtime, "on_progress"):  # the Docker runtime builds its image first

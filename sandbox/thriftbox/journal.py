@@ -19,6 +19,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from thriftbox.idl.model import Catalog, Kind, Method
@@ -153,49 +154,22 @@ class Journal:
                 yield entry
 
 
+@dataclass(slots=True)
 class _Raw:
     """A call as recorded: the objects themselves, turned into JSON only when someone reads the journal."""
 
-    __slots__ = (
-        "args",
-        "call",
-        "catalog",
-        "id",
-        "latency_ms",
-        "method",
-        "method_def",
-        "reply",
-        "rule",
-        "service",
-        "source",
-        "time",
-    )
-
-    def __init__(
-        self,
-        entry_id: int,
-        at: float,
-        service: str,
-        method: str,
-        args: Any,
-        reply: Reply,
-        source: str,
-        rule: str | None,
-        latency_ms: float,
-        call: Call,
-        method_def: Method,
-        catalog: Catalog | None,
-    ) -> None:
-        self.id, self.time, self.service, self.method, self.args, self.reply = (
-            entry_id,
-            at,
-            service,
-            method,
-            args,
-            reply,
-        )
-        self.source, self.rule, self.latency_ms, self.call = source, rule, latency_ms, call
-        self.method_def, self.catalog = method_def, catalog
+    id: int
+    time: float
+    service: str
+    method: str
+    args: Any
+    reply: Reply
+    source: str
+    rule: str | None
+    latency_ms: float
+    call: Call
+    method_def: Method
+    catalog: Catalog | None
 
     def render(self) -> dict[str, Any]:
         call = self.call

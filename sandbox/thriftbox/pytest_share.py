@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from thriftbox.errors import MockStartError
+from thriftbox.state import pid_alive
 
 logger = logging.getLogger(__name__)
 
@@ -28,16 +29,6 @@ LAST_USER_TIMEOUT = 60.0
 def source_address(worker: int) -> str:
     """The loopback address xdist worker ``n`` connects from (all of 127.0.0.0/8 is loopback on Linux)."""
     return f"127.0.0.{worker + 2}"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Share:
@@ -97,7 +88,7 @@ class Share:
         deadline = time.monotonic() + timeout
         while True:
             with self.locked():
-                others = {w: p for w, p in self._users().items() if w != self.worker and _alive(p)}
+                others = {w: p for w, p in self._users().items() if w != self.worker and pid_alive(p)}
                 if not others or time.monotonic() > deadline:
                     if others:
                         logger.warning(
@@ -115,7 +106,7 @@ class Share:
         except (OSError, ValueError):
             return None
         pid = int(info.get("pid") or 0)
-        return info if pid > 0 and _alive(pid) else None
+        return info if pid > 0 and pid_alive(pid) else None
 
     def _users(self) -> dict[str, int]:
         try:

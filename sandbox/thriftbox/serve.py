@@ -46,6 +46,7 @@ class ServeOptions:
     max_frame: int = 16 * 2**20
     admin_port: int | None = None  # None: --port minus 1 when free, else any free port; 0: any free port
     admin_host: str = "127.0.0.1"
+    base_image: str | None = None  # Docker runtime: None means $THRIFTBOX_BASE_IMAGE, else python:3.11-slim
 
 
 def project_name(root: Path) -> str:
@@ -54,15 +55,15 @@ def project_name(root: Path) -> str:
     return slug or "project"
 
 
-def choose_runtime(name: str) -> tuple[Runtime, str]:
+def choose_runtime(name: str, base_image: str | None = None) -> tuple[Runtime, str]:
     """The runtime to use and why: ``auto`` picks Docker when an engine answers, else local processes."""
     if name != "auto":
-        return get_runtime(name), f"--runtime {name}"
+        return get_runtime(name, base_image=base_image), f"--runtime {name}"
     from thriftbox.runtime.docker import engine_available
 
     ok, reason = engine_available()
     if ok:
-        return get_runtime("docker"), f"a Docker engine answers at {reason}"
+        return get_runtime("docker", base_image=base_image), f"a Docker engine answers at {reason}"
     return get_runtime("process"), f"no Docker engine reachable ({reason})"
 
 
@@ -131,7 +132,7 @@ class Session(Reloading):
             )
         self._stubs = self._load_stubs(self.catalog)  # a broken stub file stops serve here, path:line
         if self.runtime is None:
-            self.runtime, self.runtime_reason = choose_runtime(self.options.runtime)
+            self.runtime, self.runtime_reason = choose_runtime(self.options.runtime, self.options.base_image)
         self.ports = assign_ports(
             self.project.state_dir, self.catalog.services, self.options.port, host=self.project.host
         )

@@ -35,7 +35,7 @@ def read_state(state_dir: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     pid = data.get("pid")
-    if not isinstance(pid, int) or not _alive(pid):
+    if not isinstance(pid, int) or not pid_alive(pid):
         return None
     return data if isinstance(data, dict) else None
 
@@ -51,7 +51,8 @@ def clear_state(state_dir: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (possibly another user's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

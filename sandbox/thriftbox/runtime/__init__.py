@@ -86,8 +86,10 @@ class Runtime(Protocol):
 RUNTIME_NAMES = ("auto", "process", "docker")
 
 
-def get_runtime(name: str) -> Runtime:
-    """The runtime called ``name`` ("process" or "docker"); "auto" is resolved by the caller."""
+def get_runtime(name: str, *, base_image: str | None = None) -> Runtime:
+    """The runtime called ``name`` ("process" or "docker"); "auto" is resolved by the caller.
+
+    ``base_image`` is the Docker runtime's base (None: ``$THRIFTBOX_BASE_IMAGE``, else python:3.11-slim)."""
     if name == "process":
         from thriftbox.runtime.process import ProcessRuntime
 
@@ -95,5 +97,5 @@ def get_runtime(name: str) -> Runtime:
     if name == "docker":
         from thriftbox.runtime.docker import DockerRuntime
 
-        return DockerRuntime()
+        return DockerRuntime(base_image=base_image)
     raise ConfigError(f"unknown runtime {name!r}", hint="choose one of: " + ", ".join(RUNTIME_NAMES))
