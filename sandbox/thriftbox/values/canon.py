@@ -50,3 +50,20 @@ def _canon(v: object) -> object:
     if hasattr(t, "thrift_spec"):
         return (t.__name__, tuple([_canon(getattr(v, n, None)) for n in _field_names(t)]))
     return repr(v)
+
+
+def decoded_key(value: object) -> object:
+    """A hashable key equal for two values exactly when a client decodes them as equal: a struct field left unset
+    counts as its declared default, since decoders fill defaults in. Used to keep set members and map keys
+    unique on the wire, not merely as Python objects."""
+    t = type(value)
+    if hasattr(t, "thrift_spec"):
+        defaults = dict(getattr(t, "default_spec", ()) or ())
+        return (
+            t.__name__,
+            tuple(
+                decoded_key(v if (v := getattr(value, n, None)) is not None else defaults.get(n))
+                for n in _field_names(t)
+            ),
+        )
+    return _canon(value)

@@ -24,7 +24,7 @@ from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import BASE_KINDS, Catalog, Field, Kind, StructDef, TypeRef
 from thriftbox.values import hints
 from thriftbox.values.annotations import Annotations, annotated_gen, check_annotation, faker_annotations
-from thriftbox.values.canon import canonical
+from thriftbox.values.canon import canonical, decoded_key
 from thriftbox.values.coherence import Fixer, struct_fixer
 from thriftbox.values.convert import ValueConversionError, from_json
 from thriftbox.values.scalars import Env, Gen, scalar_choice, scalar_gen
@@ -138,13 +138,18 @@ class PlanCompiler:
             kg = self.gen(t.key, (t.key.alias, key_hint or "key_word"), (), context)
             vg = self.gen(t.elem, (t.elem.alias, value_hint), ann, context)
 
+            struct_keys = t.key.kind is Kind.STRUCT
+
             def gen_map(rng: random.Random, depth: int) -> object:
                 n = container_size(rng, depth)
                 out: dict[Any, Any] = {}
+                seen: set[object] = set()  # struct keys: as a client decodes them (unset = default)
                 inner = depth + 1
                 for _ in range(3 * n):
                     k = kg(rng, inner)
-                    if k not in out:
+                    key = decoded_key(k) if struct_keys else k
+                    if key not in seen:
+                        seen.add(key)
                         out[k] = vg(rng, inner)
                         if len(out) == n:
                             break
@@ -155,7 +160,8 @@ class PlanCompiler:
         if t.kind is Kind.LIST and t.elem.kind in (Kind.STRUCT, Kind.LIST, Kind.SET, Kind.MAP):
             return lambda rng, depth: [eg(rng, depth + 1) for _ in range(container_size(rng, depth))]
         # sets must not repeat; lists of scalars look better without repeats ("tags": ["sale", "sale"])
-        hashable = t.elem.kind not in (Kind.LIST, Kind.SET, Kind.MAP) and not self._is_exception(t.elem)
+        hashable = t.elem.kind not in (Kind.LIST, Kind.SET, Kind.MAP, Kind.STRUCT)
+        key_of = decoded_key if t.elem.kind is Kind.STRUCT else canonical
 
         def gen_unique(rng: random.Random, depth: int) -> object:
             n = container_size(rng, depth)
@@ -164,7 +170,7 @@ class PlanCompiler:
             inner = depth + 1
             for _ in range(3 * n):
                 v = eg(rng, inner)
-                k = v if hashable else canonical(v)
+                k = v if hashable else key_of(v)
                 if k not in seen:
                     seen.add(k)
                     out.append(v)
