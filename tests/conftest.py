@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "idl-corpus"
@@ -26,3 +28,10 @@ def demo_project(tmp_path: Path) -> Path:
     if (REPO / "mocks").is_dir():
         shutil.copytree(REPO / "mocks", tmp_path / "mocks")
     return tmp_path
+
+
+# Hypothesis explores new examples on every developer run; CI (CI=true) replays a fixed sequence, so a landing
+# never depends on luck. A failure found locally is kept in .hypothesis/ and replayed first next time.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
