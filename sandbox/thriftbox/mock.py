@@ -23,7 +23,7 @@ from thriftbox.idl.model import Catalog, Kind, ServiceDef
 from thriftbox.journal import Journal
 from thriftbox.stubs import StubEngine
 from thriftbox.values import ValueGenerator
-from thriftbox.wire.app import AppError, Binding, Call, NoReply, Reply, Success
+from thriftbox.wire.app import NOT_NOW, AppError, Binding, Call, NoReply, Reply, Success
 
 Siblings: TypeAlias = Callable[[ServiceDef, str], "MockApp | None"]
 """``(asking service, multiplexed name) -> the mock serving that name on the same host``, or ``None``."""
@@ -81,9 +81,35 @@ class MockApp:
                 result_cls=self.classes.result(self.service.id, method),
                 oneway=m.oneway,
                 required=tuple(a.name for a in m.args if a.required),
+                answer=None if m.oneway else self._answer_now,
             )
             self._bindings[method] = binding
         return binding
+
+    def _answer_now(self, call: Call) -> object:
+        """``handle`` for the usual call, without a coroutine: no rule can apply, so the answer is generated
+        (the same value, and the same journal entry, that ``handle`` would give)."""
+        if call.service is not None and call.service not in self._names:
+            return NOT_NOW  # for a sibling
+        sid, method = self.service.id, call.method
+        engine = self.engine
+        if engine is not None and engine.has_rules(sid, method):
+            return NOT_NOW
+        m = self.service.methods[method]
+        value = self.generator.answer(sid, method, call.args)
+        if self.journal is not None:
+            self.journal.record(
+                service=sid,
+                method=method,
+                args=call.args,
+                reply=Success(value),
+                source="generated",
+                rule=None,
+                latency_ms=(time.perf_counter() - call.received_at) * 1000.0,
+                call=call,
+                method_def=m,
+            )
+        return value
 
     def rejected(self, call: Call, problem: str) -> None:
         """The wire refused this call (arguments that break the IDL): journal it like any other call."""

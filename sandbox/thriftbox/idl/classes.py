@@ -36,13 +36,24 @@ _TTYPES: dict[Kind, int] = {
 
 
 def _init(self: Any, /, **kwargs: Any) -> None:  # positional-only: a field may be named "self"
-    for name, default in type(self).default_spec:
+    cls = type(self)
+    if not kwargs and cls.plain_defaults is not None:  # the usual case on the hot path: one C-level update
+        self.__dict__.update(cls.plain_defaults)
+        return
+    for name, default in cls.default_spec:
         if name in kwargs:
             setattr(self, name, kwargs.pop(name))
         else:
             setattr(self, name, copy.deepcopy(default) if isinstance(default, list | dict) else default)
     if kwargs:
         raise TypeError(f"{type(self).__name__} has no field(s) {', '.join(sorted(kwargs))}")
+
+
+def _plain(default_spec: list[tuple[str, Any]]) -> dict[str, Any] | None:
+    """The defaults as one dict to copy into a new instance, unless one must be copied deeply (list, dict)."""
+    if any(isinstance(default, list | dict) for _, default in default_spec):
+        return None
+    return dict(default_spec)
 
 
 class Classes:
@@ -58,9 +69,10 @@ class Classes:
             cls.__qualname__ = sdef.qname
             self._structs[sdef.qname] = cls
         for sdef in catalog.structs.values():
-            cls = self._structs[sdef.qname]
-            cls.thrift_spec = self._field_specs(sdef.fields)
-            cls.default_spec = [(f.name, self._default(f)) for f in sdef.fields]
+            made: Any = self._structs[sdef.qname]
+            made.thrift_spec = self._field_specs(sdef.fields)
+            made.default_spec = [(f.name, self._default(f)) for f in sdef.fields]
+            made.plain_defaults = _plain(made.default_spec)
         self._args: dict[tuple[str, str], type[TPayload]] = {}
         self._results: dict[tuple[str, str], type[TPayload]] = {}
 
@@ -99,6 +111,7 @@ class Classes:
         cls.__module__ = "thriftbox.generated"
         cls.thrift_spec = self._field_specs(fields)
         cls.default_spec = [(f.name, self._default(f)) for f in fields]
+        cls.plain_defaults = _plain(cls.default_spec)
         payload: type[TPayload] = cls
         return payload
 

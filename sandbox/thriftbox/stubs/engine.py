@@ -83,6 +83,14 @@ class StubEngine:
 
     # -- answering ---------------------------------------------------------------------------------------
 
+    def has_rules(self, service_id: str, method: str) -> bool:
+        """Whether any rule (from a file or added at run time) may answer calls of ``service_id.method``;
+        when not, every call of it gets :data:`GENERATED` (the mock's fast path asks this first)."""
+        rules = self._cache.get((service_id, method))
+        if rules is None:
+            rules = self._cache[(service_id, method)] = self._rules_for(service_id, method)
+        return bool(rules)
+
     def decide(self, service_id: str, method: str, args: Any, peer: str | None = None) -> Decision:
         """The answer to a call of ``service_id.method`` with ``args`` from the client IP ``peer``."""
         rules = self._cache.get((service_id, method))
@@ -158,14 +166,21 @@ class StubEngine:
     # -- changing rules and state at run time ------------------------------------------------------------
 
     def add_rule(
-        self, service_id: str, method: str | None, spec: dict[str, Any], peer: str | None = None
+        self,
+        service_id: str,
+        method: str | None,
+        spec: dict[str, Any],
+        peer: str | None = None,
+        *,
+        rule_id: str | None = None,
     ) -> str:
         """Add a rule (the same shape as in a stub file) in front of the others; returns its id.
 
         ``method`` None adds a default rule of the service; ``peer`` (a client IP) limits the rule to calls from
-        that address. Raises StubError when the rule does not fit.
+        that address; ``rule_id`` is given where the id was chosen elsewhere (a host's worker processes use
+        their main process's). Raises StubError when the rule does not fit.
         """
-        return self._add(service_id, method, spec, f"api:{next(self._api_ids)}", peer)
+        return self._add(service_id, method, spec, rule_id or f"api:{next(self._api_ids)}", peer)
 
     def _add(
         self, service_id: str, method: str | None, spec: dict[str, Any], rule_id: str, peer: str | None = None

@@ -136,7 +136,7 @@ class ValueGenerator:
             )
         if names is not None:
             values = tuple([getattr(args, n, None) for n in names])
-            if all(type(v) in _SCALARS for v in values):
+            if _SCALARS.issuperset(map(type, values)):
                 return repr((cls.__name__, values))
         return canonical(args)
 

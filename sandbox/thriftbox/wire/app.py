@@ -12,6 +12,7 @@ on the same connection), so ``asyncio.timeout()`` must not be the first thing ``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeAlias
 
@@ -27,6 +28,13 @@ class Binding:
     result_cls: type
     oneway: bool = False
     required: tuple[str, ...] = ()  # names of the arguments declared ``required``
+    # Optional synchronous fast path for a plain success: ``answer(call)`` returns the value for the result's
+    # ``success`` field, or :data:`NOT_NOW` to have the call go through ``App.handle`` as usual.
+    answer: Callable[[Call], object] | None = None
+
+
+NOT_NOW = object()
+"""What ``Binding.answer`` returns when the call needs :meth:`App.handle` (a stub, a delay, an error...)."""
 
 
 @dataclass(slots=True)

@@ -21,7 +21,7 @@ from struct import error as StructError
 from typing import TYPE_CHECKING, Any
 
 from thriftbox.wire import http
-from thriftbox.wire.app import App, Binding, Call, Fault, Framing, NoReply, Reply, Success
+from thriftbox.wire.app import NOT_NOW, App, Binding, Call, Fault, Framing, NoReply, Reply, Success
 from thriftbox.wire.codec import BinaryCodec, Codec, make_codec
 from thriftbox.wire.detect import detect
 from thriftbox.wire.dispatch import (
@@ -157,7 +157,8 @@ class Connection(Stream):
                         msg = tuple.__new__(Message, ("binary", name, CALL, seqid, payload, False))
                         received = time.perf_counter()
                         call = Call(None, name, seqid, args, "binary", self.framing, self.peer, received)
-                        self._start(msg, app, call, binding, self.binary)
+                        if binding.answer is None or not self._answer_now(msg, call, binding):
+                            self._start(msg, app, call, binding, self.binary)
                         return
         self._receive(data)
 
@@ -263,6 +264,20 @@ class Connection(Stream):
                 return
         call = Call(service, method, seqid, args, protocol, self.framing, self.peer, received_at)
         self._start(msg, app, call, binding, codec)
+
+    def _answer_now(self, msg: Message, call: Call, binding: Binding) -> bool:
+        """The binary fast lane's fast path: ``binding.answer`` gives the value at once; False when the call
+        needs ``App.handle`` after all."""
+        assert binding.answer is not None
+        try:
+            value = binding.answer(call)
+        except Exception as exc:
+            self._crashed(msg, call.method, self.binary, exc)
+            return True
+        if value is NOT_NOW:
+            return False
+        self._answer(msg, call, binding, self.binary, Success(value))
+        return True
 
     def _start(self, msg: Message, app: App, call: Call, binding: Binding, codec: Codec) -> None:
         """Run ``app.handle`` eagerly; answer now if it returns without suspending, else in a task."""
