@@ -1,12 +1,19 @@
-"""Benchmark: thriftbox's mock against a hand-written thriftpy2 server, same IDL, same load, one run.
+"""Benchmark: thriftbox's mock against a hand-written thriftpy2 server, same IDL, same loads, one run.
 
-    python bench/run.py [--seconds 5] [--connections 4] [--clients 2]
+    python bench/run.py [--seconds 3] [--rounds 3] [--workers 2]
 
-Each server runs in its own process; the same client processes drive both with the same load: several
-persistent connections, Cython binary protocol, buffered transport, every call with distinct arguments.
-Reports calls/s for each, the ratio mock/baseline (target >= 1.0), server memory (RSS) and
-the mock's start-up time.
-Results are printed and written to bench/results/latest.json.
+Three servers run side by side, each in its own process(es): the hand-written thriftpy2 server
+(bench/baseline_server.py), the mock as `serve` starts it by default (one process), and the mock with
+`--workers N` (N processes sharing its port). The same client processes drive each with the same loads
+(Cython binary protocol, buffered transport, persistent connections, every call with distinct arguments):
+
+  concurrent  4 connections, each driven by its own client process (the headline figure)
+  pooled      2 client processes, each cycling through 2 connections one call at a time
+  sequential  1 connection, one call at a time (the latency of one call, which workers cannot help)
+
+Rounds alternate the servers so that all see the same machine; each figure is the median of the rounds.
+Reports calls/s, the ratios mock/baseline (target >= 1.0), memory (RSS, all processes of a server) and the
+mock's start-up time. Results are printed and written to bench/results/latest.json.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import json
 import multiprocessing as mp
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -32,10 +40,24 @@ def free_port() -> int:
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of ``pid`` and its children (a mock's worker processes)."""
+    total = 0.0
+    for p in [pid, *children(pid)]:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) / 1024
+    return total
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
 
 
 def wait_port(port: int, timeout: float = 30.0) -> float:
@@ -82,72 +104,93 @@ def client_worker(port: int, connections: int, seconds: float, offset: int, out:
     out.put((calls, len(distinct)))
 
 
-def drive(port: int, args: argparse.Namespace) -> tuple[float, int]:
+def drive(port: int, clients: int, connections: int, seconds: float) -> tuple[float, int]:
     q: mp.Queue = mp.Queue()  # type: ignore[type-arg]
     procs = [
-        mp.Process(target=client_worker, args=(port, args.connections, args.seconds, i * 10_000_000, q))
-        for i in range(args.clients)
+        mp.Process(target=client_worker, args=(port, connections, seconds, i * 10_000_000, q))
+        for i in range(clients)
     ]
     for p in procs:
         p.start()
-    results = [q.get(timeout=args.seconds + 60) for _ in procs]
+    results = [q.get(timeout=seconds + 60) for _ in procs]
     for p in procs:
         p.join()
     calls = sum(r[0] for r in results)
-    return calls / args.seconds, max(r[1] for r in results)
+    return calls / seconds, max(r[1] for r in results)
+
+
+LOADS = {  # name: (client processes, connections per client process)
+    "concurrent": (4, 1),
+    "pooled": (2, 2),
+    "sequential": (1, 1),
+}
+
+
+def start_mock(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], int, float]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "thriftbox", "host", "--idl", str(HERE / "bench.thrift")]
+    cmd += ["--service", f"bench.Profiles={port}", "--workers", str(workers)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port)
+    return proc, port, time.perf_counter() - t0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--connections", type=int, default=2, help="connections per client process")
-    parser.add_argument("--clients", type=int, default=2, help="client processes")
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of each measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the concurrent load (median)")
+    parser.add_argument("--workers", type=int, default=2, help="processes of the second mock")
     args = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": str(REPO / "sandbox")}
 
-    mock_port = free_port()
-    mock = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "thriftbox",
-            "host",
-            "--idl",
-            str(HERE / "bench.thrift"),
-            "--service",
-            f"bench.Profiles={mock_port}",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    mock_start = wait_port(mock_port)
+    mock1, mock1_port, mock_start = start_mock(env, 1)
+    mockn, mockn_port, mockn_start = start_mock(env, args.workers)
     base_port = free_port()
     baseline = subprocess.Popen(
         [sys.executable, str(HERE / "baseline_server.py"), str(base_port)], env=env, stdout=subprocess.DEVNULL
     )
+    names = ("baseline", "mock", f"mock --workers {args.workers}")
+    servers = dict(zip(names, (base_port, mock1_port, mockn_port), strict=True))
     try:
         wait_port(base_port)
-        base_rate, base_distinct = drive(base_port, args)
-        mock_rate, mock_distinct = drive(mock_port, args)
+        rates: dict[str, dict[str, list[float]]] = {load: {n: [] for n in names} for load in LOADS}
+        distinct: dict[str, int] = {}
+        for load, (clients, connections) in LOADS.items():
+            for _ in range(args.rounds if load == "concurrent" else 1):
+                for name, port in servers.items():
+                    rate, seen = drive(port, clients, connections, args.seconds)
+                    rates[load][name].append(rate)
+                    distinct[name] = max(distinct.get(name, 0), seen)
+        med = {load: {n: statistics.median(v) for n, v in by.items()} for load, by in rates.items()}
         result = {
-            "load": f"{args.clients} clients x {args.connections} connections, {args.seconds:.0f} s each",
-            "baseline_calls_per_s": round(base_rate),
-            "mock_calls_per_s": round(mock_rate),
-            "ratio_mock_over_baseline": round(mock_rate / base_rate, 3),
-            "distinct_answers_seen": {"baseline": base_distinct, "mock": mock_distinct},
-            "rss_mb": {"baseline": round(rss_mb(baseline.pid), 1), "mock": round(rss_mb(mock.pid), 1)},
-            "mock_start_s": round(mock_start, 3),
+            "loads": {load: f"{c} client process(es) x {k} connection(s)" for load, (c, k) in LOADS.items()},
+            "seconds_per_measurement": args.seconds,
+            "rounds_concurrent": args.rounds,
+            "calls_per_s": {load: {n: round(r) for n, r in by.items()} for load, by in med.items()},
+            "ratio_over_baseline": {
+                load: {n: round(by[n] / by["baseline"], 3) for n in names[1:]} for load, by in med.items()
+            },
+            "distinct_answers_in_first_200": distinct,
+            "rss_mb": {
+                n: round(rss_mb(p.pid), 1) for n, p in zip(names, (baseline, mock1, mockn), strict=True)
+            },
+            "mock_start_s": {"mock": round(mock_start, 3), names[2]: round(mockn_start, 3)},
         }
     finally:
-        for p in (baseline, mock):
+        for p in (baseline, mock1, mockn):
             p.terminate()
             p.wait(timeout=10)
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
-    verdict = "meets" if result["ratio_mock_over_baseline"] >= 1.0 else "MISSES"
-    print(f"mock/baseline = {result['ratio_mock_over_baseline']:.2f} ({verdict} the >= 1.0 target)")
+    for load in LOADS:
+        ratios = result["ratio_over_baseline"][load]
+        line = ", ".join(f"{n} {r:.2f}" for n, r in ratios.items())
+        print(f"{load:>10}: mock/baseline = {line}")
+    headline = result["ratio_over_baseline"]["concurrent"][names[2]]
+    verdict = "meets" if headline >= 1.0 else "MISSES"
+    print(f"headline (concurrent, {names[2]}): {headline:.2f} ({verdict} the >= 1.0 target)")
 
 
 if __name__ == "__main__":

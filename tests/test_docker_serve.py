@@ -77,3 +77,38 @@ def test_serve_in_containers_answers_apache_clients_and_ctrl_c_leaves_nothing(
 
         served.interrupt()
     assert leftovers(engine, label) == []
+
+
+def test_workers_share_a_containers_port(engine: Any, tmp_path: Path) -> None:
+    from thriftbox.client import ThriftClient
+    from thriftbox.control import request_json
+    from thriftbox.idl.classes import Classes
+
+    shutil.copytree(IDL, tmp_path / "idl")
+    (tmp_path / "idl" / "orders.thrift").unlink()  # two containers are enough here
+    (tmp_path / "idl" / "billing.thrift").unlink()
+    classes = Classes(load_catalog([tmp_path / "idl"]))
+    label = f"thriftbox.project={project_name(tmp_path)}"
+    args = ("--runtime", "docker", "--base-image", mock_image().base, "--workers", "2")
+    with serve(tmp_path, ["idl"], *args) as served:
+        users = engine.containers.get(f"thriftbox-{project_name(tmp_path)}-users-users")
+        commands = [p[-1] for p in users.top()["Processes"]]  # docker-init, then what it runs
+        hosts = [c for c in commands if "-m thriftbox host" in c and "docker-init" not in c]
+        assert len(hosts) == 2, commands  # the host and its worker, in the one container
+        assert sum("--worker-channel" in c for c in hosts) == 1
+        admin = served.state()["admin_url"]
+        request_json(admin + "/journal", "DELETE")
+        clients = [
+            ThriftClient(classes, "users.Users", "127.0.0.1", served.port("users.Users")) for _ in range(4)
+        ]
+        try:
+            answers = [c.call("getUser", 5) for c in clients]
+        finally:
+            for c in clients:
+                c.close()
+        assert all(a == answers[0] for a in answers)
+        ids = [e["id"] for e in request_json(admin + "/journal?service=Users")["entries"]]
+        assert len(ids) == 4
+        assert {i % 2 for i in ids} == {0, 1}  # both processes answered, and the journal has them all
+        served.interrupt()
+    assert leftovers(engine, label) == []

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from thriftbox.control import ControlServer, HttpError, Request, request_json
 from thriftbox.errors import ThriftboxError
+from thriftbox.workers import merged_journal
 
 if TYPE_CHECKING:
     from thriftbox.host import MockHost
@@ -41,7 +42,12 @@ def _service_id(host: MockHost, ref: object) -> str | None:
 
 
 def register_host_routes(control: ControlServer, host: MockHost) -> None:
-    """The admin routes of one mock host (its services only)."""
+    """The admin routes of one mock host (its services only). A host with worker processes forwards every
+    change to them and merges their journals into its answers (see thriftbox.workers)."""
+
+    async def to_workers(method: str, path: str, body: Any = None) -> None:
+        if host.pool is not None:
+            await host.pool.forward(method, path, body)
 
     @control.route("GET", "/services")
     async def services(_: Request) -> tuple[int, Any]:
@@ -58,17 +64,25 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
     @control.route("GET", "/journal")
     async def journal(request: Request) -> tuple[int, Any]:
         q = request.query
-        since, wait = _int(q, "since"), float(q.get("wait") or 0)
         service, method, client = q.get("service") or None, q.get("method") or None, q.get("client") or None
+        if host.pool is not None:
+
+            def own(since: int) -> list[dict[str, Any]]:
+                return host.journal.entries(service, method, since, client)
+
+            return 200, await merged_journal(own, host.journal.last_id, host.pool, q)
+        since, wait = _int(q, "since"), float(q.get("wait") or 0)
         if wait > 0:
             entries = await host.journal.wait(since or 0, min(wait, 60.0), service, method, client)
         else:
             entries = host.journal.entries(service, method, since, client)
-        return 200, {"entries": entries, "last_id": host.journal.last_id}
+        cursor = max([since or 0, *(int(e["id"]) for e in entries)])
+        return 200, {"entries": entries, "last_id": host.journal.last_id, "cursor": str(cursor)}
 
     @control.route("DELETE", "/journal")
     async def clear_journal(_: Request) -> tuple[int, Any]:
         host.journal.clear()
+        await to_workers("DELETE", "/journal")
         return 200, {"cleared": True, "last_id": host.journal.last_id}
 
     @control.route("GET", "/stubs")
@@ -86,12 +100,14 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
         peer = body.get("peer")
         if peer is not None and (not isinstance(peer, str) or not peer):
             raise HttpError(400, 'peer must be a client IP such as "127.0.0.3"')
+        given = body.get("id") if host.link is not None else None  # a worker takes its main process's id
         try:
             rule_id = host.engine.add_rule(
-                str(body["service"]), body.get("method"), body.get("rule") or {}, peer
+                str(body["service"]), body.get("method"), body.get("rule") or {}, peer, rule_id=given
             )
         except ThriftboxError as err:
             raise HttpError(400, str(err) + (f" ({err.hint})" if err.hint else "")) from None
+        await to_workers("POST", "/stubs", {**body, "id": rule_id})
         return 201, {"id": rule_id}
 
     @control.route("DELETE", "/stubs/{rule_id}")
@@ -99,6 +115,7 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
         removed = host.engine is not None and host.engine.remove_rule(request.params["rule_id"])
         if not removed:
             raise HttpError(404, f"no run-time stub {request.params['rule_id']!r}")
+        await to_workers("DELETE", "/stubs/" + request.params["rule_id"])
         return 200, {"removed": request.params["rule_id"]}
 
     @control.route("POST", "/state/reset")
@@ -107,6 +124,7 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
         service = _service_id(host, service)
         if host.engine is not None:
             host.engine.reset_state(service)
+        await to_workers("POST", "/state/reset", request.body)
         return 200, {"reset": service or "all"}
 
 
@@ -249,8 +267,10 @@ class AdminServer:
     async def _journal(self, query: dict[str, str]) -> dict[str, Any]:
         """Entries of every host, oldest first. ``since`` is the cursor a previous answer gave."""
         hosts = self._hosts(query.get("service") or None)
-        cursor = [int(x) for x in query.get("since", "").split(",") if x.strip().isdigit()]
-        cursor += [0] * (len(hosts) - len(cursor))
+        # one position per host: the host's own cursor (digits, or digits joined by "." for a host with workers)
+        cursor = [x.strip() for x in query.get("since", "").split(",")]
+        cursor = [x if x.replace(".", "").isdigit() else "0" for x in cursor if x.strip()]
+        cursor += ["0"] * (len(hosts) - len(cursor))
         params = {k: v for k, v in query.items() if k in ("service", "method", "client") and v}
         wait = min(float(query.get("wait") or 0), 60.0)
         deadline = asyncio.get_running_loop().time() + wait
@@ -258,10 +278,10 @@ class AdminServer:
             entries: list[dict[str, Any]] = []
             new_cursor = []
             for i, url in enumerate(hosts):
-                qs = "&".join(f"{k}={v}" for k, v in {**params, "since": str(cursor[i])}.items())
+                qs = "&".join(f"{k}={v}" for k, v in {**params, "since": cursor[i]}.items())
                 answer = await self._forward(f"{url}/journal?{qs}", "GET", None)
                 entries += answer["entries"]
-                new_cursor.append(max([cursor[i], *(e["id"] for e in answer["entries"])]))
+                new_cursor.append(str(answer.get("cursor", cursor[i])))
             remaining = deadline - asyncio.get_running_loop().time()
             if entries or remaining <= 0:
                 entries.sort(key=lambda e: (e["time"], e["id"]))

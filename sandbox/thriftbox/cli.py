@@ -86,6 +86,14 @@ def main(verbose: int) -> None:
     default=None,
     help="Docker runtime: base image with Python 3 and pip [default: python:3.11-slim].",
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes answering each mock's port, for load tests: up to one per core. Stub counters "
+    "(sequences, times, state) then count per process.",
+)
 @handle_errors
 def serve(
     paths: tuple[str, ...],
@@ -99,6 +107,7 @@ def serve(
     admin_port: int | None,
     admin_host: str,
     base_image: str | None,
+    workers: int,
 ) -> None:
     """Serve every service in PATHS (folders or .thrift files) until Ctrl-C.
 
@@ -107,6 +116,7 @@ def serve(
       thriftbox serve idl/
       thriftbox serve idl/ --mocks mocks/ --port 9100
       thriftbox serve idl/ --runtime process --no-watch
+      thriftbox serve idl/ --workers 4        # a load test: four processes per mock
     """
     from thriftbox.serve import ServeOptions, Session
 
@@ -122,6 +132,7 @@ def serve(
         admin_port=admin_port,
         admin_host=admin_host,
         base_image=base_image,
+        workers=workers,
     )
     if admin_host not in ("127.0.0.1", "localhost", "::1"):
         err.print(
@@ -318,6 +329,8 @@ def logs(service: str, follow: bool) -> None:
 @click.option("--bind", default="127.0.0.1")
 @click.option("--control-port", default=0, type=int)
 @click.option("--max-frame", default=16 * 2**20, type=int)
+@click.option("--workers", default=1, type=click.IntRange(1, 64))
+@click.option("--worker-channel", default=None, type=int)
 @handle_errors
 def host(
     idl_dirs: tuple[Path, ...],
@@ -328,6 +341,8 @@ def host(
     bind: str,
     control_port: int,
     max_frame: int,
+    workers: int,
+    worker_channel: int | None,
 ) -> None:
     """Run a mock host (used by the runtimes; not for direct use)."""
     from thriftbox.host import HostConfig, run_host
@@ -348,6 +363,8 @@ def host(
         bind=bind,
         control_port=control_port,
         max_frame=max_frame,
+        workers=workers,
+        worker_channel=worker_channel,
     )
     run_host(config)
 

@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ from thriftbox.mock import MockApp
 from thriftbox.stubs import StubBook, StubEngine, load_stubs
 from thriftbox.values import ValueGenerator
 from thriftbox.wire.server import ThriftServer
+from thriftbox.workers import WorkerLink, WorkerPool
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,23 @@ class HostConfig:
     bind: str = "127.0.0.1"
     control_port: int = 0
     max_frame: int = 16 * 2**20
+    workers: int = 1  # processes serving the ports (see thriftbox.workers)
+    worker_channel: int | None = None  # set in a worker process: the fd connections arrive on
+
+
+def worker_command(config: HostConfig) -> list[str]:
+    """The command line of a worker process of the host ``config`` describes (its channel fd is appended)."""
+    cmd = [sys.executable, "-m", "thriftbox", "host", "--bind", "127.0.0.1", "--control-port", "0"]
+    cmd += ["--seed", str(config.seed), "--max-frame", str(config.max_frame)]
+    for d in config.idl_dirs:
+        cmd += ["--idl", str(d)]
+    for d in config.include_dirs:
+        cmd += ["--include-dir", str(d)]
+    if config.mocks_dir is not None:
+        cmd += ["--mocks", str(config.mocks_dir)]
+    for sid, port in config.services.items():
+        cmd += ["--service", f"{sid}={port}"]
+    return cmd
 
 
 @dataclass
@@ -57,7 +77,12 @@ class MockHost:
     def __init__(self, config: HostConfig) -> None:
         self.config = config
         self.servers: dict[str, ThriftServer] = {}
-        self.control = ControlServer(config.bind, config.control_port)
+        worker = config.worker_channel is not None
+        self.control = ControlServer(
+            "127.0.0.1" if worker else config.bind, 0 if worker else config.control_port
+        )
+        self.pool: WorkerPool | None = None  # the main process of a host with workers
+        self.link: WorkerLink | None = None  # a worker process
         self.loaded: Loaded | None = None
         self.journal = Journal()
         self.engine: StubEngine | None = None
@@ -120,11 +145,30 @@ class MockHost:
         self.loaded = self.load()
         self.engine = self.engine_for(self.loaded)
         self.journal.catalog = self.loaded.catalog
-        for sid, port in self.config.services.items():
-            await self._start_service(sid, port)
-        await self.control.start()
-        logger.info("host ready: %d service(s), control on port %d", len(self.servers), self.control.port)
+        if self.config.workers > 1 and self.config.worker_channel is None:
+            self.pool = WorkerPool(self.config.workers - 1, worker_command(self.config))
+            await self.pool.start()
+        try:
+            for sid, port in self.config.services.items():
+                await self._start_service(sid, port)
+            await self.control.start()
+        except BaseException:
+            await self.close()
+            raise
+        if self.config.worker_channel is not None:
+            self.link = WorkerLink(self.config.worker_channel, self.adopt, self._stop.set)
+            self.link.start(self.control.port)
+        logger.info(
+            "%s ready: %d service(s), control on port %d",
+            "worker" if self.link else "host",
+            len(self.servers),
+            self.control.port,
+        )
         self._warm_up(self.loaded)
+
+    def adopt(self, service_id: str, sock: socket.socket) -> None:
+        """Serve a connection the main process passed to this worker."""
+        self.servers[service_id].adopt(sock)
 
     def _warm_up(self, loaded: Loaded) -> None:
         """Fill the Faker pools every method uses in a background thread, once the ports answer: otherwise the
@@ -142,16 +186,26 @@ class MockHost:
         assert self.engine is not None
         self.servers[sid] = await self._listen(self.app_for(self.loaded, sid, self.engine), port)
 
-    async def _listen(self, app: MockApp, port: int) -> ThriftServer:
+    async def _listen(self, app: MockApp, port: int, handoff: bool = True) -> ThriftServer:
+        """A server for ``app`` on ``port``; a worker's takes the connections the main process passes."""
         server = ThriftServer(app, self.config.bind, port, max_frame=self.config.max_frame)
+        if self.config.worker_channel is not None:
+            server.attach()
+            return server
         await server.start()
+        if self.pool is not None and handoff:
+            server.handoff = self.pool.handoff_for(app.service.id)
         return server
 
     async def close(self) -> None:
+        if self.link is not None:
+            self.link.close()
         for server in self.servers.values():
             await server.close()
         self.servers.clear()
         await self.control.close()
+        if self.pool is not None:
+            await self.pool.close()
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -172,7 +226,21 @@ class MockHost:
         The files are read on a worker thread, so the other services keep answering meanwhile.
         """
         async with self._reloading:
-            return await self._reload(reloaded, started, stopped)
+            result = await self._reload(reloaded, started, stopped)
+            if self.pool is not None:  # the workers read the same files; then they take new connections too
+                body = {
+                    "reloaded": reloaded,
+                    "started": [{"service_id": sid, "port": port} for sid, port in started.items()],
+                    "stopped": stopped,
+                }
+                try:
+                    await self.pool.forward("POST", "/reload", body)
+                except (HttpError, OSError) as err:
+                    logger.warning("a worker process did not take the reload: %s", err)
+                for sid, server in self.servers.items():
+                    if server.handoff is None:
+                        server.handoff = self.pool.handoff_for(sid)
+            return result
 
     async def _reload(
         self, reloaded: list[str], started: dict[str, int], stopped: list[str]
@@ -190,7 +258,7 @@ class MockHost:
         try:  # new services listen first: a port in use leaves everything as it was
             for sid, app in apps.items():
                 if sid not in self.servers:
-                    fresh[sid] = await self._listen(app, started[sid])
+                    fresh[sid] = await self._listen(app, started[sid], handoff=False)
         except BaseException:
             for server in fresh.values():
                 await server.close()
@@ -226,6 +294,7 @@ class MockHost:
                 "reloads": self.reloads,
                 "service_reloads": {sid: self.service_reloads.get(sid, 0) for sid in self.servers},
                 "uptime_s": round(time.time() - self.started_at, 3),
+                "workers": 1 + (len(self.pool.workers) if self.pool else 0),
             }
 
         @self.control.route("POST", "/reload")

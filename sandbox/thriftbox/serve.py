@@ -47,6 +47,7 @@ class ServeOptions:
     admin_port: int | None = None  # None: --port minus 1 when free, else any free port; 0: any free port
     admin_host: str = "127.0.0.1"
     base_image: str | None = None  # Docker runtime: None means $THRIFTBOX_BASE_IMAGE, else python:3.11-slim
+    workers: int = 1  # processes per mock host, for load tests (see thriftbox.workers)
 
 
 def project_name(root: Path) -> str:
@@ -107,6 +108,7 @@ class Session(Reloading):
             seed=options.seed,
             host=options.host,
             max_frame=options.max_frame,
+            workers=options.workers,
         )
         self.ports: dict[str, int] = {}
         self.admin_url = ""

@@ -28,6 +28,7 @@ class Project:
     seed: int = 0
     host: str = "127.0.0.1"  # where ports are published / bound on this machine
     max_frame: int = 16 * 2**20
+    workers: int = 1  # processes per mock host (see thriftbox.workers)
 
     @property
     def state_dir(self) -> Path:

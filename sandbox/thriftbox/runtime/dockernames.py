@@ -137,6 +137,8 @@ def host_command(project: Project, spec: MockSpec, control_port: int) -> list[st
     """Arguments of ``thriftbox host`` inside a container serving ``spec`` on its own port."""
     cmd = ["host", "--bind", "0.0.0.0", "--control-port", str(control_port)]
     cmd += ["--seed", str(project.seed), "--max-frame", str(project.max_frame)]
+    if project.workers > 1:
+        cmd += ["--workers", str(project.workers)]
     for path in project.idl_dirs:
         cmd += ["--idl", _inside(path)]
     for path in project.include_dirs:

@@ -33,6 +33,8 @@ def host_command(project: Project, mocks: Sequence[MockSpec], *, bind: str, cont
     """The ``thriftbox host`` command line that serves ``mocks`` (shared with the Docker runtime's tests)."""
     cmd = [sys.executable, "-m", "thriftbox", "host", "--bind", bind, "--control-port", str(control_port)]
     cmd += ["--seed", str(project.seed), "--max-frame", str(project.max_frame)]
+    if project.workers > 1:
+        cmd += ["--workers", str(project.workers)]
     for d in project.idl_dirs:
         cmd += ["--idl", str(d)]
     for d in project.include_dirs:
@@ -116,6 +118,7 @@ class ProcessRuntime:
         assert self.project is not None
         alive = self.proc is not None and self.proc.poll() is None
         pid = str(self.proc.pid) if self.proc is not None else ""
+        workers = self.project.workers
         return [
             MockStatus(
                 service=sid,
@@ -123,7 +126,7 @@ class ProcessRuntime:
                 port=m.port,
                 runtime=self.name,
                 state="ready" if alive else "dead",
-                detail=f"pid {pid}",
+                detail=f"pid {pid}" + (f" (x{workers})" if workers > 1 else ""),
                 restarts=self.restarts,
             )
             for sid, m in sorted(self.mocks.items())

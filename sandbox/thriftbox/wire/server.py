@@ -11,6 +11,7 @@ import asyncio
 import errno
 import logging
 import socket
+from collections.abc import Callable
 
 from thriftbox.errors import ConfigError, PortInUse
 from thriftbox.wire.app import App
@@ -36,6 +37,9 @@ class ThriftServer:
         self._socks: list[socket.socket] = []
         self._rbuf = ReadBuffer()
         self._loop: asyncio.AbstractEventLoop | None = None
+        # A host with worker processes passes accepted connections on: handoff(sock) -> True when it took
+        # the socket (the caller then closes its copy), False to serve the connection here.
+        self.handoff: Callable[[socket.socket], bool] | None = None
 
     @property
     def port(self) -> int:
@@ -45,6 +49,10 @@ class ThriftServer:
     @property
     def started(self) -> bool:
         return bool(self._socks)
+
+    def attach(self) -> None:
+        """Serve connections passed in with :meth:`adopt`, without listening (a worker process of a host)."""
+        self._loop = asyncio.get_running_loop()
 
     async def start(self) -> None:
         """Bind and listen. Raises :class:`~thriftbox.errors.PortInUse` when the port is taken."""
@@ -65,13 +73,23 @@ class ThriftServer:
             except OSError as exc:  # e.g. out of file descriptors: keep listening
                 log.warning("%s:%d: cannot accept a connection: %s", self.host, self._port, exc)
                 return
-            sock.setblocking(False)
-            if sock.family in (socket.AF_INET, socket.AF_INET6):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            Connection(self, self._loop, sock, self._rbuf)
+            handoff = self.handoff
+            if handoff is not None and handoff(sock):
+                sock.close()
+                continue
+            self.adopt(sock)
+
+    def adopt(self, sock: socket.socket) -> None:
+        """Serve an accepted connection (from this server's port, or passed in by the host's main process)."""
+        assert self._loop is not None, "start() or attach() first"
+        sock.setblocking(False)
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        Connection(self, self._loop, sock, self._rbuf)
 
     async def close(self) -> None:
         """Stop listening and drop every open connection."""
+        self.handoff = None
         for sock in self._socks:
             if self._loop is not None:
                 self._loop.remove_reader(sock.fileno())

@@ -1,0 +1,206 @@
+"""`serve --workers N`: several processes answer each mock's port (for load tests) and look like one mock.
+
+Real `serve` subprocesses, real Thrift connections; the processes are found through /proc.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import thriftpy2
+from thriftpy2.rpc import make_client
+from thriftpy2.thrift import TApplicationException
+
+from tests.serve_support import REPO, Served, serve
+from thriftbox.control import request_json
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes via /proc")
+
+TIMEOUT = 30.0
+
+
+def host_pid(served: Served) -> int:
+    (detail,) = {row["detail"] for row in served.state()["mocks"]}
+    match = re.fullmatch(r"pid (\d+) \(x(\d+)\)", detail)
+    assert match, detail
+    return int(match[1])
+
+
+def children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_until(check: Any, what: str, timeout: float = TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s: {what}")
+
+
+def admin(served: Served, path: str, method: str = "GET", body: Any = None) -> Any:
+    return request_json(served.state()["admin_url"] + path, method, body)
+
+
+def users_clients(served: Served, n: int, module_name: str = "workers_users_thrift") -> list[Any]:
+    """``n`` connections to the Users mock (consecutive connections go to different processes)."""
+    module = thriftpy2.load(  # thriftpy2 caches modules by name: a changed IDL needs another name
+        str(served.root / "idl" / "users.thrift"),
+        module_name=module_name,
+        include_dirs=[str(served.root / "idl")],
+    )
+    port = served.port("users.Users")
+    return [make_client(module.Users, "127.0.0.1", port, timeout=10_000) for _ in range(n)]
+
+
+@pytest.fixture
+def clients(served: Served) -> Iterator[list[Any]]:
+    opened = users_clients(served, 4)
+    yield opened
+    for c in opened:
+        c.close()
+
+
+def project(root: Path) -> Path:
+    shutil.copytree(REPO / "idl", root / "idl")
+    shutil.copytree(REPO / "mocks", root / "mocks")
+    return root
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    root = project(tmp_path_factory.mktemp("workers"))
+    with serve(root, ["idl"], "--mocks", "mocks", "--workers", "2") as s:
+        yield s
+
+
+def test_every_process_answers_with_the_same_data(served: Served, clients: list[Any]) -> None:
+    pid = host_pid(served)
+    assert len(children(pid)) == 1  # the host process and one worker
+    admin(served, "/journal", "DELETE")
+    answers = [c.getUser(7) for c in clients]
+    assert all(a == answers[0] for a in answers)  # whichever process answers: the same seed, the same data
+    assert answers[0].id == 7
+    entries = admin(served, "/journal?service=Users")["entries"]
+    assert [e["args"] for e in entries] == [{"id": 7}] * 4
+    ids = [e["id"] for e in entries]
+    assert len(set(ids)) == 4  # unique across the processes
+    assert {i % 2 for i in ids} == {0, 1}  # ids end in the process that answered: both did
+
+
+def test_the_journal_cursor_covers_every_process(served: Served, clients: list[Any]) -> None:
+    clients[0].getUser(1)
+    cursor = admin(served, "/journal")["cursor"]
+    for i, c in enumerate(clients):
+        c.getUser(100 + i)
+    newer = admin(served, f"/journal?since={cursor}")
+    assert sorted(e["args"]["id"] for e in newer["entries"]) == [100, 101, 102, 103]
+    assert admin(served, f"/journal?since={newer['cursor']}")["entries"] == []
+
+
+def test_run_time_stubs_reach_every_process(served: Served, clients: list[Any]) -> None:
+    rule = {"when": {"id": 4242}, "return": {"handle": "everywhere"}}
+    added = admin(served, "/stubs", "POST", {"service": "Users", "method": "getUser", "rule": rule})
+    try:
+        assert [c.getUser(4242).handle for c in clients] == ["everywhere"] * 4
+    finally:
+        admin(served, "/stubs/" + added["id"], "DELETE")
+    assert all(c.getUser(4242).handle != "everywhere" for c in clients)
+    err = {"when": {"id": 5}, "app_error": {"type": "INTERNAL_ERROR", "message": "db down"}}
+    added = admin(served, "/stubs", "POST", {"service": "Users", "method": "getUser", "rule": err})
+    try:
+        for c in clients:
+            with pytest.raises(TApplicationException):
+                c.getUser(5)
+    finally:
+        admin(served, "/stubs/" + added["id"], "DELETE")
+
+
+def test_clearing_the_journal_clears_every_process(served: Served, clients: list[Any]) -> None:
+    for c in clients:
+        c.getUser(9)
+    admin(served, "/journal", "DELETE")
+    assert admin(served, "/journal")["entries"] == []
+
+
+def test_a_worker_that_dies_is_replaced(served: Served) -> None:
+    pid = host_pid(served)
+    (worker,) = children(pid)
+    os.kill(worker, signal.SIGKILL)
+    wait_until(lambda: len(children(pid) - {worker}) == 1, "a new worker process")
+    assert "worker 1 exited" in (served.root / ".thriftbox" / "logs" / "host.log").read_text()
+    time.sleep(1.0)  # the new worker says it is ready, then it takes connections
+    fresh = users_clients(served, 4)
+    try:
+        assert [c.getUser(3).id for c in fresh] == [3] * 4
+    finally:
+        for c in fresh:
+            c.close()
+    assert host_pid(served) == pid  # the host itself was not restarted
+
+
+def test_ctrl_c_and_a_killed_host_leave_no_worker_behind(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    with serve(root, ["idl"], "--mocks", "mocks", "--workers", "3") as served:
+        first = host_pid(served)
+        first_workers = children(first)
+        assert len(first_workers) == 2
+        os.kill(first, signal.SIGKILL)  # the host crashes: its workers must not linger
+        for w in first_workers:
+            wait_until(lambda w=w: not alive(w), f"worker {w} of the killed host exits")
+        served.wait_for_output("restarted", timeout=TIMEOUT)
+        second = host_pid(served)
+        second_workers = children(second)
+        assert second != first
+        assert len(second_workers) == 2
+        assert served.interrupt() == 0
+    for pid in {second, *second_workers}:
+        wait_until(lambda pid=pid: not alive(pid), f"process {pid} exits after Ctrl-C", timeout=10)
+
+
+def test_a_reload_reaches_every_process(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    with serve(root, ["idl"], "--mocks", "mocks", "--workers", "2", "--watch") as served:
+        users = root / "idl" / "users.thrift"
+        text = users.read_text()
+        assert "service Users extends common.BaseService {" in text
+        users.write_text(
+            text.replace(
+                "service Users extends common.BaseService {",
+                "service Users extends common.BaseService {\n  string motto(1: i64 id)",
+            )
+        )
+        served.wait_for_output("users.Users (+motto)", timeout=TIMEOUT)
+        opened = users_clients(served, 4, "workers_users_v2_thrift")
+        try:
+            mottos = [c.motto(1) for c in opened]
+        finally:
+            for c in opened:
+                c.close()
+        assert all(isinstance(m, str) and m for m in mottos)
+        assert len(set(mottos)) == 1
