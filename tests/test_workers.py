@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import thriftpy2
-from thriftpy2.rpc import make_client
 from thriftpy2.thrift import TApplicationException
 
 from tests.serve_support import REPO, Served, serve
+from thriftbox.client import ThriftClient
 from thriftbox.control import request_json
+from thriftbox.idl import load_catalog
+from thriftbox.idl.classes import Classes
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds processes via /proc")
 
@@ -67,15 +68,12 @@ def admin(served: Served, path: str, method: str = "GET", body: Any = None) -> A
     return request_json(served.state()["admin_url"] + path, method, body)
 
 
-def users_clients(served: Served, n: int, module_name: str = "workers_users_thrift") -> list[Any]:
-    """``n`` connections to the Users mock (consecutive connections go to different processes)."""
-    module = thriftpy2.load(  # thriftpy2 caches modules by name: a changed IDL needs another name
-        str(served.root / "idl" / "users.thrift"),
-        module_name=module_name,
-        include_dirs=[str(served.root / "idl")],
-    )
+def users_clients(served: Served, n: int) -> list[Any]:
+    """``n`` connections to the Users mock (consecutive connections go to different processes), with a client
+    built from the IDL as it is on disk now."""
+    classes = Classes(load_catalog([served.root / "idl"]))
     port = served.port("users.Users")
-    return [make_client(module.Users, "127.0.0.1", port, timeout=10_000) for _ in range(n)]
+    return [ThriftClient(classes, "users.Users", "127.0.0.1", port) for _ in range(n)]
 
 
 @pytest.fixture
@@ -196,7 +194,7 @@ def test_a_reload_reaches_every_process(tmp_path: Path) -> None:
             )
         )
         served.wait_for_output("users.Users (+motto)", timeout=TIMEOUT)
-        opened = users_clients(served, 4, "workers_users_v2_thrift")
+        opened = users_clients(served, 4)
         try:
             mottos = [c.motto(1) for c in opened]
         finally:
