@@ -20,6 +20,7 @@ struct User {
 service Users {
   User getUser(1: i64 id, 2: i32 limit)
   oneway void poke(1: i64 id)
+  void ping()
 }
 """
 
@@ -42,6 +43,7 @@ def both_ways(
             assert binding is not None
             assert binding.answer is not None
             assert app.bind(None, "poke").answer is None  # type: ignore[union-attr]  # oneway: never fast
+            assert app.bind(None, "ping").answer is None  # type: ignore[union-attr]  # nor void
 
             def call() -> Call:
                 args = binding.args_cls(id=7, limit=2)

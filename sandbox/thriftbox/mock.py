@@ -81,35 +81,41 @@ class MockApp:
                 result_cls=self.classes.result(self.service.id, method),
                 oneway=m.oneway,
                 required=tuple(a.name for a in m.args if a.required),
-                answer=None if m.oneway else self._answer_now,
+                answer=None if m.oneway or m.returns.kind is Kind.VOID else self._fast_path(method),
             )
             self._bindings[method] = binding
         return binding
 
-    def _answer_now(self, call: Call) -> object:
-        """``handle`` for the usual call, without a coroutine: no rule can apply, so the answer is generated
-        (the same value, and the same journal entry, that ``handle`` would give)."""
-        if call.service is not None and call.service not in self._names:
-            return NOT_NOW  # for a sibling
-        sid, method = self.service.id, call.method
-        engine = self.engine
-        if engine is not None and engine.has_rules(sid, method):
-            return NOT_NOW
+    def _fast_path(self, method: str) -> Callable[[Call], object]:
+        """``Binding.answer`` for ``method``: ``handle`` without a coroutine for the usual call, where no rule can
+        apply and the answer is generated (the same value, and the same journal entry, as ``handle`` gives)."""
+        sid, names = self.service.id, self._names
         m = self.service.methods[method]
-        value = self.generator.answer(sid, method, call.args)
-        if self.journal is not None:
-            self.journal.record(
-                service=sid,
-                method=method,
-                args=call.args,
-                reply=Success(value),
-                source="generated",
-                rule=None,
-                latency_ms=(time.perf_counter() - call.received_at) * 1000.0,
-                call=call,
-                method_def=m,
-            )
-        return value
+        generate = self.generator.answerer(sid, method)
+
+        def answer_now(call: Call) -> object:
+            if call.service is not None and call.service not in names:
+                return NOT_NOW  # for a sibling
+            engine = self.engine
+            if engine is not None and engine.has_rules(sid, method):
+                return NOT_NOW
+            value = generate(call.args)
+            journal = self.journal
+            if journal is not None:
+                journal.record(
+                    service=sid,
+                    method=method,
+                    args=call.args,
+                    reply=Success(value),
+                    source="generated",
+                    rule=None,
+                    latency_ms=(time.perf_counter() - call.received_at) * 1000.0,
+                    call=call,
+                    method_def=m,
+                )
+            return value
+
+        return answer_now
 
     def rejected(self, call: Call, problem: str) -> None:
         """The wire refused this call (arguments that break the IDL): journal it like any other call."""

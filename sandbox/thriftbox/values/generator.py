@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import random
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from thriftbox.errors import ConfigError, Location
@@ -123,6 +123,35 @@ class ValueGenerator:
                 self._cache.clear()  # cheaper than evicting one by one, and calls rarely repeat that much
             self._cache[key] = result
         return result
+
+    def answerer(self, service_id: str, method: str) -> Callable[[object], object]:
+        """``args -> self.answer(service_id, method, args)``, specialized for the method: the mock's fast path
+        calls it for every plain call, so the usual case (scalar arguments, an answer from the pool) skips the
+        general checks."""
+        plan = self._method(service_id, method)
+        answer = self.answer
+        if plan.returns.kind is Kind.VOID or plan.batch is not None or not self._variants:
+            return lambda args: answer(service_id, method, args)
+        variants, pool, arg_names, reshape = self._variants, self._pool, self._arg_names, plan.reshape
+        self._call_seed(service_id, method, "")  # makes the hash prefix
+        prefix = self._prefixes[(service_id, method)]
+
+        def fast(args: object) -> object:
+            cls = type(args)
+            names = arg_names.get(cls)
+            if names is None:
+                return answer(service_id, method, args)
+            values = tuple([getattr(args, n, None) for n in names])
+            if not _SCALARS.issuperset(map(type, values)):
+                return answer(service_id, method, args)
+            h = prefix.copy()  # as in _call_seed(_canonical_args(args))
+            h.update(repr((cls.__name__, values)).encode("utf-8", "surrogatepass"))
+            base = pool.get((service_id, method, int.from_bytes(h.digest(), "big") % variants), _MISSING)
+            if base is _MISSING:  # the variant's first use: generate it
+                return answer(service_id, method, args)
+            return reshape(base, args)
+
+        return fast
 
     def _canonical_args(self, args: object) -> str:
         """``canonical(args)``, faster for the usual arguments struct of plain scalars (same text)."""

@@ -28,8 +28,9 @@ class Binding:
     result_cls: type
     oneway: bool = False
     required: tuple[str, ...] = ()  # names of the arguments declared ``required``
-    # Optional synchronous fast path for a plain success: ``answer(call)`` returns the value for the result's
-    # ``success`` field, or :data:`NOT_NOW` to have the call go through ``App.handle`` as usual.
+    # Optional synchronous fast path for a plain success of a method that returns a value (not oneway, not
+    # void): ``answer(call)`` returns the value for the result's ``success`` field, or :data:`NOT_NOW` to have
+    # the call go through ``App.handle`` as usual.
     answer: Callable[[Call], object] | None = None
 
 

@@ -276,7 +276,17 @@ class Connection(Stream):
             return True
         if value is NOT_NOW:
             return False
-        self._answer(msg, call, binding, self.binary, Success(value))
+        result = binding.result_cls()
+        result.success = value  # methods with a fast path return a value (see Binding.answer)
+        try:
+            payload = self.binary.encode(call.method, REPLY, msg.seqid, result)
+        except Exception as exc:
+            self._crashed(msg, call.method, self.binary, exc)
+            return True
+        if self.framing == "buffered":
+            self.write(payload)
+        else:
+            self.write(_I32.pack(len(payload)) + payload)
         return True
 
     def _start(self, msg: Message, app: App, call: Call, binding: Binding, codec: Codec) -> None:
