@@ -1,6 +1,6 @@
 """Benchmark: thriftbox's mock against a hand-written thriftpy2 server, same IDL, same loads, one run.
 
-    python bench/run.py [--seconds 3] [--rounds 3] [--workers 2]
+    python bench/run.py [--seconds 3] [--rounds 5] [--workers 2]
 
 Three servers run side by side, each in its own process(es): the hand-written thriftpy2 server
 (bench/baseline_server.py), the mock as `serve` starts it by default (one process), and the mock with
@@ -139,7 +139,7 @@ def start_mock(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[byte
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="length of each measurement")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of the concurrent load (median)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of the concurrent load (median)")
     parser.add_argument("--workers", type=int, default=2, help="processes of the second mock")
     args = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": str(REPO / "sandbox")}

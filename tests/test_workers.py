@@ -146,19 +146,27 @@ def test_clearing_the_journal_clears_every_process(served: Served, clients: list
     assert admin(served, "/journal")["entries"] == []
 
 
-def test_a_worker_that_dies_is_replaced(served: Served) -> None:
+def test_a_worker_that_dies_is_replaced_with_the_run_time_stubs(served: Served) -> None:
     pid = host_pid(served)
     (worker,) = children(pid)
-    os.kill(worker, signal.SIGKILL)
-    wait_until(lambda: len(children(pid) - {worker}) == 1, "a new worker process")
-    assert "worker 1 exited" in (served.root / ".thriftbox" / "logs" / "host.log").read_text()
-    time.sleep(1.0)  # the new worker says it is ready, then it takes connections
-    fresh = users_clients(served, 4)
+    log = served.root / ".thriftbox" / "logs" / "host.log"
+    rule = {"when": {"id": 31}, "return": {"handle": "survivor"}}
+    added = admin(served, "/stubs", "POST", {"service": "Users", "method": "getUser", "rule": rule})
     try:
-        assert [c.getUser(3).id for c in fresh] == [3] * 4
+        readied = log.read_text().count("worker 1 (pid")
+        os.kill(worker, signal.SIGKILL)
+        wait_until(lambda: len(children(pid) - {worker}) == 1, "a new worker process")
+        wait_until(lambda: log.read_text().count("worker 1 (pid") > readied, "the new worker is ready")
+        assert "worker 1 exited" in log.read_text()
+        fresh = users_clients(served, 4)
+        try:
+            assert [c.getUser(3).id for c in fresh] == [3] * 4
+            assert [c.getUser(31).handle for c in fresh] == ["survivor"] * 4  # the stub reached the new one
+        finally:
+            for c in fresh:
+                c.close()
     finally:
-        for c in fresh:
-            c.close()
+        admin(served, "/stubs/" + added["id"], "DELETE")
     assert host_pid(served) == pid  # the host itself was not restarted
 
 

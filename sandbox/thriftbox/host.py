@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from thriftbox.admin import register_host_routes
-from thriftbox.control import ControlServer, HttpError, Request
+from thriftbox.control import ControlServer, HttpError, Request, request_json
 from thriftbox.errors import ThriftboxError
 from thriftbox.idl import load_catalog
 from thriftbox.idl.classes import Classes
@@ -146,7 +146,7 @@ class MockHost:
         self.engine = self.engine_for(self.loaded)
         self.journal.catalog = self.loaded.catalog
         if self.config.workers > 1 and self.config.worker_channel is None:
-            self.pool = WorkerPool(self.config.workers - 1, worker_command(self.config))
+            self.pool = WorkerPool(self.config.workers - 1, worker_command(self.config), self._catch_up)
             await self.pool.start()
         try:
             for sid, port in self.config.services.items():
@@ -165,6 +165,11 @@ class MockHost:
             self.control.port,
         )
         self._warm_up(self.loaded)
+
+    async def _catch_up(self, worker_url: str) -> None:
+        """Give a replacement worker the stubs added at run time (it read the files itself)."""
+        for rule in self.engine.added_rules() if self.engine is not None else []:
+            await asyncio.to_thread(request_json, worker_url + "/stubs", "POST", rule, 30.0)
 
     def adopt(self, service_id: str, sock: socket.socket) -> None:
         """Serve a connection the main process passed to this worker."""

@@ -19,7 +19,7 @@ import logging
 import os
 import socket
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -45,9 +45,15 @@ class _Worker:
 class WorkerPool:
     """The main process's side: starts the workers, hands them connections, forwards changes to them."""
 
-    def __init__(self, count: int, command: Sequence[str]) -> None:
+    def __init__(
+        self,
+        count: int,
+        command: Sequence[str],
+        catch_up: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
         self.count = count  # worker processes besides the main one
         self.command = list(command)  # `thriftbox host ...`; the channel option is appended per worker
+        self.catch_up = catch_up  # brings a replacement worker (its control URL) up to date: run-time stubs
         self.workers: list[_Worker] = []
         self._started = False  # after start(): a worker lost from then on is replaced
         self._closing = False
@@ -94,12 +100,28 @@ class WorkerPool:
         except OSError:
             data = b""
         if data.startswith(b"ready "):
-            worker.url = f"http://127.0.0.1:{int(data[6:])}"
-            log.info("worker %d (pid %d) ready", worker.index, worker.proc.pid)
-            if not worker.ready.done():
-                worker.ready.set_result(None)
+            url = f"http://127.0.0.1:{int(data[6:])}"
+            if self._started and self.catch_up is not None:  # a replacement: connections once it caught up
+                asyncio.get_running_loop().create_task(self._caught_up(worker, url))
+            else:
+                self._ready(worker, url)
         elif not data:
             self._gone(worker)
+
+    async def _caught_up(self, worker: _Worker, url: str) -> None:
+        assert self.catch_up is not None
+        try:
+            await self.catch_up(url)
+        except (OSError, HttpError) as err:
+            log.warning("worker %d did not take the run-time stubs: %s", worker.index, err)
+        if worker in self.workers and not self._closing:
+            self._ready(worker, url)
+
+    def _ready(self, worker: _Worker, url: str) -> None:
+        worker.url = url
+        log.info("worker %d (pid %d) ready", worker.index, worker.proc.pid)
+        if not worker.ready.done():
+            worker.ready.set_result(None)
 
     def _gone(self, worker: _Worker) -> None:
         """A worker's channel closed: it exited. Its connections are lost; a new worker takes its place."""

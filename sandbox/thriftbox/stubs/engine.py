@@ -214,6 +214,13 @@ class StubEngine:
         self._cache.clear()
         return len(self._api) < before
 
+    def added_rules(self) -> list[dict[str, Any]]:
+        """The rules added at run time, oldest first, in the form the admin API takes them (with their ids)."""
+        return [
+            {"id": a.rule.id, "service": a.service_id, "method": a.method, "rule": a.spec, "peer": a.peer}
+            for a in self._api
+        ]
+
     def rules(self, service_id: str | None = None) -> list[dict[str, Any]]:
         """Every rule: ``{id, service, method (None: default), source (file|state|api), rule (its mapping)}``;
         a run-time rule scoped to one client also has ``peer``."""
