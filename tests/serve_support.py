@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -19,14 +20,30 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def free_base_port(span: int = 50) -> int:
-    """The start of a range of ``span`` ports that are free right now (bound and released)."""
-    for _ in range(100):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = int(s.getsockname()[1])
-        if base + span < 65000 and all(_free(base + i) for i in range(span)):
+    """The start of a range of ``span`` ports that are free right now (bound and released), with the port below
+    it (serve's admin API) free too.
+
+    Chosen below the kernel's ephemeral range, where no outgoing connection or port-0 listener of a parallel
+    test can take a port between this check and serve binding it, and in a slice of its own per xdist worker."""
+    lo, hi = 10_000, _ephemeral_start()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    slices = 16
+    size = (hi - lo) // slices
+    start = lo + (int(worker) % slices if worker.isdigit() else 0) * size
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(start + 1, start + size - span)
+        if all(_free(base + i) for i in range(-1, span)):
             return base
     raise RuntimeError("no free port range")
+
+
+def _ephemeral_start() -> int:
+    """The first port the kernel hands out for port 0 (Linux: ip_local_port_range), else IANA's 49152."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 49152
 
 
 def _free(port: int) -> bool:
