@@ -79,7 +79,7 @@ def test_serve_in_containers_answers_apache_clients_and_ctrl_c_leaves_nothing(
     assert leftovers(engine, label) == []
 
 
-def test_workers_share_a_containers_port(engine: Any, tmp_path: Path) -> None:
+def test_workers_share_a_containers_port_and_reload_together(engine: Any, tmp_path: Path) -> None:
     from thriftbox.client import ThriftClient
     from thriftbox.control import request_json
     from thriftbox.idl.classes import Classes
@@ -89,7 +89,7 @@ def test_workers_share_a_containers_port(engine: Any, tmp_path: Path) -> None:
     (tmp_path / "idl" / "billing.thrift").unlink()
     classes = Classes(load_catalog([tmp_path / "idl"]))
     label = f"thriftbox.project={project_name(tmp_path)}"
-    args = ("--runtime", "docker", "--base-image", mock_image().base, "--workers", "2")
+    args = ("--runtime", "docker", "--base-image", mock_image().base, "--workers", "2", "--watch")
     with serve(tmp_path, ["idl"], *args) as served:
         users = engine.containers.get(f"thriftbox-{project_name(tmp_path)}-users-users")
         commands = [p[-1] for p in users.top()["Processes"]]  # docker-init, then what it runs
@@ -110,5 +110,22 @@ def test_workers_share_a_containers_port(engine: Any, tmp_path: Path) -> None:
         ids = [e["id"] for e in request_json(admin + "/journal?service=Users")["entries"]]
         assert len(ids) == 4
         assert {i % 2 for i in ids} == {0, 1}  # both processes answered, and the journal has them all
+
+        users_idl = tmp_path / "idl" / "users.thrift"
+        users_idl.write_text(
+            users_idl.read_text().replace("  void ping(),", "  void ping(),\n  string motto(),")
+        )
+        served.wait_for_output("users.Users (+motto)", timeout=60)
+        classes = Classes(load_catalog([tmp_path / "idl"]))
+        clients = [
+            ThriftClient(classes, "users.Users", "127.0.0.1", served.port("users.Users")) for _ in range(4)
+        ]
+        try:
+            mottos = [c.call("motto") for c in clients]  # every process knows the new method
+        finally:
+            for c in clients:
+                c.close()
+        assert len(set(mottos)) == 1
+        assert isinstance(mottos[0], str)
         served.interrupt()
     assert leftovers(engine, label) == []
