@@ -25,7 +25,7 @@ def free_base_port(span: int = 50) -> int:
 
     Chosen below the kernel's ephemeral range, where no outgoing connection or port-0 listener of a parallel
     test can take a port between this check and serve binding it, and in a slice of its own per xdist worker."""
-    lo, hi = 10_000, _ephemeral_start()
+    lo, hi = 10_000, max(_ephemeral_start(), 20_000)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
     slices = 16
     size = (hi - lo) // slices

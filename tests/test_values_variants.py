@@ -85,5 +85,6 @@ def test_the_specialized_answerer_gives_what_answer_gives_for_every_demo_method(
                 setattr(args, a.name, value.get(a.type.kind.value))
             want = to_json(catalog, m.returns, gen.answer(svc.id, m.name, args))
             assert to_json(catalog, m.returns, fast(args)) == want, f"{svc.id}.{m.name}({i})"
+            assert to_json(catalog, m.returns, fast(args)) == want  # again: now from the pool, not answer()
             checked += 1
     assert checked > 400

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 from thriftpy2.thrift import TApplicationException
 
-from tests.serve_support import REPO, Served, serve
+from tests.serve_support import REPO, Served, cli_env, free_base_port, serve, thriftbox_cmd
 from thriftbox.client import ThriftClient
 from thriftbox.control import request_json
 from thriftbox.idl import load_catalog
@@ -152,6 +153,15 @@ def test_a_worker_that_dies_is_replaced_with_the_run_time_stubs(served: Served) 
     log = served.root / ".thriftbox" / "logs" / "host.log"
     rule = {"when": {"id": 31}, "return": {"handle": "survivor"}}
     added = admin(served, "/stubs", "POST", {"service": "Users", "method": "getUser", "rule": rule})
+    before = users_clients(served, 4)
+    try:
+        for c in before:
+            c.getUser(30)
+    finally:
+        for c in before:
+            c.close()
+    cursor = admin(served, "/journal")["cursor"]
+    seen = {e["id"] for e in admin(served, "/journal")["entries"]}
     try:
         readied = log.read_text().count("worker 1 (pid")
         os.kill(worker, signal.SIGKILL)
@@ -165,6 +175,9 @@ def test_a_worker_that_dies_is_replaced_with_the_run_time_stubs(served: Served) 
         finally:
             for c in fresh:
                 c.close()
+        newer = admin(served, f"/journal?since={cursor}")["entries"]  # a cursor from before still sees it all
+        assert sorted(e["args"]["id"] for e in newer) == [3] * 4 + [31] * 4
+        assert not seen & {e["id"] for e in newer}  # and no id comes back
     finally:
         admin(served, "/stubs/" + added["id"], "DELETE")
     assert host_pid(served) == pid  # the host itself was not restarted
@@ -189,6 +202,30 @@ def test_ctrl_c_and_a_killed_host_leave_no_worker_behind(tmp_path: Path) -> None
         wait_until(lambda pid=pid: not alive(pid), f"process {pid} exits after Ctrl-C", timeout=10)
 
 
+def test_ctrl_c_in_a_terminal_stops_every_process_without_restarting_workers(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    cmd = thriftbox_cmd("serve", "idl", "--runtime", "process", "--no-watch", "--workers", "3")
+    cmd += ["--port", str(free_base_port())]
+    with (root / "serve.log").open("w") as out:
+        proc = subprocess.Popen(  # its own process group, as a terminal's foreground job
+            cmd, cwd=root, env=cli_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    served = Served(proc, root, root / "serve.log")
+    try:
+        served.wait_for_output("Ctrl-C to stop", timeout=TIMEOUT)
+        pid = host_pid(served)
+        workers = children(pid)
+        assert len(workers) == 2
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: every process of the group gets it
+        assert proc.wait(timeout=TIMEOUT) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    for p in {pid, *workers}:
+        wait_until(lambda p=p: not alive(p), f"process {p} exits", timeout=10)
+    assert "starting another" not in (root / ".thriftbox" / "logs" / "host.log").read_text()
+
+
 def test_a_reload_reaches_every_process(tmp_path: Path) -> None:
     root = project(tmp_path)
     with serve(root, ["idl"], "--mocks", "mocks", "--workers", "2", "--watch") as served:
@@ -210,3 +247,19 @@ def test_a_reload_reaches_every_process(tmp_path: Path) -> None:
                 c.close()
         assert all(isinstance(m, str) and m for m in mottos)
         assert len(set(mottos)) == 1
+
+        (root / "idl" / "extra.thrift").write_text("service Extra {\n  i64 answer()\n}\n")
+        served.wait_for_output("started extra.Extra", timeout=TIMEOUT)
+        (worker,) = children(host_pid(served))
+        os.kill(worker, signal.SIGKILL)  # its replacement must serve the service the reload started
+        log = root / ".thriftbox" / "logs" / "host.log"
+        wait_until(lambda: log.read_text().count("worker 1 (pid") >= 2, "the new worker is ready")
+        classes = Classes(load_catalog([root / "idl"]))
+        extra = [
+            ThriftClient(classes, "extra.Extra", "127.0.0.1", served.port("extra.Extra")) for _ in range(4)
+        ]
+        try:
+            assert all(isinstance(c.answer(), int) for c in extra)
+        finally:
+            for c in extra:
+                c.close()

@@ -45,9 +45,9 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
     """The admin routes of one mock host (its services only). A host with worker processes forwards every
     change to them and merges their journals into its answers (see thriftbox.workers)."""
 
-    async def to_workers(method: str, path: str, body: Any = None) -> None:
+    async def to_workers(method: str, path: str, body: Any = None, missing_ok: bool = False) -> None:
         if host.pool is not None:
-            await host.pool.forward(method, path, body)
+            await host.pool.forward(method, path, body, missing_ok=missing_ok)
 
     @control.route("GET", "/services")
     async def services(_: Request) -> tuple[int, Any]:
@@ -70,7 +70,7 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
             def own(since: int) -> list[dict[str, Any]]:
                 return host.journal.entries(service, method, since, client)
 
-            return 200, await merged_journal(own, host.journal.last_id, host.pool, q)
+            return 200, await merged_journal(own, host.pool, q)
         since, wait = _int(q, "since"), float(q.get("wait") or 0)
         if wait > 0:
             entries = await host.journal.wait(since or 0, min(wait, 60.0), service, method, client)
@@ -115,7 +115,7 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
         removed = host.engine is not None and host.engine.remove_rule(request.params["rule_id"])
         if not removed:
             raise HttpError(404, f"no run-time stub {request.params['rule_id']!r}")
-        await to_workers("DELETE", "/stubs/" + request.params["rule_id"])
+        await to_workers("DELETE", "/stubs/" + request.params["rule_id"], missing_ok=True)
         return 200, {"removed": request.params["rule_id"]}
 
     @control.route("POST", "/state/reset")
@@ -126,6 +126,13 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
             host.engine.reset_state(service)
         await to_workers("POST", "/state/reset", request.body)
         return 200, {"reset": service or "all"}
+
+
+def _after(position: str, entries: list[dict[str, Any]]) -> str:
+    """The position after ``entries`` of a host whose answer has no cursor: its newest entry's id."""
+    if not position.isdigit():
+        return position
+    return str(max([int(position), *(int(e["id"]) for e in entries)]))
 
 
 class AdminServer:
@@ -281,7 +288,7 @@ class AdminServer:
                 qs = "&".join(f"{k}={v}" for k, v in {**params, "since": cursor[i]}.items())
                 answer = await self._forward(f"{url}/journal?{qs}", "GET", None)
                 entries += answer["entries"]
-                new_cursor.append(str(answer.get("cursor", cursor[i])))
+                new_cursor.append(str(answer.get("cursor") or _after(cursor[i], answer["entries"])))
             remaining = deadline - asyncio.get_running_loop().time()
             if entries or remaining <= 0:
                 entries.sort(key=lambda e: (e["time"], e["id"]))

@@ -331,6 +331,7 @@ def logs(service: str, follow: bool) -> None:
 @click.option("--max-frame", default=16 * 2**20, type=int)
 @click.option("--workers", default=1, type=click.IntRange(1, 64))
 @click.option("--worker-channel", default=None, type=int)
+@click.option("--journal-start", default=0, type=int)
 @handle_errors
 def host(
     idl_dirs: tuple[Path, ...],
@@ -343,6 +344,7 @@ def host(
     max_frame: int,
     workers: int,
     worker_channel: int | None,
+    journal_start: int,
 ) -> None:
     """Run a mock host (used by the runtimes; not for direct use)."""
     from thriftbox.host import HostConfig, run_host
@@ -365,6 +367,7 @@ def host(
         max_frame=max_frame,
         workers=workers,
         worker_channel=worker_channel,
+        journal_start=journal_start,
     )
     run_host(config)
 

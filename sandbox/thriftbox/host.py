@@ -12,7 +12,6 @@ import contextlib
 import logging
 import signal
 import socket
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from thriftbox.mock import MockApp
 from thriftbox.stubs import StubBook, StubEngine, load_stubs
 from thriftbox.values import ValueGenerator
 from thriftbox.wire.server import ThriftServer
-from thriftbox.workers import WorkerLink, WorkerPool
+from thriftbox.workers import WorkerLink, WorkerPool, worker_command
 
 logger = logging.getLogger(__name__)
 
@@ -46,21 +45,7 @@ class HostConfig:
     max_frame: int = 16 * 2**20
     workers: int = 1  # processes serving the ports (see thriftbox.workers)
     worker_channel: int | None = None  # set in a worker process: the fd connections arrive on
-
-
-def worker_command(config: HostConfig) -> list[str]:
-    """The command line of a worker process of the host ``config`` describes (its channel fd is appended)."""
-    cmd = [sys.executable, "-m", "thriftbox", "host", "--bind", "127.0.0.1", "--control-port", "0"]
-    cmd += ["--seed", str(config.seed), "--max-frame", str(config.max_frame)]
-    for d in config.idl_dirs:
-        cmd += ["--idl", str(d)]
-    for d in config.include_dirs:
-        cmd += ["--include-dir", str(d)]
-    if config.mocks_dir is not None:
-        cmd += ["--mocks", str(config.mocks_dir)]
-    for sid, port in config.services.items():
-        cmd += ["--service", f"{sid}={port}"]
-    return cmd
+    journal_start: int = 0  # the id after which the journal numbers its entries
 
 
 @dataclass
@@ -84,7 +69,7 @@ class MockHost:
         self.pool: WorkerPool | None = None  # the main process of a host with workers
         self.link: WorkerLink | None = None  # a worker process
         self.loaded: Loaded | None = None
-        self.journal = Journal()
+        self.journal = Journal(start_id=config.journal_start)
         self.engine: StubEngine | None = None
         self.started_at = time.time()
         self.reloads = 0
@@ -146,7 +131,7 @@ class MockHost:
         self.engine = self.engine_for(self.loaded)
         self.journal.catalog = self.loaded.catalog
         if self.config.workers > 1 and self.config.worker_channel is None:
-            self.pool = WorkerPool(self.config.workers - 1, worker_command(self.config), self._catch_up)
+            self.pool = WorkerPool(self.config.workers - 1, self._worker_command, self._catch_up)
             await self.pool.start()
         try:
             for sid, port in self.config.services.items():
@@ -165,6 +150,11 @@ class MockHost:
             self.control.port,
         )
         self._warm_up(self.loaded)
+
+    def _worker_command(self, journal_start: int) -> list[str]:
+        """A new worker serves what this process serves now (a reload may have started or stopped services)."""
+        services = {sid: s.port for sid, s in self.servers.items()} or dict(self.config.services)
+        return worker_command(self.config, services, journal_start)
 
     async def _catch_up(self, worker_url: str) -> None:
         """Give a replacement worker the stubs added at run time (it read the files itself)."""
@@ -214,7 +204,13 @@ class MockHost:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        signals = [signal.SIGTERM, signal.SIGINT]
+        if self.config.worker_channel is not None:
+            # A terminal's Ctrl-C reaches the whole process group: the main process ends its workers, which
+            # must not leave first (it would start others in their place while it shuts down).
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signals.remove(signal.SIGINT)
+        for sig in signals:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self._stop.set)
         await self.start()
@@ -238,10 +234,8 @@ class MockHost:
                     "started": [{"service_id": sid, "port": port} for sid, port in started.items()],
                     "stopped": stopped,
                 }
-                try:
-                    await self.pool.forward("POST", "/reload", body)
-                except (HttpError, OSError) as err:
-                    logger.warning("a worker process did not take the reload: %s", err)
+                await self.pool.forward("POST", "/reload", body)  # a worker that fails it is restarted
+                self.pool.revive()
                 for sid, server in self.servers.items():
                     if server.handoff is None:
                         server.handoff = self.pool.handoff_for(sid)

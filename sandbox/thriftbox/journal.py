@@ -32,11 +32,11 @@ logger = logging.getLogger(__name__)
 class Journal:
     """A ring of the last ``capacity`` calls. Record from the event loop's thread; read from anywhere."""
 
-    def __init__(self, catalog: Catalog | None = None, capacity: int = 10_000) -> None:
+    def __init__(self, catalog: Catalog | None = None, capacity: int = 10_000, start_id: int = 0) -> None:
         self.catalog = catalog  # the current definitions; the host updates it on reload
         self.capacity = capacity
         self._entries: deque[dict[str, Any] | _Raw] = deque(maxlen=capacity)
-        self._last_id = 0
+        self._last_id = start_id  # the first entry gets start_id + 1
         self._changed = asyncio.Event()
         self._waiting = 0
 
