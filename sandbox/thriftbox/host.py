@@ -159,7 +159,13 @@ class MockHost:
     async def _catch_up(self, worker_url: str) -> None:
         """Give a replacement worker the stubs added at run time (it read the files itself)."""
         for rule in self.engine.added_rules() if self.engine is not None else []:
-            await asyncio.to_thread(request_json, worker_url + "/stubs", "POST", rule, 30.0)
+            try:
+                await asyncio.to_thread(request_json, worker_url + "/stubs", "POST", rule, 30.0)
+            except HttpError as err:
+                if err.status >= 500:
+                    raise
+                # a rule the files no longer fit (a reload removed its method): the worker will never take it
+                logger.warning("a new worker process refused run-time stub %s: %s", rule["id"], err)
 
     def adopt(self, service_id: str, sock: socket.socket) -> None:
         """Serve a connection the main process passed to this worker."""

@@ -173,7 +173,10 @@ class WorkerPool:
         log.warning(
             "worker %d exited (%s); its connections were dropped; starting another", worker.index, code
         )
-        self.workers[self.workers.index(worker)] = self._spawn(worker.index)
+        try:
+            self.workers[self.workers.index(worker)] = self._spawn(worker.index)
+        except OSError as err:  # e.g. out of processes: serve with one worker less
+            log.warning("cannot start worker %d: %s", worker.index, err)
 
     def restart(self, worker: _Worker) -> None:
         """Stop dealing ``worker`` connections and end it; a fresh one takes its place."""
