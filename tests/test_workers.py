@@ -263,3 +263,60 @@ def test_a_reload_reaches_every_process(tmp_path: Path) -> None:
         finally:
             for c in extra:
                 c.close()
+
+
+def test_a_worker_that_hangs_is_killed_and_replaced(served: Served) -> None:
+    pid = host_pid(served)
+    (worker,) = children(pid)
+    os.kill(worker, signal.SIGSTOP)  # it takes connections it never answers, and changes it never takes
+    try:
+        rule = {"when": {"id": 77}, "return": {"handle": "after-the-hang"}}
+        t0 = time.monotonic()
+        body = {"service": "Users", "method": "getUser", "rule": rule}
+        added = request_json(served.state()["admin_url"] + "/stubs", "POST", body, timeout=60)
+        assert time.monotonic() - t0 < 20  # the change did not wait on it for long
+        wait_until(lambda: not alive(worker), "the hung worker is killed")
+        wait_until(lambda: len(children(pid) - {worker}) == 1, "a new worker process")
+    finally:
+        if alive(worker):
+            os.kill(worker, signal.SIGCONT)
+    log = served.root / ".thriftbox" / "logs" / "host.log"
+    wait_until(lambda: "did not take POST /stubs" in log.read_text(), "the log says why")
+    try:
+        wait_until(lambda: admin_health_workers(served) == 2, "the new worker takes connections")
+        fresh = users_clients(served, 4)
+        try:
+            assert [c.getUser(77).handle for c in fresh] == ["after-the-hang"] * 4
+        finally:
+            for c in fresh:
+                c.close()
+    finally:
+        admin(served, "/stubs/" + added["id"], "DELETE")
+
+
+def admin_health_workers(served: Served) -> int:
+    """How many processes of the host take connections now (its control endpoint's /health)."""
+    args = Path(f"/proc/{host_pid(served)}/cmdline").read_bytes().split(b"\0")
+    port = int(args[args.index(b"--control-port") + 1])
+    return int(request_json(f"http://127.0.0.1:{port}/health")["workers"])
+
+
+def test_a_worker_starting_during_a_reload_starts_again_with_it(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    with serve(root, ["idl"], "--mocks", "mocks", "--workers", "2", "--watch") as served:
+        pid = host_pid(served)
+        (worker,) = children(pid)
+        os.kill(worker, signal.SIGKILL)
+        wait_until(lambda: len(children(pid) - {worker}) == 1, "a new worker process")
+        # it is loading the files as they were; the reload reaches the host before it is ready
+        (root / "idl" / "extra.thrift").write_text("service Extra {\n  i64 answer()\n}\n")
+        served.wait_for_output("started extra.Extra", timeout=TIMEOUT)
+        wait_until(lambda: admin_health_workers(served) == 2, "a worker takes connections again")
+        classes = Classes(load_catalog([root / "idl"]))
+        port = served.port("extra.Extra")
+        extra = [ThriftClient(classes, "extra.Extra", "127.0.0.1", port) for _ in range(4)]
+        try:
+            assert all(isinstance(c.answer(), int) for c in extra)  # no connection lands on a stale worker
+        finally:
+            for c in extra:
+                c.close()

@@ -101,6 +101,8 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
         if peer is not None and (not isinstance(peer, str) or not peer):
             raise HttpError(400, 'peer must be a client IP such as "127.0.0.3"')
         given = body.get("id") if host.link is not None else None  # a worker takes its main process's id
+        if given is not None:
+            host.engine.remove_rule(str(given))  # sent twice (a catch-up, then the change itself): once only
         try:
             rule_id = host.engine.add_rule(
                 str(body["service"]), body.get("method"), body.get("rule") or {}, peer, rule_id=given

@@ -299,7 +299,7 @@ class MockHost:
                 "reloads": self.reloads,
                 "service_reloads": {sid: self.service_reloads.get(sid, 0) for sid in self.servers},
                 "uptime_s": round(time.time() - self.started_at, 3),
-                "workers": 1 + (len(self.pool.workers) if self.pool else 0),
+                "workers": 1 + (self.pool.live if self.pool else 0),  # processes taking connections now
             }
 
         @self.control.route("POST", "/reload")

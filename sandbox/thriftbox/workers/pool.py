@@ -27,6 +27,9 @@ log = logging.getLogger("thriftbox.workers")
 
 _KIND = getattr(socket, "SOCK_SEQPACKET", socket.SOCK_DGRAM)  # message boundaries, and EOF where available
 READY_TIMEOUT = 60.0
+CHANGE_TIMEOUT = 5.0  # a stub, a reset, a cleared journal; a reload may take RELOAD_TIMEOUT
+RELOAD_TIMEOUT = 30.0
+KILL_AFTER = 3.0  # a worker asked to stop that has not after this long is killed (stopped, or stuck)
 JOURNAL_GENERATION = 10**9  # the n-th worker started in a slot numbers its journal entries from n * this
 
 Command = Callable[[int], list[str]]
@@ -55,8 +58,12 @@ class _Worker:
     index: int
     proc: subprocess.Popen[bytes]
     channel: socket.socket
+    version: int  # the pool's reload count when it was started: which files it read
     url: str | None = None  # its control endpoint once ready and caught up: it takes changes and connections
+    said_ready: bool = False  # it loaded the files and answered; else it could not start
     restarted: bool = False  # ended on purpose: replace it even if it was not ready yet
+    abandoned: bool = False  # dead and not replaced (it could not start): revive() tries again
+    started_at: float = 0.0
     ready: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
     @property
@@ -75,7 +82,9 @@ class WorkerPool:
         self.catch_up = catch_up  # brings a new worker (its control URL) up to date: run-time stubs
         self.workers: list[_Worker] = []
         self.changes = asyncio.Lock()  # one change at a time reaches the workers, catch-ups included
+        self.version = 0  # reloads forwarded so far
         self._generations: dict[int, int] = {}
+        self._failures: dict[int, int] = {}  # per slot: workers in a row that did not last
         self._started = False  # after start(): a worker lost from then on is replaced
         self._closing = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -104,14 +113,17 @@ class WorkerPool:
         ours, theirs = socket.socketpair(socket.AF_UNIX, _KIND)
         try:
             cmd = [*self.command(generation * JOURNAL_GENERATION), "--worker-channel", str(theirs.fileno())]
-            proc = subprocess.Popen(cmd, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+            proc = subprocess.Popen(  # its own process group: a terminal's Ctrl-C is the main process's to handle
+                cmd, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, process_group=0
+            )
         except BaseException:
             ours.close()
             raise
         finally:
             theirs.close()
         ours.setblocking(False)
-        worker = _Worker(index, proc, ours)
+        loop = asyncio.get_running_loop()
+        worker = _Worker(index, proc, ours, self.version, started_at=loop.time())
         asyncio.get_running_loop().add_reader(ours.fileno(), self._message, worker)
         return worker
 
@@ -123,6 +135,7 @@ class WorkerPool:
         except OSError:
             data = b""
         if data.startswith(b"ready "):
+            worker.said_ready = True
             url = f"http://127.0.0.1:{int(data[6:])}"
             if self._started and self.catch_up is not None:  # a replacement: connections once it caught up
                 self._task(self._caught_up(worker, url))
@@ -134,9 +147,12 @@ class WorkerPool:
     async def _caught_up(self, worker: _Worker, url: str) -> None:
         assert self.catch_up is not None
         async with self.changes:  # no change can slip between the stubs it copies and its first connection
+            if worker.version != self.version:  # a reload came after it read the files: read them again
+                self.restart(worker)
+                return
             try:
                 await self.catch_up(url)
-            except (OSError, HttpError) as err:
+            except Exception as err:  # unreachable, failing, or an answer that is not JSON
                 log.warning("worker %d did not take the run-time stubs: %s; restarting it", worker.index, err)
                 self.restart(worker)
                 return
@@ -164,34 +180,50 @@ class WorkerPool:
         self._task(self._replace(worker))
 
     async def _replace(self, worker: _Worker) -> None:
+        loop = asyncio.get_running_loop()
         code = await asyncio.to_thread(worker.proc.wait)
         if self._closing or worker not in self.workers:
             return
-        if worker.ready.cancelled() and not worker.restarted:  # could not start: try again after a reload
+        if not worker.said_ready and not worker.restarted:  # could not load the files: again after a reload
             log.warning("worker %d exited (%s) before it was ready; not replaced", worker.index, code)
+            worker.abandoned = True
             return
-        log.warning(
-            "worker %d exited (%s); its connections were dropped; starting another", worker.index, code
-        )
+        if not worker.restarted:
+            log.warning("worker %d exited (%s); its connections were dropped", worker.index, code)
+        lasted = loop.time() - worker.started_at > 10.0
+        failures = self._failures[worker.index] = 0 if lasted else self._failures.get(worker.index, 0) + 1
+        await asyncio.sleep(min(30.0, 0.5 * 2 ** (failures - 1)) if failures else 0.0)  # no restart storm
+        if self._closing or worker not in self.workers:
+            return
+        self._respawn(worker)
+
+    def _respawn(self, worker: _Worker) -> None:
         try:
             self.workers[self.workers.index(worker)] = self._spawn(worker.index)
-        except OSError as err:  # e.g. out of processes: serve with one worker less
+        except OSError as err:  # e.g. out of processes: serve with one worker less, until revive()
             log.warning("cannot start worker %d: %s", worker.index, err)
+            worker.abandoned = True
 
     def restart(self, worker: _Worker) -> None:
-        """Stop dealing ``worker`` connections and end it; a fresh one takes its place."""
+        """Stop dealing ``worker`` connections and end it (killed if it does not stop); a fresh one follows."""
         worker.url = None
         worker.restarted = True
         if worker.proc.poll() is None:
             worker.proc.terminate()
+            asyncio.get_running_loop().call_later(KILL_AFTER, _kill, worker.proc)
 
     def revive(self) -> None:
-        """Start a worker in each slot whose worker could not start (the files were broken then)."""
+        """Start a worker in each slot left without one (it could not start: the files were broken then)."""
         if self._closing:
             return
-        for i, w in enumerate(self.workers):
-            if not w.alive and w.ready.cancelled() and not w.restarted and w.proc.poll() is not None:
-                self.workers[i] = self._spawn(w.index)
+        for w in list(self.workers):
+            if w.abandoned:
+                self._respawn(w)
+
+    @property
+    def live(self) -> int:
+        """Workers taking connections now."""
+        return sum(w.url is not None for w in self.workers)
 
     def handoff_for(self, service_id: str) -> Callable[[socket.socket], bool]:
         """A ``ThriftServer.handoff``: connections of ``service_id`` go round-robin to this process and the
@@ -214,11 +246,25 @@ class WorkerPool:
 
     async def forward(self, method: str, path: str, body: Any = None, *, missing_ok: bool = False) -> None:
         """Send the same control request to every ready worker at once. A worker that refuses it (a 404 is fine
-        with ``missing_ok``) or does not answer is restarted: the change is never half applied."""
+        with ``missing_ok``) or does not answer in time is restarted: the change is never half applied. A
+        worker still starting gets run-time stubs when it catches up, and starts again if a reload came after it
+        read the files."""
+        reload = path == "/reload"
         async with self.changes:
+            if reload:
+                self.version += 1
             targets = [w for w in self.workers if w.url is not None]
             results = await asyncio.gather(
-                *(asyncio.to_thread(request_json, f"{w.url}{path}", method, body, 65.0) for w in targets),
+                *(
+                    asyncio.to_thread(
+                        request_json,
+                        f"{w.url}{path}",
+                        method,
+                        body,
+                        RELOAD_TIMEOUT if reload else CHANGE_TIMEOUT,
+                    )
+                    for w in targets
+                ),
                 return_exceptions=True,
             )
         for w, result in zip(targets, results, strict=True):
@@ -252,3 +298,8 @@ class WorkerPool:
         for task in list(self._tasks):
             task.cancel()
         self.workers = []
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
