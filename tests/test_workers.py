@@ -5,10 +5,12 @@ Real `serve` subprocesses, real Thrift connections; the processes are found thro
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -21,6 +23,7 @@ from thriftpy2.thrift import TApplicationException
 from tests.serve_support import REPO, Served, cli_env, free_base_port, serve, thriftbox_cmd
 from thriftbox.client import ThriftClient
 from thriftbox.control import request_json
+from thriftbox.host import HostConfig, MockHost
 from thriftbox.idl import load_catalog
 from thriftbox.idl.classes import Classes
 
@@ -320,3 +323,50 @@ def test_a_worker_starting_during_a_reload_starts_again_with_it(tmp_path: Path) 
         finally:
             for c in extra:
                 c.close()
+
+
+def test_a_slot_whose_worker_cannot_start_is_filled_after_the_next_good_reload(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    with serve(root, ["idl"], "--mocks", "mocks", "--workers", "2", "--watch") as served:
+        pid = host_pid(served)
+        log = root / ".thriftbox" / "logs" / "host.log"
+        users = root / "idl" / "users.thrift"
+        good = users.read_text()
+        users.write_text(good.replace("service Users", "service Users {", 1))  # a syntax error
+        served.wait_for_output("reload failed", timeout=TIMEOUT)  # the running mocks keep the good version
+        (worker,) = children(pid)
+        os.kill(worker, signal.SIGKILL)  # its replacement reads the broken file and cannot start
+        wait_until(lambda: "before it was ready; not replaced" in log.read_text(), "the slot stays empty")
+        assert admin_health_workers(served) == 1
+        users.write_text(good + "\n// fixed\n")
+        wait_until(lambda: admin_health_workers(served) == 2, "a worker in the slot again", timeout=TIMEOUT)
+        fresh = users_clients(served, 4)
+        try:
+            assert [c.getUser(2).id for c in fresh] == [2] * 4
+        finally:
+            for c in fresh:
+                c.close()
+
+
+def test_a_worker_given_a_rule_it_has_keeps_one_copy(tmp_path: Path) -> None:
+    (tmp_path / "users.thrift").write_text("service Users {\n  string name(1: i64 id)\n}\n")
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+
+    async def scenario() -> list[dict[str, Any]]:
+        config = HostConfig(idl_dirs=(tmp_path,), services={"users.Users": 0}, worker_channel=theirs.detach())
+        host = MockHost(config)  # a worker process's host, in this process
+        await host.start()
+        try:
+            url = f"http://127.0.0.1:{host.control.port}/stubs"
+            rule = {"service": "Users", "method": "name", "rule": {"return": "x"}, "id": "api:7"}
+            for _ in range(2):  # a catch-up copied it, then the change itself arrives
+                await asyncio.to_thread(request_json, url, "POST", rule)
+            return list(await asyncio.to_thread(request_json, url))
+        finally:
+            await host.close()
+
+    try:
+        rules = asyncio.run(scenario())
+    finally:
+        ours.close()
+    assert [r["id"] for r in rules if r["source"] == "api"] == ["api:7"]
