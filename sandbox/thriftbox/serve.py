@@ -217,7 +217,7 @@ class Session(Reloading):
                 self.apply_changes(batch)
             assert self.runtime is not None
             events = self.runtime.supervise()
+            if events:
+                self._write_state()  # first: `thriftbox status` agrees with what is reported
             for line in events:
                 self.report(line)
-            if events:
-                self._write_state()
