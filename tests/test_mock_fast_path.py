@@ -7,7 +7,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from thriftbox.host import HostConfig, MockHost
+from thriftbox.host import MockHost
+from thriftbox.hostconfig import HostConfig
 from thriftbox.mock import MockApp
 from thriftbox.wire.app import NOT_NOW, Call, Success
 

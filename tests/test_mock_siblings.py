@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from thriftbox.host import HostConfig, MockHost
+from thriftbox.host import MockHost
+from thriftbox.hostconfig import HostConfig
 from thriftbox.mock import MockApp
 
 FILES = {

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from thriftpy2.thrift import TApplicationException
 from tests.serve_support import REPO, Served, cli_env, free_base_port, serve, thriftbox_cmd
 from thriftbox.client import ThriftClient
 from thriftbox.control import request_json
-from thriftbox.host import HostConfig, MockHost
+from thriftbox.host import MockHost
+from thriftbox.hostconfig import HostConfig
 from thriftbox.idl import load_catalog
 from thriftbox.idl.classes import Classes
 
@@ -72,20 +74,24 @@ def admin(served: Served, path: str, method: str = "GET", body: Any = None) -> A
     return request_json(served.state()["admin_url"] + path, method, body)
 
 
-def users_clients(served: Served, n: int) -> list[Any]:
-    """``n`` connections to the Users mock (consecutive connections go to different processes), with a client
+@contextmanager
+def connections(served: Served, service: str = "users.Users", n: int = 4) -> Iterator[list[Any]]:
+    """``n`` connections to ``service`` (consecutive connections go to different processes), with clients
     built from the IDL as it is on disk now."""
     classes = Classes(load_catalog([served.root / "idl"]))
-    port = served.port("users.Users")
-    return [ThriftClient(classes, "users.Users", "127.0.0.1", port) for _ in range(n)]
+    port = served.port(service)
+    opened = [ThriftClient(classes, service, "127.0.0.1", port) for _ in range(n)]
+    try:
+        yield opened
+    finally:
+        for c in opened:
+            c.close()
 
 
 @pytest.fixture
 def clients(served: Served) -> Iterator[list[Any]]:
-    opened = users_clients(served, 4)
-    yield opened
-    for c in opened:
-        c.close()
+    with connections(served) as opened:
+        yield opened
 
 
 def project(root: Path) -> Path:
@@ -156,13 +162,9 @@ def test_a_worker_that_dies_is_replaced_with_the_run_time_stubs(served: Served) 
     log = served.root / ".thriftbox" / "logs" / "host.log"
     rule = {"when": {"id": 31}, "return": {"handle": "survivor"}}
     added = admin(served, "/stubs", "POST", {"service": "Users", "method": "getUser", "rule": rule})
-    before = users_clients(served, 4)
-    try:
+    with connections(served) as before:
         for c in before:
             c.getUser(30)
-    finally:
-        for c in before:
-            c.close()
     cursor = admin(served, "/journal")["cursor"]
     seen = {e["id"] for e in admin(served, "/journal")["entries"]}
     try:
@@ -171,13 +173,9 @@ def test_a_worker_that_dies_is_replaced_with_the_run_time_stubs(served: Served) 
         wait_until(lambda: len(children(pid) - {worker}) == 1, "a new worker process")
         wait_until(lambda: log.read_text().count("worker 1 (pid") > readied, "the new worker is ready")
         assert "worker 1 exited" in log.read_text()
-        fresh = users_clients(served, 4)
-        try:
+        with connections(served) as fresh:
             assert [c.getUser(3).id for c in fresh] == [3] * 4
             assert [c.getUser(31).handle for c in fresh] == ["survivor"] * 4  # the stub reached the new one
-        finally:
-            for c in fresh:
-                c.close()
         newer = admin(served, f"/journal?since={cursor}")["entries"]  # a cursor from before still sees it all
         assert sorted(e["args"]["id"] for e in newer) == [3] * 4 + [31] * 4
         assert not seen & {e["id"] for e in newer}  # and no id comes back
@@ -242,12 +240,8 @@ def test_a_reload_reaches_every_process(tmp_path: Path) -> None:
             )
         )
         served.wait_for_output("users.Users (+motto)", timeout=TIMEOUT)
-        opened = users_clients(served, 4)
-        try:
+        with connections(served) as opened:
             mottos = [c.motto(1) for c in opened]
-        finally:
-            for c in opened:
-                c.close()
         assert all(isinstance(m, str) and m for m in mottos)
         assert len(set(mottos)) == 1
 
@@ -257,15 +251,8 @@ def test_a_reload_reaches_every_process(tmp_path: Path) -> None:
         os.kill(worker, signal.SIGKILL)  # its replacement must serve the service the reload started
         log = root / ".thriftbox" / "logs" / "host.log"
         wait_until(lambda: log.read_text().count("worker 1 (pid") >= 2, "the new worker is ready")
-        classes = Classes(load_catalog([root / "idl"]))
-        extra = [
-            ThriftClient(classes, "extra.Extra", "127.0.0.1", served.port("extra.Extra")) for _ in range(4)
-        ]
-        try:
+        with connections(served, "extra.Extra") as extra:
             assert all(isinstance(c.answer(), int) for c in extra)
-        finally:
-            for c in extra:
-                c.close()
 
 
 def test_a_worker_that_hangs_is_killed_and_replaced(served: Served) -> None:
@@ -287,12 +274,8 @@ def test_a_worker_that_hangs_is_killed_and_replaced(served: Served) -> None:
     wait_until(lambda: "did not take POST /stubs" in log.read_text(), "the log says why")
     try:
         wait_until(lambda: admin_health_workers(served) == 2, "the new worker takes connections")
-        fresh = users_clients(served, 4)
-        try:
+        with connections(served) as fresh:
             assert [c.getUser(77).handle for c in fresh] == ["after-the-hang"] * 4
-        finally:
-            for c in fresh:
-                c.close()
     finally:
         admin(served, "/stubs/" + added["id"], "DELETE")
 
@@ -315,14 +298,8 @@ def test_a_worker_starting_during_a_reload_starts_again_with_it(tmp_path: Path) 
         (root / "idl" / "extra.thrift").write_text("service Extra {\n  i64 answer()\n}\n")
         served.wait_for_output("started extra.Extra", timeout=TIMEOUT)
         wait_until(lambda: admin_health_workers(served) == 2, "a worker takes connections again")
-        classes = Classes(load_catalog([root / "idl"]))
-        port = served.port("extra.Extra")
-        extra = [ThriftClient(classes, "extra.Extra", "127.0.0.1", port) for _ in range(4)]
-        try:
+        with connections(served, "extra.Extra") as extra:
             assert all(isinstance(c.answer(), int) for c in extra)  # no connection lands on a stale worker
-        finally:
-            for c in extra:
-                c.close()
 
 
 def test_a_slot_whose_worker_cannot_start_is_filled_after_the_next_good_reload(tmp_path: Path) -> None:
@@ -340,12 +317,8 @@ def test_a_slot_whose_worker_cannot_start_is_filled_after_the_next_good_reload(t
         assert admin_health_workers(served) == 1
         users.write_text(good + "\n// fixed\n")
         wait_until(lambda: admin_health_workers(served) == 2, "a worker in the slot again", timeout=TIMEOUT)
-        fresh = users_clients(served, 4)
-        try:
+        with connections(served) as fresh:
             assert [c.getUser(2).id for c in fresh] == [2] * 4
-        finally:
-            for c in fresh:
-                c.close()
 
 
 def test_a_worker_given_a_rule_it_has_keeps_one_copy(tmp_path: Path) -> None:

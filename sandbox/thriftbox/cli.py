@@ -17,7 +17,7 @@ from rich.markup import escape
 
 from thriftbox import __version__
 from thriftbox.cli_admin import journal, reset, stubs
-from thriftbox.cli_common import handle_errors, include_opt, path_arg
+from thriftbox.cli_common import handle_errors, include_opt, path_arg, protocol_opt
 from thriftbox.cli_contract import breaking, verify
 from thriftbox.errors import ConfigError
 from thriftbox.output import configure_logging, err, out, print_json, status_table
@@ -234,13 +234,7 @@ def check(paths: tuple[str, ...], include_dirs: tuple[Path, ...]) -> None:
     "--idl", "idl_paths", multiple=True, type=path_arg, help="IDL to use [default: the served IDL]."
 )
 @include_opt
-@click.option(
-    "--protocol",
-    type=click.Choice(["binary", "compact"]),
-    default="binary",
-    show_default=True,
-    help="Thrift protocol to speak.",
-)
+@protocol_opt
 @click.option("--framed", is_flag=True, help="Use the framed transport (Finagle's default).")
 @handle_errors
 def call(
@@ -347,7 +341,8 @@ def host(
     journal_start: int,
 ) -> None:
     """Run a mock host (used by the runtimes; not for direct use)."""
-    from thriftbox.host import HostConfig, run_host
+    from thriftbox.host import run_host
+    from thriftbox.hostconfig import HostConfig
 
     if logging.getLogger("thriftbox").level > logging.INFO:
         configure_logging(1)  # a host's output is a log file: readiness, reloads and warnings belong in it

@@ -39,3 +39,10 @@ include_opt = click.option(
     type=path_arg,
     help="Extra folder to resolve `include`s from (after the including file's own folder). Repeatable.",
 )
+protocol_opt = click.option(
+    "--protocol",
+    type=click.Choice(["binary", "compact"]),
+    default="binary",
+    show_default=True,
+    help="Thrift protocol to speak.",
+)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from thriftbox.cli_common import handle_errors, include_opt, path_arg
+from thriftbox.cli_common import handle_errors, include_opt, path_arg, protocol_opt
 from thriftbox.errors import ConfigError
 from thriftbox.output import err, out
 
@@ -17,13 +17,7 @@ from thriftbox.output import err, out
 @click.option("--service", required=True, help="The service to verify: its id (file.Service) or unique name.")
 @click.option("--target", required=True, help="HOST:PORT of the real server.")
 @include_opt
-@click.option(
-    "--protocol",
-    type=click.Choice(["binary", "compact"]),
-    default="binary",
-    show_default=True,
-    help="Thrift protocol to speak.",
-)
+@protocol_opt
 @click.option(
     "--framing",
     type=click.Choice(["buffered", "framed"]),

@@ -14,12 +14,12 @@ import signal
 import socket
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from thriftbox.admin import register_host_routes
 from thriftbox.control import ControlServer, HttpError, Request, request_json
 from thriftbox.errors import ThriftboxError
+from thriftbox.hostconfig import HostConfig
 from thriftbox.idl import load_catalog
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, ServiceDef
@@ -31,21 +31,6 @@ from thriftbox.wire.server import ThriftServer
 from thriftbox.workers import WorkerLink, WorkerPool, worker_command
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class HostConfig:
-    idl_dirs: tuple[Path, ...]
-    services: dict[str, int]  # service id -> port
-    include_dirs: tuple[Path, ...] = ()
-    mocks_dir: Path | None = None
-    seed: int = 0
-    bind: str = "127.0.0.1"
-    control_port: int = 0
-    max_frame: int = 16 * 2**20
-    workers: int = 1  # processes serving the ports (see thriftbox.workers)
-    worker_channel: int | None = None  # set in a worker process: the fd connections arrive on
-    journal_start: int = 0  # the id after which the journal numbers its entries
 
 
 @dataclass

@@ -19,7 +19,7 @@ from typing import TypeAlias
 from thriftpy2.thrift import TApplicationException
 
 from thriftbox.idl.classes import Classes
-from thriftbox.idl.model import Catalog, Kind, ServiceDef
+from thriftbox.idl.model import Catalog, Kind, Method, ServiceDef
 from thriftbox.journal import Journal
 from thriftbox.stubs import StubEngine
 from thriftbox.values import ValueGenerator
@@ -100,19 +100,8 @@ class MockApp:
             if engine is not None and engine.has_rules(sid, method):
                 return NOT_NOW
             value = generate(call.args)
-            journal = self.journal
-            if journal is not None:
-                journal.record(
-                    service=sid,
-                    method=method,
-                    args=call.args,
-                    reply=Success(value),
-                    source="generated",
-                    rule=None,
-                    latency_ms=(time.perf_counter() - call.received_at) * 1000.0,
-                    call=call,
-                    method_def=m,
-                )
+            if self.journal is not None:
+                self._record(call, m, Success(value), "generated", None)
             return value
 
         return answer_now
@@ -124,18 +113,8 @@ class MockApp:
             app.rejected(call, problem)
             return
         m = self.service.methods.get(call.method)
-        if self.journal is not None and m is not None:
-            self.journal.record(
-                service=self.service.id,
-                method=call.method,
-                args=call.args,
-                reply=AppError(TApplicationException.PROTOCOL_ERROR, problem),
-                source="wire",
-                rule=None,
-                latency_ms=(time.perf_counter() - call.received_at) * 1000.0,
-                call=call,
-                method_def=m,
-            )
+        if m is not None:
+            self._record(call, m, AppError(TApplicationException.PROTOCOL_ERROR, problem), "wire", None)
 
     async def handle(self, call: Call) -> Reply:
         if call.service is not None and call.service not in self._names:  # for a sibling
@@ -159,16 +138,21 @@ class MockApp:
             reply = Success(value if m.returns.kind is not Kind.VOID else None)
         if m.oneway:
             reply = NoReply()
+        source, rule = (decision.source, decision.rule) if decision is not None else ("generated", None)
+        self._record(call, m, reply, source, rule)
+        return reply
+
+    def _record(self, call: Call, m: Method, reply: Reply, source: str, rule: str | None) -> None:
+        """Journal one call of this service (when there is a journal)."""
         if self.journal is not None:
             self.journal.record(
                 service=self.service.id,
                 method=call.method,
                 args=call.args,
                 reply=reply,
-                source=decision.source if decision is not None else "generated",
-                rule=decision.rule if decision is not None else None,
+                source=source,
+                rule=rule,
                 latency_ms=(time.perf_counter() - call.received_at) * 1000.0,
                 call=call,
                 method_def=m,
             )
-        return reply

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
+from thriftbox.hostconfig import HostConfig
 from thriftbox.runtime import MockSpec, Project
 
 LABEL_SERVICE = "thriftbox.service"
@@ -135,17 +136,19 @@ def _inside(path: Path) -> str:
 
 def host_command(project: Project, spec: MockSpec, control_port: int) -> list[str]:
     """Arguments of ``thriftbox host`` inside a container serving ``spec`` on its own port."""
-    cmd = ["host", "--bind", "0.0.0.0", "--control-port", str(control_port)]
-    cmd += ["--seed", str(project.seed), "--max-frame", str(project.max_frame)]
-    if project.workers > 1:
-        cmd += ["--workers", str(project.workers)]
-    for path in project.idl_dirs:
-        cmd += ["--idl", _inside(path)]
-    for path in project.include_dirs:
-        cmd += ["--include-dir", _inside(path)]
-    if project.mocks_dir is not None and project.mocks_dir.is_dir():
-        cmd += ["--mocks", _inside(project.mocks_dir)]
-    return [*cmd, "--service", f"{spec.service_id}={spec.port}"]
+    mocks = project.mocks_dir if project.mocks_dir is not None and project.mocks_dir.is_dir() else None
+    config = HostConfig(
+        idl_dirs=tuple(Path(_inside(p)) for p in project.idl_dirs),  # paths in the container (POSIX)
+        services={spec.service_id: spec.port},
+        include_dirs=tuple(Path(_inside(p)) for p in project.include_dirs),
+        mocks_dir=Path(_inside(mocks)) if mocks is not None else None,
+        seed=project.seed,
+        bind="0.0.0.0",
+        control_port=control_port,
+        max_frame=project.max_frame,
+        workers=project.workers,
+    )
+    return config.argv()
 
 
 def mounts_key(items: tuple[Folder, ...]) -> str:

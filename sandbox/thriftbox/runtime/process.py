@@ -17,6 +17,7 @@ from pathlib import Path
 
 from thriftbox.control import HttpError, request_json
 from thriftbox.errors import MockStartError, ThriftboxError
+from thriftbox.hostconfig import HostConfig
 from thriftbox.ports import port_free
 from thriftbox.runtime import MockSpec, MockStatus, Project
 from thriftbox.runtime.wait import free_port, port_in_use, tail, wait_ready
@@ -31,19 +32,18 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 
 def host_command(project: Project, mocks: Sequence[MockSpec], *, bind: str, control_port: int) -> list[str]:
     """The ``thriftbox host`` command line that serves ``mocks`` (shared with the Docker runtime's tests)."""
-    cmd = [sys.executable, "-m", "thriftbox", "host", "--bind", bind, "--control-port", str(control_port)]
-    cmd += ["--seed", str(project.seed), "--max-frame", str(project.max_frame)]
-    if project.workers > 1:
-        cmd += ["--workers", str(project.workers)]
-    for d in project.idl_dirs:
-        cmd += ["--idl", str(d)]
-    for d in project.include_dirs:
-        cmd += ["--include-dir", str(d)]
-    if project.mocks_dir is not None:
-        cmd += ["--mocks", str(project.mocks_dir)]
-    for m in mocks:
-        cmd += ["--service", f"{m.service_id}={m.port}"]
-    return cmd
+    config = HostConfig(
+        idl_dirs=project.idl_dirs,
+        services={m.service_id: m.port for m in mocks},
+        include_dirs=project.include_dirs,
+        mocks_dir=project.mocks_dir,
+        seed=project.seed,
+        bind=bind,
+        control_port=control_port,
+        max_frame=project.max_frame,
+        workers=project.workers,
+    )
+    return [sys.executable, "-m", "thriftbox", *config.argv()]
 
 
 class ProcessRuntime:

@@ -276,17 +276,7 @@ class Connection(Stream):
             return True
         if value is NOT_NOW:
             return False
-        result = binding.result_cls()
-        result.success = value  # methods with a fast path return a value (see Binding.answer)
-        try:
-            payload = self.binary.encode(call.method, REPLY, msg.seqid, result)
-        except Exception as exc:
-            self._crashed(msg, call.method, self.binary, exc)
-            return True
-        if self.framing == "buffered":
-            self.write(payload)
-        else:
-            self.write(_I32.pack(len(payload)) + payload)
+        self._succeed(msg, call, binding, self.binary, value)
         return True
 
     def _start(self, msg: Message, app: App, call: Call, binding: Binding, codec: Codec) -> None:
@@ -333,18 +323,7 @@ class Connection(Stream):
 
     def _answer(self, msg: Message, call: Call, binding: Binding, codec: Codec, reply: Reply) -> None:
         if type(reply) is Success and msg.mtype == CALL and not binding.oneway:  # the usual case first
-            result = binding.result_cls()
-            if 0 in result.thrift_spec:
-                result.success = reply.value
-            try:
-                payload = codec.encode(call.method, REPLY, msg.seqid, result)
-            except Exception as exc:
-                self._crashed(msg, call.method, codec, exc)
-                return
-            if self.framing == "buffered" and not self.closed:
-                self.write(payload)
-            else:
-                self._send(msg, payload)
+            self._succeed(msg, call, binding, codec, reply.value)
             return
         if self.closed:
             return
@@ -362,6 +341,21 @@ class Connection(Stream):
             self._crashed(msg, call.method, codec, exc)
             return
         self._send(msg, payload)
+
+    def _succeed(self, msg: Message, call: Call, binding: Binding, codec: Codec, value: object) -> None:
+        """Write the REPLY carrying ``value`` in the method's ``success`` field (none for void methods)."""
+        result = binding.result_cls()
+        if 0 in result.thrift_spec:
+            result.success = value
+        try:
+            payload = codec.encode(call.method, REPLY, msg.seqid, result)
+        except Exception as exc:
+            self._crashed(msg, call.method, codec, exc)
+            return
+        if self.framing == "buffered" and not self.closed:
+            self.write(payload)
+        else:
+            self._send(msg, payload)
 
     def _crashed(self, msg: Message, method: str, codec: Codec, exc: Exception) -> None:
         """An exception from the App or the encoder: INTERNAL_ERROR, and the connection stays usable."""

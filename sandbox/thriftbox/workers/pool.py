@@ -14,14 +14,14 @@ import socket
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from thriftbox.control import HttpError, request_json
 from thriftbox.errors import MockStartError
 
 if TYPE_CHECKING:
-    from thriftbox.host import HostConfig
+    from thriftbox.hostconfig import HostConfig
 
 log = logging.getLogger("thriftbox.workers")
 
@@ -37,20 +37,18 @@ Command = Callable[[int], list[str]]
 
 
 def worker_command(config: HostConfig, services: dict[str, int], journal_start: int) -> list[str]:
-    """The command line of a worker process of the host ``config`` describes, serving ``services`` (its
-    channel fd is appended)."""
-    cmd = [sys.executable, "-m", "thriftbox", "host", "--bind", "127.0.0.1", "--control-port", "0"]
-    cmd += ["--seed", str(config.seed), "--max-frame", str(config.max_frame)]
-    cmd += ["--journal-start", str(journal_start)]
-    for d in config.idl_dirs:
-        cmd += ["--idl", str(d)]
-    for d in config.include_dirs:
-        cmd += ["--include-dir", str(d)]
-    if config.mocks_dir is not None:
-        cmd += ["--mocks", str(config.mocks_dir)]
-    for sid, port in services.items():
-        cmd += ["--service", f"{sid}={port}"]
-    return cmd
+    """The command line of a worker process of the host ``config`` describes, serving ``services`` (the pool
+    appends its channel)."""
+    worker = replace(
+        config,
+        services=services,
+        bind="127.0.0.1",
+        control_port=0,
+        workers=1,
+        worker_channel=None,
+        journal_start=journal_start,
+    )
+    return [sys.executable, "-m", "thriftbox", *worker.argv()]
 
 
 @dataclass(eq=False)
