@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO / "sandbox"))
 
 from thriftpy2.thrift import TApplicationException  # noqa: E402
 
-from thriftbox.client import ThriftClient  # noqa: E402
+from thriftbox.client.catalog import ThriftClient  # noqa: E402
 from thriftbox.idl import load_catalog  # noqa: E402
 from thriftbox.idl.classes import Classes  # noqa: E402
 
@@ -172,7 +172,7 @@ def summary(values: list[float], name: str) -> dict[str, float]:
 def docker_ready() -> tuple[bool, str]:
     if not os.environ.get("THRIFTBOX_BASE_IMAGE"):
         return False, "THRIFTBOX_BASE_IMAGE is not set"
-    from thriftbox.runtime.docker import engine_available
+    from thriftbox.runtime.docker.sdk import engine_available
 
     ok, reason = engine_available()
     return ok, reason

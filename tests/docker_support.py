@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from thriftbox.runtime.docker import DockerRuntime, engine_available
-from thriftbox.runtime.image import base_image
+from thriftbox.runtime.docker.image import base_image
+from thriftbox.runtime.docker.sdk import DockerRuntime, engine_available
 
 REQUIRE_ENV = "THRIFTBOX_REQUIRE_DOCKER"
 

@@ -25,11 +25,11 @@ from thriftpy2.rpc import make_client
 import thriftbox
 from tests.docker_support import leftovers, mock_image, wait_until
 from tests.serve_support import cli_env, free_base_port
+from thriftbox.client.probe import probe
 from thriftbox.errors import PortInUse
-from thriftbox.runtime import MockSpec, Project
-from thriftbox.runtime import docker as rt
-from thriftbox.runtime.docker import DockerRuntime, container_logs, down
-from thriftbox.wire import probe
+from thriftbox.runtime.base import MockSpec, Project
+from thriftbox.runtime.docker import sdk as rt
+from thriftbox.runtime.docker.sdk import DockerRuntime, container_logs, down
 
 pytestmark = pytest.mark.docker
 
@@ -104,7 +104,7 @@ def test_the_image_holds_the_running_code_and_is_built_once(engine: Any) -> None
     assert again == []  # cached: nothing built, nothing printed
     assert engine.images.get(built.tag).labels["thriftbox.version"] == thriftbox.__version__
     script = (
-        "import hashlib, thriftbox.runtime.docker as d, thriftpy2.protocol.cybin.cybin as cy\n"
+        "import hashlib, thriftbox.runtime.docker.sdk as d, thriftpy2.protocol.cybin.cybin as cy\n"
         "print(hashlib.sha256(open(d.__file__, 'rb').read()).hexdigest())"
     )
     out = engine.containers.run(
@@ -261,8 +261,8 @@ def test_folders_are_copied_in_and_recopied_for_a_remote_engine(engine: Any, tmp
 CRASHING_SERVE = """
 import sys
 from pathlib import Path
-from thriftbox.runtime import MockSpec, Project
-from thriftbox.runtime.docker import DockerRuntime
+from thriftbox.runtime.base import MockSpec, Project
+from thriftbox.runtime.docker.sdk import DockerRuntime
 root, name, port = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 DockerRuntime().start(Project(root=root, name=name, idl_dirs=(root / "idl",)), [MockSpec("users.Users", port)])
 print("started", flush=True)

@@ -14,12 +14,13 @@ from unittest.mock import patch
 import pytest
 
 from tests.serve_support import free_base_port
-from thriftbox.control import HttpError
+from thriftbox.control.http import HttpError
 from thriftbox.errors import IdlError, MockStartError, ThriftboxError
-from thriftbox.runtime import MockSpec, Project, containers
-from thriftbox.runtime import dockernames as names
-from thriftbox.runtime.containers import ContainerRuntime
-from thriftbox.runtime.engine import ContainerInfo
+from thriftbox.runtime.base import MockSpec, Project
+from thriftbox.runtime.docker import containers
+from thriftbox.runtime.docker import plan as names
+from thriftbox.runtime.docker.containers import ContainerRuntime
+from thriftbox.runtime.docker.engine import ContainerInfo
 
 CLOCK = "service Clock {\n  i64 now()\n}\n"
 ORDERS = "service Orders {\n  i32 count()\n}\n"

@@ -17,7 +17,7 @@ import pytest
 from tests.docker_support import leftovers, mock_image
 from tests.serve_support import serve
 from thriftbox.idl import load_catalog
-from thriftbox.serve import project_name
+from thriftbox.supervisor.session import project_name
 
 pytestmark = [
     pytest.mark.docker,
@@ -80,8 +80,8 @@ def test_serve_in_containers_answers_apache_clients_and_ctrl_c_leaves_nothing(
 
 
 def test_workers_share_a_containers_port_and_reload_together(engine: Any, tmp_path: Path) -> None:
-    from thriftbox.client import ThriftClient
-    from thriftbox.control import request_json
+    from thriftbox.client.catalog import ThriftClient
+    from thriftbox.control.http import request_json
     from thriftbox.idl.classes import Classes
 
     shutil.copytree(IDL, tmp_path / "idl")

@@ -22,9 +22,10 @@ from docker.models.networks import NetworkCollection
 
 import thriftbox
 from thriftbox.errors import MockStartError, PortInUse, RuntimeUnavailable
-from thriftbox.runtime import MockSpec, Project, containers, image, wheelhouse
-from thriftbox.runtime import docker as rt
-from thriftbox.runtime import dockernames as names
+from thriftbox.runtime.base import MockSpec, Project
+from thriftbox.runtime.docker import containers, image, wheelhouse
+from thriftbox.runtime.docker import plan as names
+from thriftbox.runtime.docker import sdk as rt
 
 IDL = Path(__file__).parent / "docker_fixtures" / "idl"
 
@@ -239,7 +240,7 @@ def test_an_exited_container_is_restarted_and_reported(tmp_path: Path) -> None:
     dead.attrs = {"Id": "c0ffee", "Names": ["/c"], "State": "exited", "Status": "Exited (137) 1 second ago"}
     client.containers.list.return_value = [dead]
     client.api.start.reset_mock()
-    with patch("thriftbox.wire.probe", return_value=True) as probe:
+    with patch("thriftbox.client.probe.probe", return_value=True) as probe:
         assert runtime.supervise() == ["users.Users: container exited (137), restarted"]
     client.api.start.assert_called_once_with("c0ffee")
     probe.assert_called_with("127.0.0.1", 9090, timeout=0.5)  # reported once it answers again
@@ -322,7 +323,7 @@ def test_the_wheel_holds_the_running_code_and_is_reproducible(tmp_path: Path) ->
         listed = set(wheel.namelist())
         metadata = wheel.read(f"thriftbox-{thriftbox.__version__}.dist-info/METADATA").decode()
         record = wheel.read(f"thriftbox-{thriftbox.__version__}.dist-info/RECORD").decode()
-        runtime_source = wheel.read("thriftbox/runtime/docker.py")
+        runtime_source = wheel.read("thriftbox/runtime/docker/sdk.py")
     assert "thriftbox/__init__.py" in listed
     assert not any("__pycache__" in name for name in listed)
     assert "Requires-Dist: thriftpy2==0.7.1" in metadata

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import pytest
 
-from thriftbox.cli import main
+from thriftbox.cli.main import main
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"

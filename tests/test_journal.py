@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from tests.stubs.harness import USERS_IDL, catalog_for
+from thriftbox.host.journal import Journal
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog
-from thriftbox.journal import Journal
 from thriftbox.wire.app import AppError, Call, Fault, NoReply, Raise, Reply, Success
 
 CATALOG, CLASSES = catalog_for(USERS_IDL)

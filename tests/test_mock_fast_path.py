@@ -7,9 +7,9 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from thriftbox.host import MockHost
-from thriftbox.hostconfig import HostConfig
-from thriftbox.mock import MockApp
+from thriftbox.host.config import HostConfig
+from thriftbox.host.mock import MockApp
+from thriftbox.host.process import MockHost
 from thriftbox.wire.app import NOT_NOW, Call, Success
 
 IDL = """

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from thriftbox.host import MockHost
-from thriftbox.hostconfig import HostConfig
-from thriftbox.mock import MockApp
+from thriftbox.host.config import HostConfig
+from thriftbox.host.mock import MockApp
+from thriftbox.host.process import MockHost
 
 FILES = {
     "main.thrift": "service Main { string hi() }\nservice Second { string who() }\n",

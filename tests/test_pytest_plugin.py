@@ -15,18 +15,18 @@ import pytest
 
 from thriftbox.contract import verify
 from thriftbox.idl.classes import Classes
-from thriftbox.pytest_plugin import interaction, journal_violations, merge_interactions
-from thriftbox.pytest_support import free_base_port
-from thriftbox.serve import ServeOptions, Session
+from thriftbox.pytest.fixture import free_base_port
+from thriftbox.pytest.plugin import interaction, journal_violations, merge_interactions
+from thriftbox.supervisor.session import ServeOptions, Session
 
 pytest_plugins = ["pytester"]
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "docs" / "examples" / "consumer"
 INSTALLED = any(
-    ep.value == "thriftbox.pytest_plugin" for ep in importlib.metadata.entry_points(group="pytest11")
+    ep.value == "thriftbox.pytest.plugin" for ep in importlib.metadata.entry_points(group="pytest11")
 )
-PLUGIN = [] if INSTALLED else ["-p", "thriftbox.pytest_plugin"]  # a plain checkout has no entry point
+PLUGIN = [] if INSTALLED else ["-p", "thriftbox.pytest.plugin"]  # a plain checkout has no entry point
 
 # A consumer's IDL that drifted from the served one: Users.getUser takes a string id here, an i64 there.
 OLD_IDL = """
@@ -223,7 +223,7 @@ def test_the_plugin_is_inert_until_a_test_asks_for_the_fixture(pytester: pytest.
         import sys
 
         def test_nothing_served():
-            assert "thriftbox.serve" not in sys.modules
+            assert "thriftbox.supervisor.session" not in sys.modules
             assert not [m for m in sys.modules if m.startswith("thriftpy2")]
         """
     )

@@ -17,7 +17,7 @@ from thriftbox.idl.model import (
     ThriftFile,
     TypeRef,
 )
-from thriftbox.reload import ReloadPlan, ServiceChange, plan_reload
+from thriftbox.supervisor.plan import ReloadPlan, ServiceChange, plan_reload
 
 ROOT = Path("/idl")
 VOID = TypeRef(Kind.VOID)

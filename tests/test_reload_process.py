@@ -23,10 +23,10 @@ import pytest
 from thriftpy2.thrift import TApplicationException
 
 from tests.serve_support import Served, cli_env, serve, thriftbox_cmd
-from thriftbox.client import ThriftClient
+from thriftbox.client.catalog import ThriftClient
 from thriftbox.idl import load_catalog
 from thriftbox.idl.classes import Classes
-from thriftbox.serve import ServeOptions, Session
+from thriftbox.supervisor.session import ServeOptions, Session
 
 GREETER = "greeter.Greeter"
 CLOCK = "clock.Clock"
@@ -438,7 +438,7 @@ def test_serve_reports_when_watching_falls_back_to_polling(
     def exhausted(*_: object, **__: object) -> None:
         raise OSError(errno.ENOSPC, "inotify watch limit reached")
 
-    monkeypatch.setattr("thriftbox.watch.Observer.start", exhausted)
+    monkeypatch.setattr("thriftbox.supervisor.watch.Observer.start", exhausted)
     session, _, lines = recorded
     session.start_watching()
     assert len(lines) == 1

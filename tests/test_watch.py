@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from thriftbox import watch
 from thriftbox.errors import ConfigError
-from thriftbox.watch import Watcher, is_relevant, watch_targets
+from thriftbox.supervisor import watch
+from thriftbox.supervisor.watch import Watcher, is_relevant, watch_targets
 
 TIMEOUT = 5.0  # generous for a loaded CI machine; batches normally arrive in a fraction of a second
 DEBOUNCE = 0.05
@@ -207,7 +207,7 @@ def test_exception_in_on_batch_is_logged_and_watching_goes_on(
 
     start_watcher(on_batch=on_batch)
     target = folder / "users.thrift"
-    with caplog.at_level(logging.ERROR, logger="thriftbox.watch"):
+    with caplog.at_level(logging.ERROR, logger="thriftbox.supervisor.watch"):
         target.write_text("service Users { void a() }\n")
         for _ in range(int(TIMEOUT / 0.02)):
             if calls:
@@ -227,10 +227,10 @@ def test_exhausted_watch_limit_falls_back_to_polling(
     def exhausted(*args: object, **kwargs: object) -> None:
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(f"thriftbox.watch.Observer.{method}", exhausted)
+    monkeypatch.setattr(f"thriftbox.supervisor.watch.Observer.{method}", exhausted)
     batches = Batches()
     watcher = Watcher([folder, folder / "users.thrift"], batches, debounce=DEBOUNCE, poll_interval=POLL)
-    with caplog.at_level(logging.WARNING, logger="thriftbox.watch"), watcher:
+    with caplog.at_level(logging.WARNING, logger="thriftbox.supervisor.watch"), watcher:
         assert watcher.polling
         (folder / "users.thrift").write_text("service Users { void ping() }\n")
         assert batches.next() == {folder / "users.thrift"}
@@ -245,7 +245,7 @@ def test_other_errors_from_the_observer_are_config_errors(
     def denied(*args: object, **kwargs: object) -> None:
         raise PermissionError(errno.EACCES, "Permission denied", str(folder))
 
-    monkeypatch.setattr("thriftbox.watch.Observer.start", denied)
+    monkeypatch.setattr("thriftbox.supervisor.watch.Observer.start", denied)
     watcher = Watcher([folder], Batches())
     with pytest.raises(ConfigError, match="Permission denied"):
         watcher.start()

@@ -12,8 +12,9 @@ import pytest
 from thriftpy2.thrift import TMessageType
 
 from tests.test_wire_support import EchoApp, RawClient, binary_call, load_client_module
+from thriftbox.client.probe import probe
 from thriftbox.errors import PortInUse
-from thriftbox.wire import ServerThread, ThriftServer, probe
+from thriftbox.wire import ServerThread, ThriftServer
 
 tp = load_client_module()
 

@@ -1,5 +1,5 @@
 """``python -m thriftbox`` runs the CLI."""
 
-from thriftbox.cli import main
+from thriftbox.cli.main import main
 
 main()

@@ -15,11 +15,11 @@ import sys
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
-from thriftbox.control import HttpError, request_json
+from thriftbox.control.http import HttpError, request_json
 from thriftbox.errors import MockStartError, ThriftboxError
-from thriftbox.hostconfig import HostConfig
-from thriftbox.ports import port_free
-from thriftbox.runtime import MockSpec, MockStatus, Project
+from thriftbox.host.config import HostConfig
+from thriftbox.project.ports import port_free
+from thriftbox.runtime.base import MockSpec, MockStatus, Project
 from thriftbox.runtime.wait import free_port, port_in_use, tail, wait_ready
 
 _PR_SET_PDEATHSIG = 1

@@ -9,8 +9,8 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from thriftbox.client.probe import probe
 from thriftbox.errors import MockStartError, PortInUse
-from thriftbox.wire import probe
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -5,13 +5,11 @@ call means is up to an :class:`App` (see :mod:`thriftbox.wire.app`).
 """
 
 from thriftbox.wire.app import App, AppError, Binding, Call, Fault, NoReply, Raise, Reply, Success
-from thriftbox.wire.probe import PROBE_METHOD, probe
 from thriftbox.wire.server import DEFAULT_MAX_FRAME, ThriftServer
 from thriftbox.wire.thread import ServerThread
 
 __all__ = [
     "DEFAULT_MAX_FRAME",
-    "PROBE_METHOD",
     "App",
     "AppError",
     "Binding",
@@ -23,5 +21,4 @@ __all__ = [
     "ServerThread",
     "Success",
     "ThriftServer",
-    "probe",
 ]

@@ -1,0 +1,146 @@
+"""Commands over the admin API of the ``serve`` running in this folder: ``journal``, ``stubs``, ``reset``."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import click
+
+from thriftbox.cli.common import handle_errors
+from thriftbox.cli.output import err, out, print_json
+from thriftbox.control.http import HttpError, request_json
+from thriftbox.errors import CallError, ConfigError
+
+
+def admin_url() -> str:
+    from thriftbox.project.state import read_state
+
+    state = read_state(Path.cwd() / ".thriftbox")
+    if state is None or not state.get("admin_url"):
+        raise ConfigError(
+            "no `thriftbox serve` runs in this folder", hint="start one with: thriftbox serve idl/"
+        )
+    return str(state["admin_url"])
+
+
+def ask(path: str, method: str = "GET", body: Any = None, timeout: float = 70.0) -> Any:
+    url = admin_url() + path
+    try:
+        return request_json(url, method, body, timeout=timeout)
+    except HttpError as error:
+        raise CallError(f"the admin API answered {error.status}: {error.message}") from None
+    except OSError as error:
+        raise CallError(
+            f"the admin API at {url} does not answer: {error}", hint="is `serve` still running?"
+        ) from None
+
+
+def _line(e: dict[str, Any]) -> str:
+    stamp = time.strftime("%H:%M:%S", time.localtime(e["time"]))
+    reply = e["reply"]
+    kind = reply["kind"]
+    if kind == "success":
+        answer = json.dumps(reply.get("value"), ensure_ascii=False)
+    elif kind == "exception":
+        answer = f"throws {reply['type']} {json.dumps(reply.get('value'), ensure_ascii=False)}"
+    elif kind == "app_error":
+        answer = f"TApplicationException {reply['type']}: {reply['message']}"
+    elif kind == "fault":
+        answer = f"fault: {reply['fault']}"
+    else:
+        answer = "(oneway)"
+    if len(answer) > 100:
+        answer = answer[:97] + "..."
+    rule = str(e.get("rule") or "")
+    cwd = str(Path.cwd()) + "/"
+    if rule.startswith(cwd):  # a stub file below this folder: show it as the user knows it
+        rule = rule[len(cwd) :]
+    if e["source"] == "generated" and rule == "state":
+        rule = "(nothing stored)"
+    source = e["source"] + (f" {rule}" if rule else "")
+    args = json.dumps(e["args"], ensure_ascii=False)
+    return f"{stamp} {e['service']}.{e['method']}({args}) -> {answer}  [{source}, {e['latency_ms']:.1f} ms]"
+
+
+def resolve_target(target: str) -> dict[str, str]:
+    """SERVICE or SERVICE.METHOD (SERVICE: an id like users.Users, or a name) → journal query parameters."""
+    services = ask("/services")
+
+    def find(ref: str) -> dict[str, Any] | None:
+        hits = [s for s in services if ref in (s["service"], s["name"])]
+        return hits[0] if len(hits) == 1 else None
+
+    svc = find(target)
+    if svc is not None:
+        return {"service": svc["service"]}
+    ref, _, method = target.rpartition(".")
+    svc = find(ref) if ref else None
+    if svc is not None and method in svc["methods"]:
+        return {"service": svc["service"], "method": method}
+    raise ConfigError(
+        f"{target!r} is neither a served service nor SERVICE.METHOD",
+        hint="served: " + ", ".join(s["service"] for s in services),
+    )
+
+
+@click.command()
+@click.argument("target", required=False)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per call (JSON Lines).")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing calls as they arrive (Ctrl-C to stop).")
+@click.option("--clear", is_flag=True, help="Empty the journal instead of printing it.")
+@handle_errors
+def journal(target: str | None, as_json: bool, follow: bool, clear: bool) -> None:
+    """Show the calls the mocks answered: all, one SERVICE, or one SERVICE.METHOD.
+
+    \b
+    Each line: time, call and arguments, the answer, what answered it (stub file:line, state, generated),
+    latency. Examples:
+      thriftbox journal
+      thriftbox journal Users.getUser --json
+      thriftbox journal Users -f
+    """
+    if clear:
+        ask("/journal", "DELETE")
+        err.print("journal cleared")
+        return
+    query = resolve_target(target) if target else {}
+    cursor = ""
+    try:
+        while True:
+            params = {
+                **query,
+                **({"since": cursor} if cursor else {}),
+                **({"wait": "30"} if follow and cursor else {}),
+            }
+            answer = ask("/journal?" + urlencode(params))
+            for entry in answer["entries"]:
+                if as_json:
+                    out.print(json.dumps(entry, ensure_ascii=False), markup=False, soft_wrap=True)
+                else:
+                    out.print(_line(entry), markup=False)
+            cursor = answer.get("cursor", cursor) or "0"
+            if not follow:
+                break
+    except KeyboardInterrupt:
+        pass
+
+
+@click.command()
+@click.argument("service", required=False)
+@handle_errors
+def stubs(service: str | None) -> None:
+    """List the stub rules in force (from files, state and the admin API), as JSON."""
+    print_json(ask("/stubs" + (f"?{urlencode({'service': service})}" if service else "")))
+
+
+@click.command()
+@click.argument("service", required=False)
+@handle_errors
+def reset(service: str | None) -> None:
+    """Forget what stateful mocks stored, and restart stub sequences (all services, or SERVICE)."""
+    ask("/state/reset", "POST", {"service": service} if service else {})
+    err.print(f"state reset: {service or 'all services'}")

@@ -1,0 +1,46 @@
+"""What a mock host serves, and the ``thriftbox host`` command line that says so.
+
+The runtimes start hosts (local processes, containers) and a host starts its worker processes; all of them
+build the command line from a :class:`HostConfig` with :meth:`HostConfig.argv`, the inverse of what the CLI's
+``host`` command parses. Kept apart from ``thriftbox.host.process`` so that ``serve`` need not import the mock itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    idl_dirs: tuple[Path, ...]
+    services: dict[str, int]  # service id -> port
+    include_dirs: tuple[Path, ...] = ()
+    mocks_dir: Path | None = None
+    seed: int = 0
+    bind: str = "127.0.0.1"
+    control_port: int = 0
+    max_frame: int = 16 * 2**20
+    workers: int = 1  # processes serving the ports (see thriftbox.host.workers)
+    worker_channel: int | None = None  # set in a worker process: the fd connections arrive on
+    journal_start: int = 0  # the id after which the journal numbers its entries
+
+    def argv(self) -> list[str]:
+        """``host --bind ... --service ID=PORT ...``: the arguments of ``thriftbox`` that run this host."""
+        cmd = ["host", "--bind", self.bind, "--control-port", str(self.control_port)]
+        cmd += ["--seed", str(self.seed), "--max-frame", str(self.max_frame)]
+        if self.workers > 1:
+            cmd += ["--workers", str(self.workers)]
+        if self.journal_start:
+            cmd += ["--journal-start", str(self.journal_start)]
+        if self.worker_channel is not None:
+            cmd += ["--worker-channel", str(self.worker_channel)]
+        for d in self.idl_dirs:
+            cmd += ["--idl", str(d)]
+        for d in self.include_dirs:
+            cmd += ["--include-dir", str(d)]
+        if self.mocks_dir is not None:
+            cmd += ["--mocks", str(self.mocks_dir)]
+        for sid, port in self.services.items():
+            cmd += ["--service", f"{sid}={port}"]
+        return cmd

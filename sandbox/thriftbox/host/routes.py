@@ -1,0 +1,126 @@
+"""The admin routes of one mock host: services, the call journal, run-time stubs, simulated state.
+
+Every mock host serves these routes on its control endpoint. ``serve`` runs one public admin API on loopback
+(``--admin-port``) that fans each request out to the hosts that serve the services concerned, so users, the CLI
+and the pytest plugin see one API whatever the runtime. The routes are documented in docs/admin-api.yaml.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from thriftbox.control.http import ControlServer, HttpError, Request
+from thriftbox.errors import ThriftboxError
+from thriftbox.host.workers import merged_journal
+
+if TYPE_CHECKING:
+    from thriftbox.host.process import MockHost
+
+
+def _int(query: dict[str, str], name: str) -> int | None:
+    value = query.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise HttpError(400, f"{name} must be an integer") from None
+
+
+def _service_id(host: MockHost, ref: object) -> str | None:
+    """The id of the service ``ref`` names (a name like "Users" or an id like "users.Users"); None for none."""
+    if not ref:
+        return None
+    found = host.loaded.catalog.find_service(str(ref)) if host.loaded is not None else None
+    if found is None:
+        raise HttpError(404, f"no service {ref!r} on this host")
+    return found.id
+
+
+def register_host_routes(control: ControlServer, host: MockHost) -> None:
+    """The admin routes of one mock host (its services only). A host with worker processes forwards every
+    change to them and merges their journals into its answers (see thriftbox.host.workers)."""
+
+    async def to_workers(method: str, path: str, body: Any = None, missing_ok: bool = False) -> None:
+        if host.pool is not None:
+            await host.pool.forward(method, path, body, missing_ok=missing_ok)
+
+    @control.route("GET", "/services")
+    async def services(_: Request) -> tuple[int, Any]:
+        loaded = host.loaded
+        out = []
+        for sid, server in sorted(host.servers.items()):
+            svc = loaded.catalog.services.get(sid) if loaded else None
+            methods = list(svc.methods) if svc else []
+            out.append(
+                {"service": sid, "name": svc.name if svc else sid, "port": server.port, "methods": methods}
+            )
+        return 200, out
+
+    @control.route("GET", "/journal")
+    async def journal(request: Request) -> tuple[int, Any]:
+        q = request.query
+        service, method, client = q.get("service") or None, q.get("method") or None, q.get("client") or None
+        if host.pool is not None:
+
+            def own(since: int) -> list[dict[str, Any]]:
+                return host.journal.entries(service, method, since, client)
+
+            return 200, await merged_journal(own, host.pool, q)
+        since, wait = _int(q, "since"), float(q.get("wait") or 0)
+        if wait > 0:
+            entries = await host.journal.wait(since or 0, min(wait, 60.0), service, method, client)
+        else:
+            entries = host.journal.entries(service, method, since, client)
+        cursor = max([since or 0, *(int(e["id"]) for e in entries)])
+        return 200, {"entries": entries, "last_id": host.journal.last_id, "cursor": str(cursor)}
+
+    @control.route("DELETE", "/journal")
+    async def clear_journal(_: Request) -> tuple[int, Any]:
+        host.journal.clear()
+        await to_workers("DELETE", "/journal")
+        return 200, {"cleared": True, "last_id": host.journal.last_id}
+
+    @control.route("GET", "/stubs")
+    async def stubs(request: Request) -> tuple[int, Any]:
+        service = _service_id(host, request.query.get("service"))
+        return 200, host.engine.rules(service) if host.engine else []
+
+    @control.route("POST", "/stubs")
+    async def add_stub(request: Request) -> tuple[int, Any]:
+        body = request.body
+        if not isinstance(body, dict) or "service" not in body:
+            raise HttpError(400, 'expected {"service": ..., "method": ..., "rule": {...}}')
+        if host.engine is None:
+            raise HttpError(409, "this host has no stub engine")
+        peer = body.get("peer")
+        if peer is not None and (not isinstance(peer, str) or not peer):
+            raise HttpError(400, 'peer must be a client IP such as "127.0.0.3"')
+        given = body.get("id") if host.link is not None else None  # a worker takes its main process's id
+        if given is not None:
+            host.engine.remove_rule(str(given))  # sent twice (a catch-up, then the change itself): once only
+        try:
+            rule_id = host.engine.add_rule(
+                str(body["service"]), body.get("method"), body.get("rule") or {}, peer, rule_id=given
+            )
+        except ThriftboxError as err:
+            raise HttpError(400, str(err) + (f" ({err.hint})" if err.hint else "")) from None
+        await to_workers("POST", "/stubs", {**body, "id": rule_id})
+        return 201, {"id": rule_id}
+
+    @control.route("DELETE", "/stubs/{rule_id}")
+    async def remove_stub(request: Request) -> tuple[int, Any]:
+        removed = host.engine is not None and host.engine.remove_rule(request.params["rule_id"])
+        if not removed:
+            raise HttpError(404, f"no run-time stub {request.params['rule_id']!r}")
+        await to_workers("DELETE", "/stubs/" + request.params["rule_id"], missing_ok=True)
+        return 200, {"removed": request.params["rule_id"]}
+
+    @control.route("POST", "/state/reset")
+    async def reset(request: Request) -> tuple[int, Any]:
+        service = (request.body or {}).get("service") if isinstance(request.body, dict) else None
+        service = _service_id(host, service)
+        if host.engine is not None:
+            host.engine.reset_state(service)
+        await to_workers("POST", "/state/reset", request.body)
+        return 200, {"reset": service or "all"}

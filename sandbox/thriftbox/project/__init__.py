@@ -1,0 +1,1 @@
+"""The ``.thriftbox/`` folder of a project: stable ports and the state of a running ``serve``."""

@@ -1,0 +1,1 @@
+"""The ``thriftbox`` pytest plugin. Kept import-light: nothing is imported here."""

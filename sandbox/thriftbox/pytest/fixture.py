@@ -1,0 +1,414 @@
+"""The object behind the ``thriftbox`` pytest fixture: serve the mocks, hand out clients, stub, read the journal.
+
+Imported only when a test uses the fixture (see :mod:`thriftbox.pytest.plugin`, which stays import-light).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from thriftpy2.thrift import TApplicationException, TClient
+from thriftpy2.transport import TSocket
+
+from thriftbox.control.http import HttpError, request_json
+from thriftbox.errors import ConfigError, MockStartError, PortInUse, StubError, ThriftboxError
+from thriftbox.idl.model import Catalog
+from thriftbox.project.ports import port_free
+from thriftbox.pytest.plugin import interaction, journal_violations
+from thriftbox.pytest.share import Share, source_address
+from thriftbox.supervisor.session import ServeOptions, Session
+
+logger = logging.getLogger(__name__)
+
+_UNSET: Any = object()
+WORKER_PORT_SPAN = 100  # an xdist worker that serves its own mocks (Docker) starts at base + (n + 1) * span
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The plugin's options, resolved (see :func:`thriftbox.pytest.plugin.settings`)."""
+
+    idl: tuple[Path, ...]
+    include_dirs: tuple[Path, ...] = ()
+    mocks: Path | None = None
+    runtime: str = "auto"
+    seed: int = 0
+    port: int | None = None  # the first port; None: any free range
+    contract: Path | None = None
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    """One journaled call: ``args`` and ``reply`` in JSON form, as in stub files and the admin API."""
+
+    service: str
+    method: str
+    args: dict[str, Any]
+    reply: dict[str, Any]
+    source: str
+    rule: str | None
+
+    @classmethod
+    def of(cls, entry: dict[str, Any]) -> RecordedCall:
+        return cls(
+            entry["service"], entry["method"], entry["args"], entry["reply"], entry["source"], entry["rule"]
+        )
+
+
+@dataclass
+class Stub:
+    """A rule added by :meth:`Thriftbox.stub`; :meth:`remove` takes it back before the test ends."""
+
+    id: str
+    service: str
+    method: str | None
+    _remove: Callable[[str], None] = field(repr=False)
+
+    def remove(self) -> None:
+        self._remove(self.id)
+
+
+class _RecordingClient(TClient):
+    """A thriftpy2 client that reports calls the mock rejected as breaking the IDL (PROTOCOL_ERROR)."""
+
+    def __init__(self, service: Any, protocol: Any, service_id: str, report: Callable[[str], None]) -> None:
+        super().__init__(service, protocol)
+        self._thriftbox_service = service_id
+        self._thriftbox_report = report
+
+    def _recv(self, api: str) -> Any:
+        try:
+            return super()._recv(api)
+        except TApplicationException as exc:
+            if exc.type == TApplicationException.PROTOCOL_ERROR:
+                self._thriftbox_report(f"{self._thriftbox_service}: {exc.message}")
+            raise
+
+
+class _SourceSocket(TSocket):
+    """A TSocket that connects from a given local address, so that the mocks can tell xdist workers apart."""
+
+    def __init__(self, host: str, port: int, ms: int, source: str | None) -> None:
+        super().__init__(host, port, socket_timeout=ms, connect_timeout=ms)  # type: ignore[no-untyped-call]
+        self.source = source
+
+    def _init_sock(self) -> None:
+        super()._init_sock()  # type: ignore[no-untyped-call]
+        if self.source is not None:
+            self.sock.bind((self.source, 0))
+
+
+def free_base_port(span: int) -> int:
+    """The first of ``span`` consecutive ports that are free right now."""
+    for _ in range(50):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            base = int(sock.getsockname()[1])
+        if base + span < 65000 and all(port_free("127.0.0.1", base + i) for i in range(span)):
+            return base
+    raise PortInUse(f"no {span} consecutive free ports on 127.0.0.1", hint="set thriftbox_port")
+
+
+class Thriftbox:
+    """Mocks of every service of the configured IDL, for one pytest session.
+
+    Under xdist (``share`` given) the workers share one set of process mocks: one worker serves, the others
+    attach, and each one's clients connect from its own loopback address (``peer``), which scopes its stubs
+    and the calls it reads. Docker mocks cannot see that address, so with Docker each worker serves its own.
+    """
+
+    def __init__(self, settings: Settings, root: Path, worker: int = 0, share: Share | None = None) -> None:
+        self.settings = settings
+        self.root = root
+        self.worker = worker
+        self.share = share
+        self.peer: str | None = None  # where this worker's clients connect from, when the mocks are shared
+        self.session: Session | None = None  # None on a worker that attached to another's mocks
+        self._admin_url = ""
+        self._ports: dict[str, int] = {}
+        self._catalog: Catalog | None = None
+        self.recorded: list[dict[str, Any]] = []  # contract interactions, when a contract is asked for
+        self._cursor = ""
+        self._entries: list[dict[str, Any]] = []  # this test's journal entries
+        self._violations: list[str] = []  # this test's, not reported yet
+        self._stubs: list[str] = []
+        self._clients: list[Any] = []
+        self._session_clients: list[Any] = []
+        self._in_test = False
+        self._classes: Any = None
+
+    def __repr__(self) -> str:
+        return f"<thriftbox {self.admin_url} serving {', '.join(self.ports) or 'nothing'}>"
+
+    # -- serving -------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.share is None:
+            self._serve(0)
+            return
+        info, serving = self.share.join(self._serve_shared)
+        if info.get("shared"):
+            self.peer = source_address(self.worker)
+            if not serving:
+                from thriftbox.idl import load_catalog
+
+                self._catalog = load_catalog(self.settings.idl, self.settings.include_dirs)
+                self._admin_url = str(info["admin_url"])
+                self._ports = {str(k): int(v) for k, v in info["ports"].items()}
+        elif not serving:  # Docker: calls reach a container from its network, not from this worker's address
+            self._serve((self.worker + 1) * WORKER_PORT_SPAN)
+
+    def _serve_shared(self) -> dict[str, Any]:
+        self._serve(0)
+        runtime = self.session.runtime if self.session else None
+        shared = runtime is not None and runtime.name == "process"
+        return {"admin_url": self._admin_url, "ports": self._ports, "shared": shared}
+
+    def _serve(self, offset: int) -> None:
+        s = self.settings
+        for attempt in range(3):
+            span = WORKER_PORT_SPAN
+            base = free_base_port(span) if s.port is None else s.port + offset
+            options = ServeOptions(
+                paths=s.idl, runtime=s.runtime, port=base, include_dirs=s.include_dirs, seed=s.seed,
+                mocks_dir=s.mocks, watch=False, root=self.root, admin_port=0,
+            )  # fmt: skip
+            session = Session(options)
+            try:
+                session.start()
+            except (PortInUse, MockStartError):
+                session.stop()
+                if s.port is not None or attempt == 2:
+                    raise
+                logger.info("ports taken while starting the mocks; trying another range")
+                continue
+            self.session = session
+            self._admin_url, self._ports, self._catalog = (
+                session.admin_url,
+                dict(session.ports),
+                session.catalog,
+            )
+            return
+
+    def stop(self) -> None:
+        if not self._admin_url:
+            return
+        try:
+            self._sync()  # calls made after the last test, for the contract
+            for client in self._clients + self._session_clients:
+                client.close()
+        finally:
+            session, self.session, self._admin_url = self.session, None, ""
+            if self.share is not None and self.peer is not None:  # shared mocks
+                if session is not None:
+                    self.share.retire(session.stop)
+                else:
+                    self.share.leave()
+            elif session is not None:
+                session.stop()
+
+    @property
+    def admin_url(self) -> str:
+        return self._admin_url
+
+    @property
+    def ports(self) -> dict[str, int]:
+        """Service id -> the port its mock listens on (on 127.0.0.1)."""
+        return dict(self._ports)
+
+    def service_id(self, name: str) -> str:
+        """The id of a served service, from its id (``users.Users``) or its name where unique (``Users``)."""
+        svc = self._catalog.find_service(name) if self._catalog else None
+        if svc is None or svc.id not in self.ports:
+            raise ConfigError(f"no served service {name!r}; served: {', '.join(self.ports) or 'none'}")
+        return svc.id
+
+    def address(self, name: str) -> tuple[str, int]:
+        """``(host, port)`` of a service's mock, for code that makes its own clients."""
+        return "127.0.0.1", self.ports[self.service_id(name)]
+
+    # -- clients -------------------------------------------------------------------------------------------
+
+    def client(
+        self,
+        name: str,
+        *,
+        service: Any = None,
+        protocol: str = "binary",
+        framing: str = "buffered",
+        timeout: float = 10.0,
+    ) -> Any:
+        """A connected thriftpy2 client of a served service, closed at the end of the test.
+
+        ``service`` is your thriftpy2 service (``users_thrift.Users``), so that answers and exceptions are
+        your own classes; without it the client uses thriftbox's classes built from the served IDL.
+        """
+        import thriftpy2.protocol
+        import thriftpy2.transport
+
+        sid = self.service_id(name)
+        if service is None:
+            from thriftbox.client.catalog import service_module
+            from thriftbox.idl.classes import Classes
+
+            assert self._catalog is not None
+            if self._classes is None:
+                self._classes = Classes(self._catalog)
+            service = service_module(self._classes, sid)
+        if protocol not in ("binary", "compact") or framing not in ("buffered", "framed"):
+            raise ConfigError(f"unknown protocol {protocol!r} or framing {framing!r}")
+        transports: Any = thriftpy2.transport
+        protocols: Any = thriftpy2.protocol
+        ms = int(timeout * 1000)
+        host, port = self.address(sid)
+        sock = _SourceSocket(host, port, ms, self.peer)
+        factory = (
+            transports.TFramedTransportFactory
+            if framing == "framed"
+            else transports.TBufferedTransportFactory
+        )
+        transport = factory().get_transport(sock)
+        proto = (
+            protocols.TCompactProtocolFactory if protocol == "compact" else protocols.TBinaryProtocolFactory
+        )()
+        transport.open()
+        client = _RecordingClient(service, proto.get_protocol(transport), sid, self._violations.append)
+        (self._clients if self._in_test else self._session_clients).append(client)
+        return client
+
+    # -- journal and stubs ---------------------------------------------------------------------------------
+
+    def calls(self, service: str | None = None, method: str | None = None) -> list[RecordedCall]:
+        """The calls the mocks answered during this test, oldest first; ``service`` by name or id."""
+        self._sync()
+        sid = self.service_id(service) if service is not None else None
+        return [
+            RecordedCall.of(e)
+            for e in self._entries
+            if (sid is None or e["service"] == sid) and (method is None or e["method"] == method)
+        ]
+
+    def stub(
+        self,
+        service: str,
+        method: str | None = None,
+        *,
+        when: dict[str, Any] | None = None,
+        returns: Any = _UNSET,
+        throws: dict[str, Any] | None = None,
+        latency_ms: Any = None,
+        **rule: Any,
+    ) -> Stub:
+        """Answer calls of ``service.method`` as a stub file rule would, until the test ends.
+
+        ``returns`` is the ``return:`` of a rule, ``throws`` its ``throw:``; any other rule key (``app_error``,
+        ``fault``, ``sequence``, ``probability``...) may be passed as is. ``method=None`` adds a default rule.
+        """
+        spec = dict(rule)
+        for key, value in (("when", when), ("throw", throws), ("latency_ms", latency_ms)):
+            if value is not None:
+                spec[key] = value
+        if returns is not _UNSET:
+            spec["return"] = returns
+        sid = self.service_id(service)
+        body: dict[str, Any] = {"service": sid, "method": method, "rule": spec}
+        if self.peer is not None:
+            body["peer"] = self.peer  # the rule answers this worker's clients only
+        try:
+            answer = request_json(self.admin_url + "/stubs", "POST", body)
+        except HttpError as err:
+            raise StubError(f"thriftbox refused the stub for {sid}.{method or '*'}: {err.message}") from None
+        rule_id = str(answer["id"])
+        if self._in_test:
+            self._stubs.append(rule_id)
+        return Stub(rule_id, sid, method, self._remove_stub)
+
+    def _remove_stub(self, rule_id: str) -> None:
+        try:
+            request_json(f"{self.admin_url}/stubs/{rule_id}", "DELETE")
+        except HttpError as err:
+            if err.status != 404:
+                raise
+        if rule_id in self._stubs:
+            self._stubs.remove(rule_id)
+
+    def reset_state(self, service: str | None = None) -> None:
+        """Forget what stateful mocks stored (of ``service``, or all)."""
+        body = {"service": self.service_id(service)} if service else {}
+        request_json(self.admin_url + "/state/reset", "POST", body)
+
+    def _sync(self) -> None:
+        """Fetch journal entries newer than the last fetch."""
+        if not self._admin_url:
+            return
+        params = [f"since={self._cursor}"] if self._cursor else []
+        params += [f"client={self.peer}"] if self.peer else []  # shared mocks: this worker's calls only
+        answer = request_json(self.admin_url + "/journal" + ("?" + "&".join(params) if params else ""))
+        entries: list[dict[str, Any]] = answer["entries"]
+        self._cursor = answer["cursor"]
+        self._entries += entries
+        for problem in journal_violations(entries):
+            if problem not in self._violations:
+                self._violations.append(problem)
+        if self.settings.contract is not None:
+            self.recorded += [i for i in map(interaction, entries) if i is not None]
+
+    # -- the life of one test (driven by the plugin) -------------------------------------------------------
+
+    def begin_test(self) -> None:
+        try:
+            self._sync()  # calls made outside tests still count for the contract
+        except (HttpError, OSError):  # a mock host died (a previous test may have crashed it): restart it
+            runtime = self.session.runtime if self.session else None
+            for event in runtime.supervise() if runtime else []:
+                logger.warning("thriftbox: %s", event)
+            self._cursor = ""  # a restarted host's journal counts from 1 again
+            self._sync()
+        self._entries, self._violations = [], []
+        self._in_test = True
+
+    def take_violations(self) -> list[str]:
+        """The calls of this test the mocks rejected for breaking the IDL, not reported before."""
+        try:
+            self._sync()
+        except (HttpError, OSError):  # the mocks are gone; end_test says so
+            logger.debug("cannot read the journal", exc_info=True)
+        taken = list(dict.fromkeys(self._violations))
+        self._violations.clear()
+        return taken
+
+    def end_test(self) -> list[str]:
+        """Close the test's clients, drop its stubs (and, unless shared, state and journal); returns violations
+        not yet reported.
+
+        Raises ThriftboxError when the mocks stopped answering during the test (the next test restarts them).
+        """
+        self._in_test = False
+        clients, self._clients = self._clients, []
+        for client in clients:
+            client.close()
+        violations = self.take_violations()
+        stubs, self._stubs, self._entries = self._stubs, [], []
+        try:
+            for rule_id in stubs:
+                self._remove_stub(rule_id)
+            if self.peer is None:  # shared mocks keep their journal and state: other workers use them
+                request_json(self.admin_url + "/journal", "DELETE")
+                request_json(self.admin_url + "/state/reset", "POST", {})
+        except (HttpError, OSError) as err:
+            logs = self.root / ".thriftbox" / "logs"
+            raise ThriftboxError(
+                f"the mocks stopped answering during this test ({err}); see the host logs in {logs}"
+            ) from None
+        return violations
+
+
+def worker_root(basetemp: Path) -> Path:
+    """The project folder of this process's mocks (its .thriftbox/ holds ports and host logs)."""
+    return basetemp / f"thriftbox-{os.getpid()}"

@@ -1,0 +1,102 @@
+"""Runtimes run mock hosts: local processes, or one Docker container per service.
+
+A *mock host* is ``thriftbox host ...`` (see :mod:`thriftbox.host.process`): one asyncio process serving one or
+more services, each on its own port, plus a small HTTP control endpoint for reloads, the journal and stubs. A
+runtime decides where hosts run and how many; the supervisor (:mod:`thriftbox.supervisor`) talks to every
+runtime through the :class:`Runtime` protocol only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from thriftbox.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Project:
+    """What ``serve`` was asked to serve, resolved; the same for every runtime."""
+
+    root: Path  # the project folder (the working directory of `serve`); holds .thriftbox/
+    name: str  # a slug of the folder name: prefixes container names, labels the project
+    idl_dirs: tuple[Path, ...]
+    include_dirs: tuple[Path, ...] = ()
+    mocks_dir: Path | None = None
+    seed: int = 0
+    host: str = "127.0.0.1"  # where ports are published / bound on this machine
+    max_frame: int = 16 * 2**20
+    workers: int = 1  # processes per mock host (see thriftbox.host.workers)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".thriftbox"
+
+
+@dataclass(frozen=True)
+class MockSpec:
+    """One service to serve, and the port clients reach it on."""
+
+    service_id: str
+    port: int
+
+
+@dataclass
+class MockStatus:
+    service: str
+    host: str
+    port: int
+    runtime: str
+    state: str  # "starting" | "ready" | "restarting" | "dead" | "stopped"
+    detail: str = ""  # pid, container name, ...
+    restarts: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Runtime(Protocol):
+    """Where and how mock hosts run."""
+
+    name: str
+
+    def start(self, project: Project, mocks: Sequence[MockSpec]) -> None:
+        """Start every mock and return once each answers a Thrift call; raise MockStartError otherwise."""
+
+    def reload(
+        self, reloaded: Collection[str], started: Sequence[MockSpec], stopped: Collection[str]
+    ) -> None:
+        """Apply a reload in place: re-read definitions for ``reloaded``, start and stop the others."""
+
+    def supervise(self) -> list[str]:
+        """One supervision tick: restart mocks that died; return a line per event worth reporting."""
+
+    def status(self) -> list[MockStatus]:
+        """The state of every mock this runtime started."""
+
+    def control_urls(self) -> dict[str, str]:
+        """Service id -> base URL of the control endpoint of the host serving it."""
+
+    def logs(self, service_id: str, follow: bool = False) -> Iterator[str]:
+        """Lines of the log of the host serving ``service_id``."""
+
+    def stop(self) -> None:
+        """Stop everything this runtime started. Idempotent."""
+
+
+RUNTIME_NAMES = ("auto", "process", "docker")
+
+
+def get_runtime(name: str, *, base_image: str | None = None) -> Runtime:
+    """The runtime called ``name`` ("process" or "docker"); "auto" is resolved by the caller.
+
+    ``base_image`` is the Docker runtime's base (None: ``$THRIFTBOX_BASE_IMAGE``, else python:3.11-slim)."""
+    if name == "process":
+        from thriftbox.runtime.process import ProcessRuntime
+
+        return ProcessRuntime()
+    if name == "docker":
+        from thriftbox.runtime.docker.sdk import DockerRuntime
+
+        return DockerRuntime(base_image=base_image)
+    raise ConfigError(f"unknown runtime {name!r}", hint="choose one of: " + ", ".join(RUNTIME_NAMES))

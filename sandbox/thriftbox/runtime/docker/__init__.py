@@ -1,0 +1,1 @@
+"""The Docker runtime: one container per service. :mod:`.sdk` is the only importer of ``docker``."""

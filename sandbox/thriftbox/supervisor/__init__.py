@@ -1,0 +1,1 @@
+"""The ``serve`` supervisor: one session that loads, starts, watches, reloads and stops the mocks."""

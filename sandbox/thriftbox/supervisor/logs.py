@@ -1,0 +1,44 @@
+"""``thriftbox logs``: the log of the mock serving a service, whichever runtime runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from thriftbox.errors import ConfigError
+from thriftbox.project.state import read_state
+from thriftbox.runtime.wait import tail
+
+
+def match_service(ids: list[str], ref: str) -> list[str]:
+    """Service ids that ``ref`` names: the id, the bare name, the file key (``users``); any letter case."""
+    parts = [(i, i.rsplit(".", 1)) for i in ids]
+    for fold in (False, True):
+        r = ref.lower() if fold else ref
+        for index in (None, 1, 0):  # the whole id, then the name, then the file key
+            found = []
+            for sid, (key, name) in parts:
+                text = sid if index is None else (name if index == 1 else key)
+                if (text.lower() if fold else text) == r:
+                    found.append(sid)
+            if found:
+                return found
+    return []
+
+
+def service_logs(root: Path, service: str, *, follow: bool = False) -> Iterator[str]:
+    state = read_state(root / ".thriftbox")
+    if state is None:
+        raise ConfigError(
+            "no `thriftbox serve` runs in this folder", hint="start one with: thriftbox serve idl/"
+        )
+    ids = [m["service"] for m in state.get("mocks", [])]
+    matches = match_service(ids, service)
+    if len(matches) != 1:
+        what = "several" if matches else "no"
+        raise ConfigError(f"{what} served services match {service!r}", hint="served: " + ", ".join(ids))
+    if state.get("runtime") == "docker":
+        from thriftbox.runtime.docker.sdk import container_logs
+
+        return container_logs(state["project"]["name"], matches[0], follow=follow)
+    return tail(root / ".thriftbox" / "logs" / "host.log", follow=follow)

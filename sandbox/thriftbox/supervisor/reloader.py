@@ -1,0 +1,200 @@
+"""Hot reload for a ``serve`` session: what to watch, what a batch of saved files changes, and applying it.
+
+:class:`Reloading` is a part of :class:`thriftbox.supervisor.session.Session` (which inherits it); it lives here because
+deciding what a save means is its own job: only the affected services reload, a bad save changes nothing, and
+changes a failed reload could not apply wait for the next good save.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from thriftbox.errors import ThriftboxError
+from thriftbox.idl.model import Catalog
+from thriftbox.project.ports import assign_ports
+from thriftbox.runtime.base import MockSpec, Project, Runtime
+from thriftbox.supervisor.plan import ReloadPlan, plan_reload
+
+if TYPE_CHECKING:
+    from thriftbox.stubs import StubBook
+    from thriftbox.supervisor.session import ServeOptions
+
+
+class Reloading:
+    """The reload half of a session. The attributes below are the session's."""
+
+    options: ServeOptions
+    project: Project
+    paths: tuple[Path, ...]
+    include_dirs: tuple[Path, ...]
+    mocks_dir: Path | None
+    catalog: Catalog | None
+    runtime: Runtime | None
+    ports: dict[str, int]
+    report: Callable[[str], None]
+    _changes: queue.Queue[set[Path]]
+    _watcher: object | None
+    _stubs: StubBook | None
+    _unapplied: set[Path]
+    _watched: tuple[Path, ...]
+
+    def load(self) -> Catalog:
+        raise NotImplementedError
+
+    def _write_state(self) -> None:
+        raise NotImplementedError
+
+    def start_watching(self) -> None:
+        """Watch the IDL paths, the include folders, included files outside them, and the stub folder."""
+        self._rewatch()
+
+    def _watch_paths(self) -> tuple[Path, ...]:
+        """What to watch: the given paths, and each file of the catalog that none of them covers."""
+        given = [*self.paths, *self.include_dirs, *([self.mocks_dir] if self.mocks_dir else [])]
+        files = self.catalog.files if self.catalog is not None else {}
+        outside = [f for f in files if not any(f == g or f.is_relative_to(g) for g in given)]
+        return tuple(sorted({p for p in [*given, *outside] if p.exists()}))
+
+    def _rewatch(self) -> None:
+        """(Re)start the watcher when the paths to watch changed; the old one stops once the new one runs."""
+        from thriftbox.supervisor.watch import Watcher
+
+        paths = self._watch_paths()
+        if paths == self._watched:
+            return
+        watcher = Watcher(paths, self._changes.put)
+        try:
+            watcher.start()
+        except ThriftboxError as err:
+            self.report(f"cannot watch for changes: {_one_line(err)}")
+            return
+        old, self._watcher, self._watched = self._watcher, watcher, paths
+        if isinstance(old, Watcher):
+            was_polling = old.polling
+            old.stop()
+        else:
+            was_polling = False
+        if watcher.polling and not was_polling:
+            self.report(
+                "file watching falls back to polling (the system's inotify limit is exhausted): "
+                "reloads take up to a second longer; raise fs.inotify.max_user_watches/instances"
+            )
+
+    def _load_stubs(self, catalog: Catalog) -> StubBook:
+        """The stub files checked against ``catalog``; raises StubError (``path:line``) for a bad one."""
+        from thriftbox.idl.classes import Classes
+        from thriftbox.stubs import load_stubs
+
+        return load_stubs(self.mocks_dir, catalog, Classes(catalog))
+
+    def _is_stub_file(self, path: Path) -> bool:
+        from thriftbox.stubs.source import SUFFIXES
+
+        mocks = self.mocks_dir
+        return mocks is not None and path.suffix.lower() in SUFFIXES and path.is_relative_to(mocks)
+
+    def _matters(self, path: Path) -> bool:
+        """Whether a changed file can change what is served: IDL in the served and include folders or in the
+        catalog (a file among the paths, an include from elsewhere), stub files in --mocks."""
+        if path.is_relative_to(self.project.state_dir):
+            return False
+        if path.suffix.lower() != ".thrift":
+            return self._is_stub_file(path)
+        folders = [p for p in (*self.paths, *self.include_dirs) if p.is_dir()]
+        known = self.catalog.files if self.catalog is not None else {}
+        return path in known or path in self.paths or any(path.is_relative_to(f) for f in folders)
+
+    def apply_changes(self, changed: set[Path]) -> None:
+        """Reload what ``changed`` affects and report it in one line; a bad save is reported and changes nothing.
+
+        Only the affected services reload: those whose IDL files (their own, included, ancestors') or stub
+        files changed. New services start on a port of their own, vanished ones stop, the rest are not touched.
+        Changes a failed reload could not apply are kept and applied with the next good save.
+        """
+        assert self.catalog is not None
+        assert self.runtime is not None
+        t0 = time.perf_counter()
+        relevant = {p.resolve() for p in changed}
+        relevant = {p for p in relevant if self._matters(p)}
+        if not relevant:
+            return
+        self._unapplied |= relevant
+        names = ", ".join(sorted(self._shown(p) for p in relevant))
+        try:
+            new = self.load()
+            saved_stubs = any(self._is_stub_file(p) for p in self._unapplied)
+            stubs = self._load_stubs(new) if saved_stubs else None
+            plan = plan_reload(self.catalog, new, self._unapplied, self._stub_services(stubs))
+            stubs = self._apply(plan, new, stubs)
+        except ThriftboxError as err:
+            self._failed(names, err)
+            return
+        self.catalog, self._stubs, self._unapplied = new, stubs, set()
+        if not plan.empty:
+            self._write_state()
+        self.report(f"{names}: {plan.summary()} in {(time.perf_counter() - t0) * 1000:.0f} ms")
+        if self.options.watch and self._watched:
+            self._rewatch()  # an include outside the watched folders may have come or gone
+
+    def _shown(self, path: Path) -> str:
+        """A changed file as the user knows it: relative to the project folder when it is inside."""
+        root = self.project.root
+        return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+    def _failed(self, names: str, err: ThriftboxError) -> None:
+        self.report(f"{names}: reload failed, still serving the last good definitions: {_one_line(err)}")
+
+    def _stub_services(self, stubs: StubBook | None) -> set[str]:
+        """The services the changed stub files have documents for, before or after the change."""
+        books = [book for book in (self._stubs, stubs) if book is not None]
+        changed = [p for p in self._unapplied if self._is_stub_file(p)]
+        return {sid for p in changed for book in books for sid in book.services_in(p)}
+
+    def _apply(self, plan: ReloadPlan, catalog: Catalog, stubs: StubBook | None) -> StubBook:
+        """Have the runtime apply ``plan``; returns the stub files checked against ``catalog``.
+
+        When no stub file was saved (``stubs`` None) and every affected service reloads in place, they are
+        checked while the runtime reloads: the mock hosts check the same files against the same IDL and refuse
+        the reload when they do not fit, so waiting for serve's own check first would only add its time to
+        every reload. Starting and stopping mocks cannot be taken back, so then they are checked first.
+        """
+        if stubs is None and (plan.empty or plan.started or plan.stopped):
+            stubs = self._load_stubs(catalog)
+        if stubs is not None:
+            if not plan.empty:
+                self._reload_runtime(plan)
+            return stubs
+        with ThreadPoolExecutor(1, thread_name_prefix="thriftbox-reload") as pool:
+            reloading = pool.submit(self._reload_runtime, plan)
+            try:
+                checked = self._load_stubs(catalog)
+            except ThriftboxError:
+                reloading.exception()  # the runtime refuses the same stub files: wait, report serve's error
+                raise
+            reloading.result()
+        return checked
+
+    def _reload_runtime(self, plan: ReloadPlan) -> None:
+        """Start new services on ports of their own, stop vanished ones, reload the others."""
+        assert self.runtime is not None
+        ports = dict(self.ports)
+        if plan.started:
+            ports.update(
+                assign_ports(
+                    self.project.state_dir, [*ports, *plan.started], self.options.port, host=self.project.host
+                )
+            )
+        started = [MockSpec(sid, ports[sid]) for sid in plan.started]
+        self.runtime.reload([c.service_id for c in plan.reloaded], started, plan.stopped)
+        self.ports = {sid: port for sid, port in ports.items() if sid not in plan.stopped}
+
+
+def _one_line(err: ThriftboxError) -> str:
+    """``path:line:col: message (hint: ...)``: an error as the CLI renders it, on one line."""
+    hint = "; ".join(line.strip() for line in (err.hint or "").splitlines() if line.strip())
+    return f"{err} (hint: {hint})" if hint else str(err)
