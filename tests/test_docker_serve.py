@@ -17,7 +17,7 @@ import pytest
 from tests.docker_support import leftovers, mock_image
 from tests.serve_support import serve
 from thriftbox.idl import load_catalog
-from thriftbox.supervisor.session import project_name
+from thriftbox.project.layout import project_name
 
 pytestmark = [
     pytest.mark.docker,

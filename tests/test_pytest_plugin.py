@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 
 from thriftbox.contract import verify
+from thriftbox.contract.interactions import interaction, journal_violations, merge_interactions
 from thriftbox.idl.classes import Classes
 from thriftbox.pytest.fixture import free_base_port
-from thriftbox.pytest.plugin import interaction, journal_violations, merge_interactions
-from thriftbox.supervisor.session import ServeOptions, Session
+from thriftbox.supervisor.config import ServeConfig
+from thriftbox.supervisor.session import Session
 
 pytest_plugins = ["pytester"]
 
@@ -106,7 +107,7 @@ def test_the_exported_contract_verifies_against_the_providers_mock(
 
 def replay(contract: Path, idl: Path, mocks: Path | None, root: Path) -> Any:
     """``thriftbox verify --contract`` against a freshly served mock of ``idl``."""
-    options = ServeOptions(
+    options = ServeConfig(
         paths=(idl,), runtime="process", port=free_base_port(10), mocks_dir=mocks, watch=False, root=root
     )
     session = Session(options)

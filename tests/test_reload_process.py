@@ -26,7 +26,8 @@ from tests.serve_support import Served, cli_env, serve, thriftbox_cmd
 from thriftbox.client.catalog import ThriftClient
 from thriftbox.idl import load_catalog
 from thriftbox.idl.classes import Classes
-from thriftbox.supervisor.session import ServeOptions, Session
+from thriftbox.supervisor.config import ServeConfig
+from thriftbox.supervisor.session import Session
 
 GREETER = "greeter.Greeter"
 CLOCK = "clock.Clock"
@@ -365,7 +366,10 @@ def recorded(tmp_path: Path) -> Iterator[tuple[Session, RecordingRuntime, list[s
     root = make_project(tmp_path)
     runtime = RecordingRuntime()
     lines: list[str] = []
-    options = ServeOptions(paths=(root / "idl",), mocks_dir=root / "mocks", root=root, admin_port=0)
+    # watch=False: the tests start watching themselves (start() would, with the default)
+    options = ServeConfig(
+        paths=(root / "idl",), mocks_dir=root / "mocks", root=root, admin_port=0, watch=False
+    )
     session = Session(options, report=lines.append, runtime=runtime)  # type: ignore[arg-type]
     session.start()
     assert runtime.started == [CLOCK, GREETER]

@@ -17,14 +17,15 @@ from thriftbox.errors import CallError, ConfigError
 
 
 def admin_url() -> str:
+    from thriftbox.project.layout import Layout
     from thriftbox.project.state import read_state
 
-    state = read_state(Path.cwd() / ".thriftbox")
-    if state is None or not state.get("admin_url"):
+    state = read_state(Layout(Path.cwd()))
+    if state is None or not state.admin_url:
         raise ConfigError(
             "no `thriftbox serve` runs in this folder", hint="start one with: thriftbox serve idl/"
         )
-    return str(state["admin_url"])
+    return state.admin_url
 
 
 def ask(path: str, method: str = "GET", body: Any = None, timeout: float = 70.0) -> Any:

@@ -16,7 +16,8 @@ from thriftbox.errors import CallError, ConfigError
 from thriftbox.idl import load_catalog
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Kind, ServiceDef
-from thriftbox.project.state import read_state
+from thriftbox.project.layout import Layout
+from thriftbox.project.state import ServeState, read_state
 from thriftbox.values.convert import ValueConversionError, from_json, to_json
 from thriftbox.wire.app import APP_ERROR_NAMES
 
@@ -61,12 +62,11 @@ def call_method(
     framing: str,
     cwd: Path,
 ) -> Outcome:
-    state = read_state(cwd / ".thriftbox")
+    state = read_state(Layout(cwd))
     if idl_paths:
         catalog = load_catalog(idl_paths, include_dirs)
     elif state is not None:
-        project = state["project"]
-        catalog = load_catalog(project["idl_dirs"], project["include_dirs"])
+        catalog = load_catalog(state.project.idl_dirs, state.project.include_dirs)
     else:
         raise ConfigError(
             "no `thriftbox serve` runs in this folder, so there is no IDL to call with",
@@ -119,13 +119,13 @@ def call_method(
     return Outcome(to_json(catalog, m.returns, result))
 
 
-def _address(address: str | None, state: dict[str, Any] | None, service_id: str) -> tuple[str, int]:
+def _address(address: str | None, state: ServeState | None, service_id: str) -> tuple[str, int]:
     if address:
         host, _, port = address.rpartition(":")
         if not host or not port.isdigit():
             raise ConfigError(f"--address {address!r} is not HOST:PORT")
         return host, int(port)
-    for mock in (state or {}).get("mocks", []):
-        if mock.get("service") == service_id:
-            return str(mock["host"]), int(mock["port"])
+    found = state.port_of(service_id) if state is not None else None
+    if found is not None:
+        return found
     raise ConfigError(f"{service_id} is not served here", hint="pass --address HOST:PORT")

@@ -64,7 +64,7 @@ def verify(
     from thriftbox.contract import verify as run_verify
     from thriftbox.idl import load_catalog
     from thriftbox.idl.classes import Classes
-    from thriftbox.supervisor.session import validate_paths
+    from thriftbox.supervisor.config import validate_paths
 
     host, _, port = target.rpartition(":")
     if not host or not port.isdigit():

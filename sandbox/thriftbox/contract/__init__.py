@@ -7,7 +7,8 @@
 
 from thriftbox.contract.breaking import Finding, breaking, load_side
 from thriftbox.contract.check import Problem, check_result, check_value
-from thriftbox.contract.verify import VerifyReport, Violation, verify
+from thriftbox.contract.report import VerifyReport, Violation
+from thriftbox.contract.verify import verify
 
 __all__ = [
     "Finding",

@@ -156,3 +156,59 @@ def _diff(expected: Any, actual: Any, path: str) -> list[tuple[str, str]]:
     if expected != actual:
         return [(path, f"expected {json.dumps(expected)}, got {json.dumps(actual)}")]
     return []
+
+
+# -- writing: the interactions a consumer's tests relied on (the pytest plugin) --------------------------
+
+
+def journal_violations(entries: list[dict[str, Any]]) -> list[str]:
+    """Calls the mock rejected for breaking the IDL, as far as the journal shows them (a stub's own
+    PROTOCOL_ERROR answer is not one)."""
+    return [
+        f"{e['service']}: {e['reply'].get('message', '')}"
+        for e in entries
+        if e["reply"].get("kind") == "app_error"
+        and e["reply"].get("type") == "PROTOCOL_ERROR"
+        and e.get("source") not in ("stub", "state")
+    ]
+
+
+def interaction(entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The contract interaction a journal entry stands for, or None when a provider cannot be held to it:
+    an answer a test arranged with :meth:`Thriftbox.stub`, a fault, a oneway call, a rejected call."""
+    reply = entry["reply"]
+    kind = reply.get("kind")
+    if str(entry.get("rule") or "").startswith("api:") or kind not in ("success", "exception", "app_error"):
+        return None
+    if journal_violations([entry]):
+        return None
+    if kind == "success":
+        expect: dict[str, Any] = {"result": reply.get("value")}
+    elif kind == "exception":
+        expect = {"exception": reply["type"], "value": reply.get("value")}
+    else:
+        expect = {"exception": "TApplicationException", "type": reply["type"]}
+    return {"service": entry["service"], "method": entry["method"], "args": entry["args"], "expect": expect}
+
+
+def contract_key(item: dict[str, Any]) -> tuple[str, str, str, str]:
+    """What makes two interactions the same: the call and the kind of outcome (not generated values)."""
+    expect = item["expect"]
+    outcome = "result" if "result" in expect else f"{expect['exception']}:{expect.get('type', '')}"
+    return item["service"], item["method"], json.dumps(item["args"], sort_keys=True), outcome
+
+
+def merge_interactions(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One interaction per call and outcome (the first seen), in a stable order whatever the test order."""
+    unique: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    for item in items:
+        unique.setdefault(contract_key(item), item)
+    return [unique[k] for k in sorted(unique)]
+
+
+def write_contract(path: Path, items: list[dict[str, Any]]) -> int:
+    """Write a contract file of ``items`` (merged: one per call and outcome); returns how many it holds."""
+    merged = merge_interactions(items)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
+    return len(merged)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Collection
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,65 +23,13 @@ from thriftbox.contract.client import CONNECTION_ERRORS, Connection, is_timeout
 from thriftbox.contract.decode import Decoder
 from thriftbox.contract.interactions import compare, load_interactions
 from thriftbox.contract.reader import MalformedReply
+from thriftbox.contract.report import VerifyReport, Violation
 from thriftbox.errors import CallError, ConfigError
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Method, ServiceDef
 from thriftbox.wire.app import APP_ERROR_NAMES
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One way the provider broke the contract: in ``method``, at field ``path``, for case ``case``."""
-
-    method: str
-    path: str
-    message: str
-    case: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" + (f" [{self.case}]" if self.case else "")
-
-
-@dataclass
-class VerifyReport:
-    service: str
-    target: tuple[str, int]
-    violations: list[Violation] = field(default_factory=list)
-    notes: list[Violation] = field(default_factory=list)  # tolerated by Thrift, but not in this IDL
-    cases_run: int = 0
-    methods: dict[str, int] = field(default_factory=dict)  # method -> cases run (0: skipped), in IDL order
-    seconds: dict[str, float] = field(default_factory=dict)  # method -> time spent
-
-    @property
-    def ok(self) -> bool:
-        return not self.violations
-
-    def lines(self, method: str | None = None) -> list[str]:
-        """One line per distinct violation (of ``method``, or all), naming the field path and the cases hit."""
-        grouped: dict[tuple[str, str, str], list[str]] = {}
-        for v in self.violations:
-            if method is None or v.method == method:
-                grouped.setdefault((v.method, v.path, v.message), []).append(v.case)
-        lines = []
-        for (_method, path, message), cases in grouped.items():
-            shown = ", ".join(c for c in cases[:3] if c) + (
-                f", +{len(cases) - 3} more" if len(cases) > 3 else ""
-            )
-            lines.append(f"{path}: {message}" + (f" [{shown}]" if shown else ""))
-        return lines
-
-    def summary(self) -> str:
-        verdict = "ok" if self.ok else f"{len(self.lines())} violation(s)"
-        host, port = self.target
-        return f"{self.service} at {host}:{port}: {self.cases_run} case(s) in {len(self.methods)} method(s), {verdict}"
-
-    def to_junit(self, path: Path) -> None:
-        """Write JUnit XML: one testcase per method, its violations as the failure."""
-        from thriftbox.contract.junit import write_junit
-
-        write_junit(self, path)
 
 
 def verify(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeAlias
 
 from thriftpy2.thrift import TApplicationException
@@ -21,9 +22,20 @@ from thriftpy2.thrift import TApplicationException
 from thriftbox.host.journal import Journal
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Kind, Method, ServiceDef
-from thriftbox.stubs import StubEngine
+from thriftbox.stubs import StubBook, StubEngine
 from thriftbox.values import ValueGenerator
 from thriftbox.wire.app import NOT_NOW, AppError, Binding, Call, NoReply, Reply, Success
+
+
+@dataclass
+class Loaded:
+    """One consistent generation of definitions: what a reload replaces as a whole."""
+
+    catalog: Catalog
+    classes: Classes
+    generator: ValueGenerator
+    book: StubBook
+
 
 Siblings: TypeAlias = Callable[[ServiceDef, str], "MockApp | None"]
 """``(asking service, multiplexed name) -> the mock serving that name on the same host``, or ``None``."""

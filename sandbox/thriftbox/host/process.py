@@ -13,34 +13,23 @@ import logging
 import signal
 import socket
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from thriftbox.control.http import ControlServer, HttpError, Request, request_json
 from thriftbox.errors import ThriftboxError
 from thriftbox.host.config import HostConfig
 from thriftbox.host.journal import Journal
-from thriftbox.host.mock import MockApp
+from thriftbox.host.mock import Loaded, MockApp
 from thriftbox.host.routes import register_host_routes
 from thriftbox.host.workers import WorkerLink, WorkerPool, worker_command
 from thriftbox.idl import load_catalog
 from thriftbox.idl.classes import Classes
-from thriftbox.idl.model import Catalog, ServiceDef
-from thriftbox.stubs import StubBook, StubEngine, load_stubs
+from thriftbox.idl.model import ServiceDef
+from thriftbox.stubs import StubEngine, load_stubs
 from thriftbox.values import ValueGenerator
 from thriftbox.wire.server import ThriftServer
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Loaded:
-    """One consistent generation of definitions: what a reload replaces as a whole."""
-
-    catalog: Catalog
-    classes: Classes
-    generator: ValueGenerator
-    book: StubBook
 
 
 class MockHost:

@@ -7,14 +7,26 @@ and the pytest plugin see one API whatever the runtime. The routes are documente
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from thriftbox.control.http import ControlServer, HttpError, Request
 from thriftbox.errors import ThriftboxError
-from thriftbox.host.workers import merged_journal
+from thriftbox.host.journal import Journal
+from thriftbox.host.mock import Loaded
+from thriftbox.host.workers import WorkerLink, WorkerPool, merged_journal
+from thriftbox.stubs import StubEngine
+from thriftbox.wire.server import ThriftServer
 
-if TYPE_CHECKING:
-    from thriftbox.host.process import MockHost
+
+class MockHost(Protocol):
+    """What the admin routes read and change of the running host (:class:`thriftbox.host.process.MockHost`)."""
+
+    servers: dict[str, ThriftServer]
+    loaded: Loaded | None
+    journal: Journal
+    engine: StubEngine | None
+    pool: WorkerPool | None  # the main process of a host with workers
+    link: WorkerLink | None  # a worker process
 
 
 def _int(query: dict[str, str], name: str) -> int | None:

@@ -12,6 +12,8 @@ import socket
 from collections.abc import Iterable
 from pathlib import Path
 
+from thriftbox.project.layout import Layout
+
 
 def _load(path: Path) -> dict[str, int]:
     try:
@@ -35,14 +37,14 @@ def port_free(host: str, port: int) -> bool:
 
 
 def assign_ports(
-    state_dir: Path, service_ids: Iterable[str], base: int, *, host: str = "127.0.0.1", persist: bool = True
+    layout: Layout, service_ids: Iterable[str], base: int, *, host: str = "127.0.0.1", persist: bool = True
 ) -> dict[str, int]:
     """Ports for ``service_ids``: the remembered one where there is one, else the lowest unused from ``base``.
 
     Ports recorded for services that no longer exist stay reserved, so a service that comes back gets its old
     port. New services skip ports that something else on this machine already listens on.
     """
-    path = state_dir / "ports.json"
+    path = layout.ports_file
     known = _load(path)
     taken = set(known.values())
     result: dict[str, int] = {}
@@ -58,6 +60,6 @@ def assign_ports(
         result[sid] = port
     if persist:
         with contextlib.suppress(OSError):
-            state_dir.mkdir(parents=True, exist_ok=True)
+            layout.folder.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(dict(sorted(known.items())), indent=2) + "\n", encoding="utf-8")
     return result

@@ -1,54 +1,109 @@
-"""The state file ``.thriftbox/state.json``: what a running ``serve`` serves, for ``status`` and friends."""
+"""The state file ``.thriftbox/state.json``: what a running ``serve`` serves, for ``status`` and friends.
+
+:class:`ServeState` is the one shape of that file: ``serve`` writes it, ``status``, ``journal``, ``call``,
+``logs`` and ``down`` read it back, never by raw keys.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from thriftbox.runtime.base import MockStatus
+from thriftbox.project.layout import Layout
 
 
-def write_state(
-    state_dir: Path, *, runtime: str, admin_url: str, mocks: list[MockStatus], project: dict[str, Any]
-) -> None:
-    state_dir.mkdir(parents=True, exist_ok=True)
-    data = {
-        "pid": os.getpid(),
-        "runtime": runtime,
-        "admin_url": admin_url,
-        "project": project,
-        "mocks": [asdict(m) for m in mocks],
-    }
-    tmp = state_dir / "state.json.tmp"
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(state_dir / "state.json")
+@dataclass
+class MockStatus:
+    """One mock as a runtime reports it, and as ``status`` shows it."""
+
+    service: str
+    host: str
+    port: int
+    runtime: str
+    state: str  # "starting" | "ready" | "restarting" | "dead" | "stopped"
+    detail: str = ""  # pid, container name, ...
+    restarts: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
 
 
-def read_state(state_dir: Path) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class ServedProject:
+    """What the session was asked to serve (enough for ``call`` to load the same IDL)."""
+
+    name: str
+    idl_dirs: tuple[str, ...]
+    include_dirs: tuple[str, ...] = ()
+    mocks_dir: str | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ServeState:
+    pid: int
+    runtime: str
+    admin_url: str
+    project: ServedProject
+    mocks: tuple[MockStatus, ...]
+
+    def port_of(self, service_id: str) -> tuple[str, int] | None:
+        """Where the mock of ``service_id`` answers, if it is served."""
+        for mock in self.mocks:
+            if mock.service == service_id:
+                return mock.host, mock.port
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["project"]["idl_dirs"] = list(self.project.idl_dirs)
+        data["project"]["include_dirs"] = list(self.project.include_dirs)
+        data["mocks"] = [asdict(m) for m in self.mocks]
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any) -> ServeState:
+        """The state in ``data``; raises ValueError (or TypeError, KeyError) when it is not one."""
+        project = dict(data["project"])
+        return cls(
+            pid=int(data["pid"]),
+            runtime=str(data["runtime"]),
+            admin_url=str(data["admin_url"]),
+            project=ServedProject(
+                name=str(project["name"]),
+                idl_dirs=tuple(map(str, project["idl_dirs"])),
+                include_dirs=tuple(map(str, project.get("include_dirs") or ())),
+                mocks_dir=None if project.get("mocks_dir") is None else str(project["mocks_dir"]),
+                seed=int(project.get("seed") or 0),
+            ),
+            mocks=tuple(MockStatus(**m) for m in data["mocks"]),
+        )
+
+
+def write_state(layout: Layout, state: ServeState) -> None:
+    layout.folder.mkdir(parents=True, exist_ok=True)
+    tmp = layout.state_file.with_name(layout.state_file.name + ".tmp")
+    tmp.write_text(json.dumps(state.to_json(), indent=2) + "\n", encoding="utf-8")
+    tmp.replace(layout.state_file)
+
+
+def read_state(layout: Layout) -> ServeState | None:
     """The state of the ``serve`` running for this folder, or None when none runs."""
-    path = state_dir / "state.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        state = ServeState.from_json(json.loads(layout.state_file.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, KeyError):
         return None
-    pid = data.get("pid")
-    if not isinstance(pid, int) or not pid_alive(pid):
-        return None
-    return data if isinstance(data, dict) else None
+    return state if pid_alive(state.pid) else None
 
 
-def clear_state(state_dir: Path) -> None:
+def clear_state(layout: Layout) -> None:
     """Remove the state file if this process wrote it (another `serve` may have taken the folder over)."""
-    path = state_dir / "state.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(layout.state_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return
     if isinstance(data, dict) and data.get("pid") == os.getpid():
-        path.unlink(missing_ok=True)
+        layout.state_file.unlink(missing_ok=True)
 
 
 def pid_alive(pid: int) -> bool:

@@ -16,31 +16,19 @@ from typing import Any
 from thriftpy2.thrift import TApplicationException, TClient
 from thriftpy2.transport import TSocket
 
+from thriftbox.contract.interactions import interaction, journal_violations
 from thriftbox.control.http import HttpError, request_json
 from thriftbox.errors import ConfigError, MockStartError, PortInUse, StubError, ThriftboxError
 from thriftbox.idl.model import Catalog
 from thriftbox.project.ports import port_free
-from thriftbox.pytest.plugin import interaction, journal_violations
+from thriftbox.pytest.options import Settings
 from thriftbox.pytest.share import Share, source_address
-from thriftbox.supervisor.session import ServeOptions, Session
+from thriftbox.supervisor.session import Session, serve
 
 logger = logging.getLogger(__name__)
 
 _UNSET: Any = object()
 WORKER_PORT_SPAN = 100  # an xdist worker that serves its own mocks (Docker) starts at base + (n + 1) * span
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The plugin's options, resolved (see :func:`thriftbox.pytest.plugin.settings`)."""
-
-    idl: tuple[Path, ...]
-    include_dirs: tuple[Path, ...] = ()
-    mocks: Path | None = None
-    runtime: str = "auto"
-    seed: int = 0
-    port: int | None = None  # the first port; None: any free range
-    contract: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -175,15 +163,10 @@ class Thriftbox:
         for attempt in range(3):
             span = WORKER_PORT_SPAN
             base = free_base_port(span) if s.port is None else s.port + offset
-            options = ServeOptions(
-                paths=s.idl, runtime=s.runtime, port=base, include_dirs=s.include_dirs, seed=s.seed,
-                mocks_dir=s.mocks, watch=False, root=self.root, admin_port=0,
-            )  # fmt: skip
-            session = Session(options)
+            config = s.serve_config(self.root, port=base)
             try:
-                session.start()
+                session = serve(config)
             except (PortInUse, MockStartError):
-                session.stop()
                 if s.port is not None or attempt == 2:
                     raise
                 logger.info("ports taken while starting the mocks; trying another range")

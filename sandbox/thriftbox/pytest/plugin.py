@@ -7,7 +7,6 @@ matching flags (``thriftbox_idl`` / ``--thriftbox-idl``, ...); see docs/pytest-p
 
 from __future__ import annotations
 
-import json
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from thriftbox.pytest.fixture import Settings, Thriftbox
+    from thriftbox.pytest.fixture import Thriftbox
+    from thriftbox.pytest.options import Settings
 
 BOX = pytest.StashKey["Thriftbox"]()
 RECORDED = pytest.StashKey[list[dict[str, Any]]]()  # contract interactions, the controller's (all workers')
@@ -53,46 +53,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def settings(config: pytest.Config) -> Settings:
-    """The options, flags over ini keys; flag paths are relative to where pytest was started, ini paths to
-    the ini file. Raises pytest.UsageError for a value that cannot be used."""
-    from thriftbox.pytest.fixture import Settings
+    """The options, resolved (see :func:`thriftbox.pytest.options.resolve`)."""
+    from thriftbox.pytest.options import resolve
 
-    here = config.invocation_params.dir
-
-    def paths(name: str) -> list[Path]:
-        flag = config.getoption(f"thriftbox_{name}")
-        if flag:
-            return [here / p for p in ([flag] if isinstance(flag, str) else flag)]
-        return list(config.getini(f"thriftbox_{name}"))
-
-    def one(name: str) -> Path | None:
-        found = paths(name)
-        if len(found) > 1:
-            raise pytest.UsageError(f"thriftbox_{name} takes one path, got {len(found)}")
-        return found[0] if found else None
-
-    def text(name: str) -> str:
-        return str(config.getoption(f"thriftbox_{name}") or config.getini(f"thriftbox_{name}") or "").strip()
-
-    def number(name: str) -> int | None:
-        value = text(name)
-        try:
-            return int(value) if value else None
-        except ValueError:
-            raise pytest.UsageError(f"thriftbox_{name} must be a number, not {value!r}") from None
-
-    runtime = text("runtime") or "auto"
-    if runtime not in ("auto", "process", "docker"):
-        raise pytest.UsageError(f"thriftbox_runtime must be auto, process or docker, not {runtime!r}")
-    return Settings(
-        idl=tuple(paths("idl")),
-        include_dirs=tuple(paths("include")),
-        mocks=one("mocks"),
-        runtime=runtime,
-        seed=number("seed") or 0,
-        port=number("port"),
-        contract=one("contract"),
-    )
+    return resolve(config)
 
 
 @pytest.fixture(scope="session")
@@ -197,6 +161,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     path = settings(config).contract if _wants_contract(config) else None
     if path is not None:
+        from thriftbox.contract.interactions import write_contract
+
         config.stash[WRITTEN] = (path, write_contract(path, recorded))
 
 
@@ -217,59 +183,3 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if written is not None:
         path, count = written
         terminalreporter.write_line(f"thriftbox: wrote {count} interaction(s) to the contract {path}")
-
-
-# -- the contract file ----------------------------------------------------------------------------------
-
-
-def journal_violations(entries: list[dict[str, Any]]) -> list[str]:
-    """Calls the mock rejected for breaking the IDL, as far as the journal shows them (a stub's own
-    PROTOCOL_ERROR answer is not one)."""
-    return [
-        f"{e['service']}: {e['reply'].get('message', '')}"
-        for e in entries
-        if e["reply"].get("kind") == "app_error"
-        and e["reply"].get("type") == "PROTOCOL_ERROR"
-        and e.get("source") not in ("stub", "state")
-    ]
-
-
-def interaction(entry: dict[str, Any]) -> dict[str, Any] | None:
-    """The contract interaction a journal entry stands for, or None when a provider cannot be held to it:
-    an answer a test arranged with :meth:`Thriftbox.stub`, a fault, a oneway call, a rejected call."""
-    reply = entry["reply"]
-    kind = reply.get("kind")
-    if str(entry.get("rule") or "").startswith("api:") or kind not in ("success", "exception", "app_error"):
-        return None
-    if journal_violations([entry]):
-        return None
-    if kind == "success":
-        expect: dict[str, Any] = {"result": reply.get("value")}
-    elif kind == "exception":
-        expect = {"exception": reply["type"], "value": reply.get("value")}
-    else:
-        expect = {"exception": "TApplicationException", "type": reply["type"]}
-    return {"service": entry["service"], "method": entry["method"], "args": entry["args"], "expect": expect}
-
-
-def contract_key(item: dict[str, Any]) -> tuple[str, str, str, str]:
-    """What makes two interactions the same: the call and the kind of outcome (not generated values)."""
-    expect = item["expect"]
-    outcome = "result" if "result" in expect else f"{expect['exception']}:{expect.get('type', '')}"
-    return item["service"], item["method"], json.dumps(item["args"], sort_keys=True), outcome
-
-
-def merge_interactions(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One interaction per call and outcome (the first seen), in a stable order whatever the test order."""
-    unique: dict[tuple[str, str, str, str], dict[str, Any]] = {}
-    for item in items:
-        unique.setdefault(contract_key(item), item)
-    return [unique[k] for k in sorted(unique)]
-
-
-def write_contract(path: Path, items: list[dict[str, Any]]) -> int:
-    """Write a contract file (:mod:`thriftbox.contract.interactions`); returns how many interactions."""
-    merged = merge_interactions(items)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
-    return len(merged)

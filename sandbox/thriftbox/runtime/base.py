@@ -8,12 +8,15 @@ runtime through the :class:`Runtime` protocol only.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from thriftbox.errors import ConfigError
+from thriftbox.project.layout import Layout
+from thriftbox.project.state import MockStatus
+
+__all__ = ["RUNTIME_NAMES", "MockSpec", "MockStatus", "Project", "Runtime"]
 
 
 @dataclass(frozen=True)
@@ -31,8 +34,9 @@ class Project:
     workers: int = 1  # processes per mock host (see thriftbox.host.workers)
 
     @property
-    def state_dir(self) -> Path:
-        return self.root / ".thriftbox"
+    def layout(self) -> Layout:
+        """The project's ``.thriftbox/`` folder: ports, state, host logs."""
+        return Layout(self.root)
 
 
 @dataclass(frozen=True)
@@ -43,22 +47,12 @@ class MockSpec:
     port: int
 
 
-@dataclass
-class MockStatus:
-    service: str
-    host: str
-    port: int
-    runtime: str
-    state: str  # "starting" | "ready" | "restarting" | "dead" | "stopped"
-    detail: str = ""  # pid, container name, ...
-    restarts: int = 0
-    extra: dict[str, str] = field(default_factory=dict)
-
-
 class Runtime(Protocol):
     """Where and how mock hosts run."""
 
     name: str
+    preparing: str  # what the lines given to on_progress are about ("building the mock image")
+    on_progress: Callable[[str], None] | None  # lines of long preparations before mocks start, when set
 
     def start(self, project: Project, mocks: Sequence[MockSpec]) -> None:
         """Start every mock and return once each answers a Thrift call; raise MockStartError otherwise."""
@@ -84,19 +78,4 @@ class Runtime(Protocol):
         """Stop everything this runtime started. Idempotent."""
 
 
-RUNTIME_NAMES = ("auto", "process", "docker")
-
-
-def get_runtime(name: str, *, base_image: str | None = None) -> Runtime:
-    """The runtime called ``name`` ("process" or "docker"); "auto" is resolved by the caller.
-
-    ``base_image`` is the Docker runtime's base (None: ``$THRIFTBOX_BASE_IMAGE``, else python:3.11-slim)."""
-    if name == "process":
-        from thriftbox.runtime.process import ProcessRuntime
-
-        return ProcessRuntime()
-    if name == "docker":
-        from thriftbox.runtime.docker.sdk import DockerRuntime
-
-        return DockerRuntime(base_image=base_image)
-    raise ConfigError(f"unknown runtime {name!r}", hint="choose one of: " + ", ".join(RUNTIME_NAMES))
+RUNTIME_NAMES = ("auto", "process", "docker")  # "auto": Docker when an engine answers, else processes

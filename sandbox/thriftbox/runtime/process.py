@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 
 from thriftbox.control.http import HttpError, request_json
@@ -51,6 +51,10 @@ class ProcessRuntime:
 
     def __init__(self, start_timeout: float = 30.0) -> None:
         self.start_timeout = start_timeout
+        self.preparing = "starting the mock host"
+        self.on_progress: Callable[[str], None] | None = (
+            None  # nothing long to report: hosts start in a second
+        )
         self.project: Project | None = None
         self.mocks: dict[str, MockSpec] = {}
         self.proc: subprocess.Popen[bytes] | None = None
@@ -70,9 +74,9 @@ class ProcessRuntime:
 
     def _spawn(self) -> None:
         assert self.project is not None
-        logs = self.project.state_dir / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        self.log_path = logs / "host.log"
+        layout = self.project.layout
+        layout.logs_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = layout.host_log
         self.control_port = free_port(self.project.host)
         cmd = host_command(
             self.project, list(self.mocks.values()), bind=self.project.host, control_port=self.control_port

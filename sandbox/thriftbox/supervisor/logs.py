@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from thriftbox.errors import ConfigError
+from thriftbox.project.layout import Layout
 from thriftbox.project.state import read_state
 from thriftbox.runtime.wait import tail
 
@@ -27,18 +28,19 @@ def match_service(ids: list[str], ref: str) -> list[str]:
 
 
 def service_logs(root: Path, service: str, *, follow: bool = False) -> Iterator[str]:
-    state = read_state(root / ".thriftbox")
+    layout = Layout(root)
+    state = read_state(layout)
     if state is None:
         raise ConfigError(
             "no `thriftbox serve` runs in this folder", hint="start one with: thriftbox serve idl/"
         )
-    ids = [m["service"] for m in state.get("mocks", [])]
+    ids = [m.service for m in state.mocks]
     matches = match_service(ids, service)
     if len(matches) != 1:
         what = "several" if matches else "no"
         raise ConfigError(f"{what} served services match {service!r}", hint="served: " + ", ".join(ids))
-    if state.get("runtime") == "docker":
+    if state.runtime == "docker":
         from thriftbox.runtime.docker.sdk import container_logs
 
-        return container_logs(state["project"]["name"], matches[0], follow=follow)
-    return tail(root / ".thriftbox" / "logs" / "host.log", follow=follow)
+        return container_logs(state.project.name, matches[0], follow=follow)
+    return tail(layout.host_log, follow=follow)

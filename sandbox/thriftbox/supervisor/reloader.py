@@ -1,8 +1,8 @@
 """Hot reload for a ``serve`` session: what to watch, what a batch of saved files changes, and applying it.
 
-:class:`Reloading` is a part of :class:`thriftbox.supervisor.session.Session` (which inherits it); it lives here because
-deciding what a save means is its own job: only the affected services reload, a bad save changes nothing, and
-changes a failed reload could not apply wait for the next good save.
+A :class:`Reloader` is a part of a :class:`thriftbox.supervisor.session.Session` (which owns one once its mocks
+run); it lives apart because deciding what a save means is its own job: only the affected services reload, a
+bad save changes nothing, and changes a failed reload could not apply wait for the next good save.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from thriftbox.errors import ThriftboxError
+from thriftbox.idl import load_catalog
 from thriftbox.idl.model import Catalog
 from thriftbox.project.ports import assign_ports
 from thriftbox.runtime.base import MockSpec, Project, Runtime
@@ -22,32 +23,76 @@ from thriftbox.supervisor.plan import ReloadPlan, plan_reload
 
 if TYPE_CHECKING:
     from thriftbox.stubs import StubBook
-    from thriftbox.supervisor.session import ServeOptions
+    from thriftbox.supervisor.watch import Watcher
 
 
-class Reloading:
-    """The reload half of a session. The attributes below are the session's."""
+def load_stub_book(mocks_dir: Path | None, catalog: Catalog) -> StubBook:
+    """The stub files checked against ``catalog``; raises StubError (``path:line``) for a bad one."""
+    from thriftbox.idl.classes import Classes
+    from thriftbox.stubs import load_stubs
 
-    options: ServeOptions
-    project: Project
-    paths: tuple[Path, ...]
-    include_dirs: tuple[Path, ...]
-    mocks_dir: Path | None
-    catalog: Catalog | None
-    runtime: Runtime | None
-    ports: dict[str, int]
-    report: Callable[[str], None]
-    _changes: queue.Queue[set[Path]]
-    _watcher: object | None
-    _stubs: StubBook | None
-    _unapplied: set[Path]
-    _watched: tuple[Path, ...]
+    return load_stubs(mocks_dir, catalog, Classes(catalog))
+
+
+class Reloader:
+    """What a running session serves (catalog, stub files, ports) and how saves change it.
+
+    ``changed`` is called after a reload changed what runs (the session rewrites its state file)."""
+
+    def __init__(
+        self,
+        project: Project,
+        runtime: Runtime,
+        *,
+        catalog: Catalog,
+        stubs: StubBook,
+        ports: dict[str, int],
+        first_port: int,
+        report: Callable[[str], None],
+        changed: Callable[[], None],
+    ) -> None:
+        self.project = project
+        self.runtime = runtime
+        self.catalog = catalog
+        self.ports = ports
+        self.first_port = first_port
+        self.report = report
+        self.changed = changed
+        self.changes: queue.Queue[set[Path]] = queue.Queue()  # batches of saved paths, from the watcher
+        self._stubs: StubBook | None = stubs  # the last good stub files: which services each one touches
+        self._unapplied: set[Path] = set()  # changed since the last good reload (a bad save keeps them)
+        self._watcher: Watcher | None = None
+        self._watched: tuple[Path, ...] = ()
+
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        return self.project.idl_dirs
+
+    @property
+    def include_dirs(self) -> tuple[Path, ...]:
+        return self.project.include_dirs
+
+    @property
+    def mocks_dir(self) -> Path | None:
+        return self.project.mocks_dir
 
     def load(self) -> Catalog:
-        raise NotImplementedError
+        return load_catalog(self.paths, self.include_dirs)
 
-    def _write_state(self) -> None:
-        raise NotImplementedError
+    def stop_watching(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
+
+    def drain(self, timeout: float) -> set[Path] | None:
+        """The paths saved since the last call, waiting up to ``timeout`` for a first batch; None for none."""
+        try:
+            batch = self.changes.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        while not self.changes.empty():
+            batch |= self.changes.get_nowait()
+        return batch
 
     def start_watching(self) -> None:
         """Watch the IDL paths, the include folders, included files outside them, and the stub folder."""
@@ -56,7 +101,7 @@ class Reloading:
     def _watch_paths(self) -> tuple[Path, ...]:
         """What to watch: the given paths, and each file of the catalog that none of them covers."""
         given = [*self.paths, *self.include_dirs, *([self.mocks_dir] if self.mocks_dir else [])]
-        files = self.catalog.files if self.catalog is not None else {}
+        files = self.catalog.files
         outside = [f for f in files if not any(f == g or f.is_relative_to(g) for g in given)]
         return tuple(sorted({p for p in [*given, *outside] if p.exists()}))
 
@@ -67,18 +112,16 @@ class Reloading:
         paths = self._watch_paths()
         if paths == self._watched:
             return
-        watcher = Watcher(paths, self._changes.put)
+        watcher = Watcher(paths, self.changes.put)
         try:
             watcher.start()
         except ThriftboxError as err:
             self.report(f"cannot watch for changes: {_one_line(err)}")
             return
         old, self._watcher, self._watched = self._watcher, watcher, paths
-        if isinstance(old, Watcher):
-            was_polling = old.polling
+        was_polling = old.polling if old is not None else False
+        if old is not None:
             old.stop()
-        else:
-            was_polling = False
         if watcher.polling and not was_polling:
             self.report(
                 "file watching falls back to polling (the system's inotify limit is exhausted): "
@@ -86,11 +129,7 @@ class Reloading:
             )
 
     def _load_stubs(self, catalog: Catalog) -> StubBook:
-        """The stub files checked against ``catalog``; raises StubError (``path:line``) for a bad one."""
-        from thriftbox.idl.classes import Classes
-        from thriftbox.stubs import load_stubs
-
-        return load_stubs(self.mocks_dir, catalog, Classes(catalog))
+        return load_stub_book(self.mocks_dir, catalog)
 
     def _is_stub_file(self, path: Path) -> bool:
         from thriftbox.stubs.source import SUFFIXES
@@ -101,12 +140,12 @@ class Reloading:
     def _matters(self, path: Path) -> bool:
         """Whether a changed file can change what is served: IDL in the served and include folders or in the
         catalog (a file among the paths, an include from elsewhere), stub files in --mocks."""
-        if path.is_relative_to(self.project.state_dir):
+        if self.project.layout.owns(path):
             return False
         if path.suffix.lower() != ".thrift":
             return self._is_stub_file(path)
         folders = [p for p in (*self.paths, *self.include_dirs) if p.is_dir()]
-        known = self.catalog.files if self.catalog is not None else {}
+        known = self.catalog.files
         return path in known or path in self.paths or any(path.is_relative_to(f) for f in folders)
 
     def apply_changes(self, changed: set[Path]) -> None:
@@ -116,8 +155,6 @@ class Reloading:
         files changed. New services start on a port of their own, vanished ones stop, the rest are not touched.
         Changes a failed reload could not apply are kept and applied with the next good save.
         """
-        assert self.catalog is not None
-        assert self.runtime is not None
         t0 = time.perf_counter()
         relevant = {p.resolve() for p in changed}
         relevant = {p for p in relevant if self._matters(p)}
@@ -136,9 +173,9 @@ class Reloading:
             return
         self.catalog, self._stubs, self._unapplied = new, stubs, set()
         if not plan.empty:
-            self._write_state()
+            self.changed()
         self.report(f"{names}: {plan.summary()} in {(time.perf_counter() - t0) * 1000:.0f} ms")
-        if self.options.watch and self._watched:
+        if self._watched:
             self._rewatch()  # an include outside the watched folders may have come or gone
 
     def _shown(self, path: Path) -> str:
@@ -181,12 +218,11 @@ class Reloading:
 
     def _reload_runtime(self, plan: ReloadPlan) -> None:
         """Start new services on ports of their own, stop vanished ones, reload the others."""
-        assert self.runtime is not None
         ports = dict(self.ports)
         if plan.started:
             ports.update(
                 assign_ports(
-                    self.project.state_dir, [*ports, *plan.started], self.options.port, host=self.project.host
+                    self.project.layout, [*ports, *plan.started], self.first_port, host=self.project.host
                 )
             )
         started = [MockSpec(sid, ports[sid]) for sid in plan.started]

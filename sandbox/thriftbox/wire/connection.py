@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Coroutine, Generator
 from struct import Struct
 from struct import error as StructError
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from thriftbox.wire import http
 from thriftbox.wire.app import NOT_NOW, App, Binding, Call, Fault, Framing, NoReply, Reply, Success
@@ -40,8 +40,14 @@ from thriftbox.wire.framing import Message, Reader
 from thriftbox.wire.scan import Malformed, NeedMore, binary_envelope, binary_struct
 from thriftbox.wire.stream import ReadBuffer, Stream
 
-if TYPE_CHECKING:
-    from thriftbox.wire.server import ThriftServer
+
+class Listener(Protocol):
+    """What a connection needs of the server that accepted it (:class:`~thriftbox.wire.server.ThriftServer`)."""
+
+    app: App  # swapped on reload: each call uses the App current when it starts
+    max_frame: int
+    connections: set[Connection]
+
 
 log = logging.getLogger("thriftbox.wire")
 _I32 = Struct(">i")
@@ -89,7 +95,7 @@ class Connection(Stream):
     """A client connection of a :class:`~thriftbox.wire.server.ThriftServer`."""
 
     def __init__(
-        self, server: ThriftServer, loop: asyncio.AbstractEventLoop, sock: socket.socket, rbuf: ReadBuffer
+        self, server: Listener, loop: asyncio.AbstractEventLoop, sock: socket.socket, rbuf: ReadBuffer
     ) -> None:
         super().__init__(loop, sock, rbuf)
         self.server = server

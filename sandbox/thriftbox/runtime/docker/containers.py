@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-import thriftbox
+from thriftbox import about
 from thriftbox.control.http import HttpError, request_json
 from thriftbox.errors import ConfigError, MockStartError, ThriftboxError
 from thriftbox.idl import load_catalog
@@ -81,6 +81,7 @@ class ContainerRuntime:
         copy_files: bool | None = None,
     ) -> None:
         self.base_image = base_image  # None: $THRIFTBOX_BASE_IMAGE, else python:3.11-slim
+        self.preparing = "building the mock image"
         self.on_progress = on_progress  # image build and pull output, one line at a time
         self.start_timeout = start_timeout
         self.copy_files = copy_files  # None: copy folders in only when the engine runs on another machine
@@ -187,7 +188,7 @@ class ContainerRuntime:
             self.project,
             spec,
             session=self.session,
-            version=thriftbox.__version__,
+            version=about.__version__,
             remote=remote,
             extra_dirs=self.extra_dirs,
         )

@@ -2,7 +2,7 @@
 
 :func:`ensure_image` drives the build through an :class:`~thriftbox.runtime.docker.engine.Engine`. The image is built
 from the *running* thriftbox, so a source checkout works as well as an install: the package
-folder of ``thriftbox.__file__`` is packed into a wheel here (a wheel is a zip with a small ``.dist-info``;
+folder of ``thriftbox.about.PACKAGE_DIR`` is packed into a wheel here (a wheel is a zip with a small ``.dist-info``;
 packing it directly writes nothing into the checkout and needs neither setuptools nor the network). The
 dependencies come from a wheelhouse (:mod:`thriftbox.runtime.docker.wheelhouse`) and the Dockerfile installs
 everything with ``pip install --no-index``, so the build runs with ``network_mode="none"``.
@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import thriftbox
+from thriftbox import about
 from thriftbox.errors import MockStartError
 from thriftbox.runtime.docker import wheelhouse
 from thriftbox.runtime.docker.engine import Engine
@@ -88,7 +88,7 @@ def ensure_image(engine: Engine, base: str, progress: Progress) -> str:
     if log.error:
         raise log.failure(tag)
     _headline(progress, f"built {tag} in {time.perf_counter() - t0:.1f} s")
-    older = f"{IMAGE_REPOSITORY}:{thriftbox.__version__}-"  # this version built from older code
+    older = f"{IMAGE_REPOSITORY}:{about.__version__}-"  # this version built from older code
     engine.remove_images(IMAGE_REPOSITORY, keep=lambda t: t == tag or not t.startswith(older))
     return tag
 
@@ -124,7 +124,7 @@ def base_image(explicit: str | None = None) -> str:
 
 def package_files() -> list[tuple[str, Path]]:
     """``(archive name, path)`` of every file of the running thriftbox package, sorted; caches left out."""
-    package = Path(thriftbox.__file__).resolve().parent
+    package = about.PACKAGE_DIR
     files = []
     for path in package.rglob("*"):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix not in {".pyc", ".pyo"}:
@@ -135,16 +135,16 @@ def package_files() -> list[tuple[str, Path]]:
 def image_tag(base: str, requirements: Sequence[str]) -> str:
     """``thriftbox-mock:<version>-<hash of code, base image, dependencies and Dockerfile>``."""
     digest = hashlib.sha256()
-    for part in (thriftbox.__version__, base, DOCKERFILE, *sorted(requirements)):
+    for part in (about.__version__, base, DOCKERFILE, *sorted(requirements)):
         digest.update(part.encode() + b"\0")
     for name, path in package_files():
         digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return f"{IMAGE_REPOSITORY}:{thriftbox.__version__}-{digest.hexdigest()[:12]}"
+    return f"{IMAGE_REPOSITORY}:{about.__version__}-{digest.hexdigest()[:12]}"
 
 
 def build_wheel(dest: Path, requirements: Iterable[str]) -> Path:
     """Pack the running thriftbox package into ``dest/thriftbox-<version>-py3-none-any.whl``."""
-    version = thriftbox.__version__
+    version = about.__version__
     dist_info = f"thriftbox-{version}.dist-info"
     metadata = "Metadata-Version: 2.1\nName: thriftbox\nVersion: {}\nRequires-Python: >=3.11\n{}".format(
         version, "".join(f"Requires-Dist: {req}\n" for req in requirements)
@@ -184,7 +184,7 @@ def prepare_context(context: Path, base: str, wheelhouse: Path, requirements: Se
 
 
 def image_labels(tag: str, base: str) -> dict[str, str]:
-    return {"thriftbox.version": thriftbox.__version__, "thriftbox.image": tag, "thriftbox.base": base}
+    return {"thriftbox.version": about.__version__, "thriftbox.image": tag, "thriftbox.base": base}
 
 
 class BuildLog:

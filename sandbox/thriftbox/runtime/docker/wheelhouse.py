@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import thriftbox
+from thriftbox import about
 from thriftbox.errors import MockStartError
 
 Progress = Callable[[str], None]
@@ -139,7 +139,7 @@ def _pin(requirement: str) -> str:
 
 def source_root() -> Path | None:
     """The checkout thriftbox runs from (the folder holding its ``pyproject.toml``), if it runs from one."""
-    package = Path(thriftbox.__file__).resolve().parent
+    package = about.PACKAGE_DIR
     for folder in list(package.parents)[:3]:
         candidate = folder / "pyproject.toml"
         if candidate.is_file():

@@ -1,0 +1,64 @@
+"""``thriftbox host``: the hidden command the runtimes run: one mock host process."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from thriftbox.cli.common import handle_errors, include_opt, path_arg
+from thriftbox.cli.output import configure_logging
+
+
+@click.command(hidden=True)
+@click.option("--idl", "idl_dirs", multiple=True, required=True, type=path_arg)
+@include_opt
+@click.option("--mocks", "mocks_dir", type=path_arg, default=None)
+@click.option("--seed", default=0, type=int)
+@click.option("--service", "services", multiple=True, required=True, help="SERVICE_ID=PORT")
+@click.option("--bind", default="127.0.0.1")
+@click.option("--control-port", default=0, type=int)
+@click.option("--max-frame", default=16 * 2**20, type=int)
+@click.option("--workers", default=1, type=click.IntRange(1, 64))
+@click.option("--worker-channel", default=None, type=int)
+@click.option("--journal-start", default=0, type=int)
+@handle_errors
+def host(
+    idl_dirs: tuple[Path, ...],
+    include_dirs: tuple[Path, ...],
+    mocks_dir: Path | None,
+    seed: int,
+    services: tuple[str, ...],
+    bind: str,
+    control_port: int,
+    max_frame: int,
+    workers: int,
+    worker_channel: int | None,
+    journal_start: int,
+) -> None:
+    """Run a mock host (used by the runtimes; not for direct use)."""
+    from thriftbox.host.config import HostConfig
+    from thriftbox.host.process import run_host
+
+    if logging.getLogger("thriftbox").level > logging.INFO:
+        configure_logging(1)  # a host's output is a log file: readiness, reloads and warnings belong in it
+
+    mapping = {}
+    for item in services:
+        sid, _, port = item.rpartition("=")
+        mapping[sid] = int(port)
+    config = HostConfig(
+        idl_dirs=idl_dirs,
+        services=mapping,
+        include_dirs=include_dirs,
+        mocks_dir=mocks_dir,
+        seed=seed,
+        bind=bind,
+        control_port=control_port,
+        max_frame=max_frame,
+        workers=workers,
+        worker_channel=worker_channel,
+        journal_start=journal_start,
+    )
+    run_host(config)

@@ -1,0 +1,145 @@
+"""``thriftbox serve``: start the mocks through :func:`thriftbox.serve` and show what happens until Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import click
+from rich.markup import escape
+
+from thriftbox.cli.common import handle_errors, include_opt, path_arg
+from thriftbox.cli.output import err, out, status_table
+from thriftbox.runtime.base import RUNTIME_NAMES
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True)  # plain strings: a Path would hide "https://"
+@click.option(
+    "--runtime",
+    type=click.Choice(RUNTIME_NAMES),
+    default="auto",
+    show_default=True,
+    help="Where mocks run: a container per service (docker), local processes, or docker if one answers.",
+)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address mocks listen on / are published on."
+)
+@click.option(
+    "--port",
+    default=9090,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="First port; each service keeps its port across restarts (.thriftbox/ports.json).",
+)
+@include_opt
+@click.option(
+    "--seed", default=0, show_default=True, type=int, help="Seed for generated data: same seed, same answers."
+)
+@click.option(
+    "--mocks", "mocks_dir", type=path_arg, default=None, help="Folder of stub files (.yaml, .yml, .json)."
+)
+@click.option("--no-watch", is_flag=True, help="Do not reload when IDL or stub files change.")
+@click.option(
+    "--admin-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port of the admin API (journal, stubs, state) on --admin-host [default: --port minus 1, if free].",
+)
+@click.option(
+    "--admin-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address of the admin API. Anything but loopback exposes it to your network.",
+)
+@click.option(
+    "--base-image",
+    envvar="THRIFTBOX_BASE_IMAGE",
+    default=None,
+    help="Docker runtime: base image with Python 3 and pip [default: python:3.11-slim].",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes answering each mock's port, for load tests: up to one per core. Stub counters "
+    "(sequences, times, state) then count per process.",
+)
+@handle_errors
+def serve(
+    paths: tuple[str, ...],
+    runtime: str,
+    host: str,
+    port: int,
+    include_dirs: tuple[Path, ...],
+    seed: int,
+    mocks_dir: Path | None,
+    no_watch: bool,
+    admin_port: int | None,
+    admin_host: str,
+    base_image: str | None,
+    workers: int,
+) -> None:
+    """Serve every service in PATHS (folders or .thrift files) until Ctrl-C.
+
+    \b
+    Examples:
+      thriftbox serve idl/
+      thriftbox serve idl/ --mocks mocks/ --port 9100
+      thriftbox serve idl/ --runtime process --no-watch
+      thriftbox serve idl/ --workers 4        # a load test: four processes per mock
+    """
+    from thriftbox.supervisor.config import ServeConfig
+    from thriftbox.supervisor.session import serve as serve_api
+
+    config = ServeConfig(
+        paths=paths,
+        runtime=runtime,
+        host=host,
+        port=port,
+        include_dirs=include_dirs,
+        seed=seed,
+        mocks_dir=mocks_dir,
+        watch=not no_watch,
+        admin_port=admin_port,
+        admin_host=admin_host,
+        base_image=base_image,
+        workers=workers,
+    )
+    if not config.admin_is_local:
+        err.print(
+            f"[yellow]warning:[/] the admin API listens on {admin_host}: anyone who reaches it can change stubs"
+        )
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill`, `docker stop`, CI timeouts: clean up as on Ctrl-C
+    session = None
+    try:
+        with err.status("choosing a runtime...") as spinner:
+            session = serve_api(
+                config,
+                # escaped: error messages quote IDL and YAML, whose brackets are no markup
+                report=lambda line: err.print(f"[dim]{_now()}[/] {escape(line)}"),
+                progress=lambda line: spinner.update(escape(line[:120])),
+                on_runtime=lambda name, why: err.print(f"runtime: [bold]{name}[/] ({escape(why)})"),
+            )
+        statuses = session.status()
+        rows = [s.__dict__ for s in statuses]
+        out.print(status_table(rows, title=f"{len(rows)} service(s) served in {session.started_in:.2f} s"))
+        err.print(f"admin API: {session.admin_url}  (journal: thriftbox journal -f)")
+        watching = "watching for changes; " if config.watch else ""
+        err.print(f"{watching}Ctrl-C to stop")
+        session.run_forever()
+    except KeyboardInterrupt:
+        err.print("stopping...")
+    finally:
+        if session is not None:
+            session.stop()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _now() -> str:
+    return time.strftime("%H:%M:%S")

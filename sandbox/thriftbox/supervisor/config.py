@@ -1,0 +1,69 @@
+"""What a ``serve`` is asked to do: :class:`ServeConfig`, the one home of serve's defaults.
+
+The CLI's ``serve`` options, the pytest plugin's settings and a program calling :func:`thriftbox.serve` all
+build one of these; everything further down (the runtime's :class:`~thriftbox.runtime.base.Project`, a host's
+:class:`~thriftbox.host.config.HostConfig`) is derived from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from thriftbox.errors import ConfigError
+from thriftbox.runtime.base import RUNTIME_NAMES
+from thriftbox.wire.server import DEFAULT_MAX_FRAME
+
+LOOPBACK = "127.0.0.1"
+DEFAULT_PORT = 9090
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """Everything ``serve`` takes. Paths may be strings; relative ones are relative to the working directory."""
+
+    paths: Sequence[Path | str] = ("idl",)  # folders or .thrift files to serve
+    runtime: str = "auto"  # one of RUNTIME_NAMES
+    host: str = LOOPBACK  # where mock ports are bound / published
+    port: int = DEFAULT_PORT  # the first port; services keep theirs across runs (.thriftbox/ports.json)
+    include_dirs: Sequence[Path | str] = ()
+    seed: int = 0
+    mocks_dir: Path | str | None = None  # stub files
+    watch: bool = True  # reload on save
+    root: Path = field(default_factory=Path.cwd)  # the project folder: holds .thriftbox/
+    max_frame: int = DEFAULT_MAX_FRAME
+    admin_port: int | None = None  # None: port - 1 when free, else any free port; 0: any free port
+    admin_host: str = LOOPBACK
+    base_image: str | None = None  # Docker runtime: None means $THRIFTBOX_BASE_IMAGE, else python:3.11-slim
+    workers: int = 1  # processes per mock host, for load tests (see thriftbox.host.workers)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.paths, (str, Path)):
+            object.__setattr__(self, "paths", (self.paths,))
+        if self.runtime not in RUNTIME_NAMES:
+            raise ConfigError(
+                f"unknown runtime {self.runtime!r}", hint="choose one of: " + ", ".join(RUNTIME_NAMES)
+            )
+
+    @property
+    def admin_is_local(self) -> bool:
+        return self.admin_host in (LOOPBACK, "localhost", "::1")
+
+
+def validate_paths(paths: Sequence[Path | str]) -> tuple[Path, ...]:
+    """The given IDL, include or stub paths, resolved; a clear error for a URL or a missing one."""
+    out = []
+    for p in paths:
+        text = str(p)
+        if "://" in text:
+            raise ConfigError(
+                f"{text}: URLs are not served", hint="clone or download the IDL and pass a folder"
+            )
+        path = Path(text)
+        if not path.exists():
+            raise ConfigError(
+                f"{text}: no such file or folder", hint="pass the folder that holds your .thrift files"
+            )
+        out.append(path.resolve())
+    return tuple(out)
