@@ -15,12 +15,13 @@ import sys
 from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 
+from thriftbox.client.probe import probe
 from thriftbox.control.http import HttpError, request_json
 from thriftbox.errors import MockStartError, ThriftboxError
 from thriftbox.host.config import HostConfig
 from thriftbox.project.ports import port_free
 from thriftbox.runtime.base import MockSpec, MockStatus, Project
-from thriftbox.runtime.wait import free_port, port_in_use, tail, wait_ready
+from thriftbox.runtime.wait import free_port, host_exited, log_hint, port_in_use, tail, wait_ready
 
 _PR_SET_PDEATHSIG = 1
 
@@ -92,7 +93,14 @@ class ProcessRuntime:
                 preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         ports = [(self.project.host, m.port) for m in self.mocks.values()]
-        wait_ready(ports, self.proc, self.log_path, self.start_timeout)
+        wait_ready(
+            ports,
+            lambda hp: probe(*hp, timeout=0.5),
+            timeout=self.start_timeout,
+            name=lambda hp: f"{hp[0]}:{hp[1]}",
+            gone=host_exited(self.proc, self.log_path),
+            hint=lambda _: log_hint(self.log_path),
+        )
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None

@@ -6,11 +6,13 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
-from thriftbox.client.probe import probe
 from thriftbox.errors import MockStartError, PortInUse
+
+T = TypeVar("T")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -20,27 +22,50 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def wait_ready(
-    ports: Sequence[tuple[str, int]], proc: subprocess.Popen[bytes] | None, log: Path | None, timeout: float
+    targets: Sequence[T],
+    answers: Callable[[T], bool],
+    *,
+    timeout: float,
+    name: Callable[[T], str],
+    gone: Callable[[Sequence[T]], None] = lambda _: None,
+    check_every: float = 0.0,
+    hint: Callable[[Sequence[T]], str | None] = lambda _: None,
 ) -> None:
-    """Return once every port answers a real Thrift call; MockStartError (with the log's tail) otherwise."""
+    """The one readiness loop: return once ``answers(t)`` holds for every target (a real Thrift call answered).
+
+    ``gone(pending)`` raises MockStartError when a target can no longer become ready (its process or container
+    exited); it runs every ``check_every`` seconds. After ``timeout``: MockStartError naming the pending targets,
+    with ``hint(pending)`` (a log's tail).
+    """
     deadline = time.monotonic() + timeout
-    pending = list(ports)
+    next_check = time.monotonic() + check_every
+    pending = list(targets)
     while pending:
-        if proc is not None and proc.poll() is not None:
-            raise MockStartError(
-                f"the mock host exited with code {proc.returncode} before it was ready",
-                hint=_log_hint(log),
-            )
-        pending = [(h, p) for h, p in pending if not probe(h, p, timeout=0.5)]
+        if time.monotonic() >= next_check:
+            next_check = time.monotonic() + check_every
+            gone(pending)
+        pending = [t for t in pending if not answers(t)]
         if not pending:
             return
         if time.monotonic() > deadline:
-            where = ", ".join(f"{h}:{p}" for h, p in pending[:5])
-            raise MockStartError(f"mocks did not answer within {timeout:.0f} s: {where}", hint=_log_hint(log))
+            where = ", ".join(name(t) for t in pending[:5])
+            raise MockStartError(f"mocks did not answer within {timeout:.0f} s: {where}", hint=hint(pending))
         time.sleep(0.05)
 
 
-def _log_hint(log: Path | None) -> str | None:
+def host_exited(proc: subprocess.Popen[bytes], log: Path | None) -> Callable[[Sequence[object]], None]:
+    """A ``gone`` check for :func:`wait_ready`: the mock host process exited before it was ready."""
+
+    def check(_: Sequence[object]) -> None:
+        if proc.poll() is not None:
+            raise MockStartError(
+                f"the mock host exited with code {proc.returncode} before it was ready", hint=log_hint(log)
+            )
+
+    return check
+
+
+def log_hint(log: Path | None) -> str | None:
     if log is None:
         return None
     lines = list(tail(log, follow=False))[-15:]

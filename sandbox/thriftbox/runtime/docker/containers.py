@@ -27,7 +27,7 @@ from thriftbox.runtime.base import MockSpec, MockStatus, Project
 from thriftbox.runtime.docker import image
 from thriftbox.runtime.docker import plan as names
 from thriftbox.runtime.docker.engine import ContainerInfo, Engine
-from thriftbox.runtime.wait import describe_port_holder, port_in_use
+from thriftbox.runtime.wait import describe_port_holder, port_in_use, wait_ready
 
 logger = logging.getLogger(__name__)
 
@@ -248,26 +248,26 @@ class ContainerRuntime:
 
     def _wait_ready(self, mocks: Sequence[_Mock]) -> None:
         """Return once every mock answers a Thrift call through its published port; MockStartError otherwise."""
-        deadline = time.monotonic() + self.start_timeout
-        next_check = time.monotonic() + 1.0
-        pending = list(mocks)
-        while pending:
-            for mock in [m for m in pending if self._answers(m, timeout=0.5)]:
-                mock.state = "ready"
-                pending.remove(mock)
-            if not pending:
-                return
-            if time.monotonic() >= next_check:
-                next_check = time.monotonic() + 1.0
-                for mock in pending:
-                    self._fail_if_exited(mock)
-            if time.monotonic() > deadline:
-                where = ", ".join(m.plan.service_id for m in pending[:5])
-                raise MockStartError(
-                    f"mocks did not answer within {self.start_timeout:.0f} s: {where}",
-                    hint=self._log_hint(pending[0]),
-                )
-            time.sleep(0.05)
+
+        def answers(mock: _Mock) -> bool:
+            if not self._answers(mock, timeout=0.5):
+                return False
+            mock.state = "ready"
+            return True
+
+        def gone(pending: Sequence[_Mock]) -> None:
+            for mock in pending:
+                self._fail_if_exited(mock)
+
+        wait_ready(
+            mocks,
+            answers,
+            timeout=self.start_timeout,
+            name=lambda mock: mock.plan.service_id,
+            gone=gone,
+            check_every=1.0,
+            hint=lambda pending: self._log_hint(pending[0]),
+        )
 
     def _fail_if_exited(self, mock: _Mock) -> None:
         info = self.engine.state(mock.container_id)
