@@ -6,18 +6,19 @@ import os
 import shutil
 from pathlib import Path
 
-import pytest
 from hypothesis import settings
 
+import pytest
+from tests.corpus import CORPUS, MISSING
+
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "idl-corpus"
 
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     """The real-world IDL corpus (../shared/idl-corpus); tests that need it skip without it."""
     if not CORPUS.is_dir():
-        pytest.skip(f"the IDL corpus is not at {CORPUS}")
+        pytest.skip(MISSING)
     return CORPUS
 
 

@@ -12,7 +12,8 @@ from thriftpy2.protocol import TCyBinaryProtocolFactory
 from thriftpy2.utils import deserialize, serialize
 
 import pytest
-from tests.idl.test_corpus import CORPUS, FBTHRIFT, FILES, _include_dirs
+from tests.corpus import CORPUS, FILES, needs_corpus
+from tests.idl.test_corpus import FBTHRIFT, _include_dirs
 from thriftbox.contract.check import check_result
 from thriftbox.idl import load_catalog
 from thriftbox.idl.classes import Classes
@@ -37,7 +38,7 @@ def loaded(path: Path) -> tuple[Catalog, Classes]:
     return _loaded[path]
 
 
-@pytest.mark.skipif(not FILES, reason="the IDL corpus is not there")
+@needs_corpus
 @pytest.mark.parametrize("path", SERVING, ids=_id)
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(min_value=0, max_value=2**31))
@@ -45,7 +46,7 @@ def test_every_generated_answer_passes_verify_checks(path: Path, seed: int) -> N
     check_file(path, seed)
 
 
-@pytest.mark.skipif(not FILES, reason="the IDL corpus is not there")
+@needs_corpus
 def test_the_property_covers_the_corpus() -> None:
     """Not a vacuous loop: the corpus has over a thousand answers (results and exceptions) to check."""
     assert sum(check_file(path, 0) for path in SERVING) > 1000

@@ -15,13 +15,12 @@ from thriftpy2.thrift import TPayload
 from thriftpy2.utils import deserialize, serialize
 
 import pytest
+from tests.corpus import CORPUS, FILES, needs_corpus
 from thriftbox.errors import IdlError
 from thriftbox.idl import Catalog, load_catalog
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Field, Kind, TypeRef
 
-CORPUS = Path(__file__).parents[2].parent / "shared" / "idl-corpus"
-FILES = sorted(CORPUS.rglob("*.thrift")) if CORPUS.is_dir() else []
 FBTHRIFT = "facebook__fbthrift"
 # Include search paths the corpus needs beyond the including file's folder (see the corpus INDEX.md).
 INCLUDE_DIRS = {
@@ -30,7 +29,7 @@ INCLUDE_DIRS = {
 }
 APACHE_REQUIREDNESS = {"req_out": "default", "required": "required", "optional": "optional"}
 
-pytestmark = pytest.mark.skipif(not FILES, reason=f"IDL corpus not found at {CORPUS}")
+pytestmark = needs_corpus
 
 
 def _id(path: Path) -> str:

@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pytest
+from tests.corpus import CORPUS
 from thriftbox.errors import IdlError, Location
 from thriftbox.idl import load_catalog
 from thriftbox.idl.parser import parse
 
 FIXTURES = Path(__file__).parent
-CORPUS = Path(__file__).parents[2].parent / "shared" / "idl-corpus"
 
 
 def error_of(tmp_path: Path, text: str) -> IdlError:

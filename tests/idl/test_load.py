@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from tests.corpus import CORPUS, needs_corpus
 from thriftbox.idl import load_catalog
-
-CORPUS = Path(__file__).parents[2].parent / "shared" / "idl-corpus"
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"IDL corpus not found at {CORPUS}")
 
 
 def write(path: Path, text: str) -> Path:

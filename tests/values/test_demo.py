@@ -15,6 +15,7 @@ from thrift.protocol import TBinaryProtocol
 from thrift.transport import TTransport
 
 import pytest
+from tests.corpus import CORPUS, FILES, MISSING
 from tests.values.test_models import as_decoded, wire_round_trip
 from thriftbox.errors import IdlError
 from thriftbox.idl import Catalog, load_catalog
@@ -24,8 +25,7 @@ from thriftbox.values import ValueGenerator, is_valid, to_json
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "idl"
-CORPUS = REPO.parent / "shared" / "idl-corpus"
-CORPUS_FILES = sorted(CORPUS.rglob("*.thrift")) if CORPUS.is_dir() else []
+CORPUS_FILES = FILES
 CORPUS_INCLUDES = {
     "facebookarchive__scribe": ["apache__thrift/contrib"],
     "pinterest__rocksplicator": ["pinterest__rocksplicator"],
@@ -170,7 +170,7 @@ def encode(payload: Any) -> bytes:
     return bytes(buf.getvalue())
 
 
-@pytest.mark.skipif(not CORPUS_FILES, reason=f"IDL corpus not found at {CORPUS}")
+@pytest.mark.skipif(not CORPUS_FILES, reason=MISSING)
 def test_every_corpus_method_answers_valid_values() -> None:
     checked = files = 0
     for path in CORPUS_FILES:
