@@ -17,13 +17,13 @@ from thriftbox.errors import CallError, ConfigError
 
 
 def admin_url() -> str:
-    from thriftbox.project.layout import Layout
-    from thriftbox.project.state import read_state
+    from thriftbox.project.state import find_serving
 
-    state = read_state(Layout(Path.cwd()))
+    _, state = find_serving(Path.cwd())
     if state is None or not state.admin_url:
         raise ConfigError(
-            "no `thriftbox serve` runs in this folder", hint="start one with: thriftbox serve idl/"
+            "no `thriftbox serve` runs in this folder or above it",
+            hint="start one with: thriftbox serve idl/",
         )
     return state.admin_url
 

@@ -16,8 +16,7 @@ from thriftbox.errors import CallError, ConfigError
 from thriftbox.idl import load_catalog
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Kind, ServiceDef
-from thriftbox.project.layout import Layout
-from thriftbox.project.state import ServeState, read_state
+from thriftbox.project.state import ServeState, find_serving
 from thriftbox.values.convert import ValueConversionError, from_json, to_json
 from thriftbox.wire.app import APP_ERROR_NAMES
 
@@ -62,7 +61,7 @@ def call_method(
     framing: str,
     cwd: Path,
 ) -> Outcome:
-    state = read_state(Layout(cwd))
+    _, state = find_serving(cwd)
     if idl_paths:
         catalog = load_catalog(idl_paths, include_dirs)
     elif state is not None:

@@ -47,11 +47,10 @@ def main(verbose: int) -> None:
 )
 @handle_errors
 def status(as_json: bool) -> None:
-    """Show what the `serve` running in this folder serves. Exit 1 when none runs."""
-    from thriftbox.project.layout import Layout
-    from thriftbox.project.state import read_state
+    """Show what the `serve` running in this folder (or a parent) serves. Exit 1 when none runs."""
+    from thriftbox.project.state import find_serving
 
-    state = read_state(Layout(Path.cwd()))
+    _, state = find_serving(Path.cwd())
     if state is None:
         if as_json:
             print_json([])
@@ -145,17 +144,17 @@ def call(
 @handle_errors
 def down(all_projects: bool) -> None:
     """Remove containers and networks that a crashed `serve` left behind (found by label)."""
-    from thriftbox.project.layout import Layout, project_name
-    from thriftbox.project.state import read_state
+    from thriftbox.project.layout import project_name
+    from thriftbox.project.state import find_serving
     from thriftbox.runtime.docker.sdk import down as docker_down
 
-    live = read_state(Layout(Path.cwd()))
+    layout, live = find_serving(Path.cwd())
     if live is not None and not all_projects:
         raise ConfigError(
             f"a `thriftbox serve` (pid {live.pid}) still runs in this folder and would recreate its containers",
             hint="stop it with Ctrl-C (it removes its containers); `down` is for what a crashed serve left behind",
         )
-    removed = docker_down(None if all_projects else project_name(Path.cwd()))
+    removed = docker_down(None if all_projects else project_name(layout.root))
     for name in removed:
         out.print(f"removed {name}")
     err.print(f"{len(removed)} object(s) removed")

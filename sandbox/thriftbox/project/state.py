@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from thriftbox.project.layout import Layout
@@ -94,6 +95,18 @@ def read_state(layout: Layout) -> ServeState | None:
     except (OSError, ValueError, TypeError, KeyError):
         return None
     return state if pid_alive(state.pid) else None
+
+
+def find_serving(start: Path) -> tuple[Layout, ServeState | None]:
+    """The ``serve`` running for ``start`` or the nearest folder above it (as git finds its repository), with
+    that folder's layout; ``(Layout(start), None)`` when none runs."""
+    for folder in (start, *start.parents):
+        layout = Layout(folder)
+        if layout.state_file.is_file():
+            state = read_state(layout)
+            if state is not None:
+                return layout, state
+    return Layout(start), None
 
 
 def clear_state(layout: Layout) -> None:

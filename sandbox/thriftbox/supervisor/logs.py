@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from thriftbox.errors import ConfigError
-from thriftbox.project.layout import Layout
-from thriftbox.project.state import read_state
+from thriftbox.project.state import find_serving
 from thriftbox.runtime.wait import tail
 
 
@@ -28,8 +27,7 @@ def match_service(ids: list[str], ref: str) -> list[str]:
 
 
 def service_logs(root: Path, service: str, *, follow: bool = False) -> Iterator[str]:
-    layout = Layout(root)
-    state = read_state(layout)
+    layout, state = find_serving(root)
     if state is None:
         raise ConfigError(
             "no `thriftbox serve` runs in this folder", hint="start one with: thriftbox serve idl/"
