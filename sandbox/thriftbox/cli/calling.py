@@ -12,9 +12,10 @@ from thriftpy2.thrift import TApplicationException, TException
 from thriftpy2.transport import TTransportException
 
 from thriftbox.client.catalog import ThriftClient
-from thriftbox.errors import CallError, ConfigError
+from thriftbox.errors import CallError, ConfigError, ThriftboxError
 from thriftbox.idl import load_catalog
 from thriftbox.idl.classes import Classes
+from thriftbox.idl.discover import expand
 from thriftbox.idl.model import Catalog, Kind, ServiceDef
 from thriftbox.project.state import ServeState, find_serving
 from thriftbox.values.convert import ValueConversionError, from_json, to_json
@@ -65,7 +66,7 @@ def call_method(
     if idl_paths:
         catalog = load_catalog(idl_paths, include_dirs)
     elif state is not None:
-        catalog = load_catalog(state.project.idl_dirs, state.project.include_dirs)
+        catalog = _served_catalog(state, target)
     else:
         raise ConfigError(
             "no `thriftbox serve` runs in this folder, so there is no IDL to call with",
@@ -116,6 +117,23 @@ def call_method(
     if m.returns.kind is Kind.VOID or m.oneway:
         return Outcome(None)
     return Outcome(to_json(catalog, m.returns, result))
+
+
+def _served_catalog(state: ServeState, target: str) -> Catalog:
+    """The catalog of the served IDL. While a file of it is broken (serve still serves the last good
+    definitions), the catalog of the file that defines ``target``'s service, if that one loads."""
+    project = state.project
+    try:
+        return load_catalog(project.idl_dirs, project.include_dirs)
+    except ThriftboxError as broken:
+        for path in expand(project.idl_dirs)[1]:
+            try:
+                catalog = load_catalog([path], project.include_dirs)
+                resolve_target(catalog, target)
+            except ThriftboxError:
+                continue
+            return catalog
+        raise broken from None
 
 
 def _address(address: str | None, state: ServeState | None, service_id: str) -> tuple[str, int]:

@@ -12,6 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from thriftbox.about import __version__
 from thriftbox.cli.admin import journal, reset, stubs
@@ -58,6 +59,11 @@ def status(as_json: bool) -> None:
             err.print("nothing is served from this folder (start with: thriftbox serve idl/)")
         sys.exit(1)
     mocks = [asdict(m) for m in state.mocks]
+    if state.reload_error:
+        err.print(
+            "[yellow]warning:[/] last reload failed, still serving the last good definitions: "
+            + escape(state.reload_error)
+        )
     if as_json:
         print_json(mocks)
     else:

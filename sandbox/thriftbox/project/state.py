@@ -47,6 +47,7 @@ class ServeState:
     admin_url: str
     project: ServedProject
     mocks: tuple[MockStatus, ...]
+    reload_error: str | None = None  # the last reload failed: still serving the last good definitions
 
     def port_of(self, service_id: str) -> tuple[str, int] | None:
         """Where the mock of ``service_id`` answers, if it is served."""
@@ -78,6 +79,7 @@ class ServeState:
                 seed=int(project.get("seed") or 0),
             ),
             mocks=tuple(MockStatus(**m) for m in data["mocks"]),
+            reload_error=None if data.get("reload_error") is None else str(data["reload_error"]),
         )
 
 

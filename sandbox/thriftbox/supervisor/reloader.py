@@ -37,7 +37,8 @@ def load_stub_book(mocks_dir: Path | None, catalog: Catalog) -> StubBook:
 class Reloader:
     """What a running session serves (catalog, stub files, ports) and how saves change it.
 
-    ``changed`` is called after a reload changed what runs (the session rewrites its state file)."""
+    ``changed`` is called after a reload changed what runs or whether the last one failed (the session rewrites
+    its state file)."""
 
     def __init__(
         self,
@@ -63,6 +64,7 @@ class Reloader:
         self._unapplied: set[Path] = set()  # changed since the last good reload (a bad save keeps them)
         self._watcher: Watcher | None = None
         self._watched: tuple[Path, ...] = ()
+        self.last_error: str | None = None  # why the last reload failed; None once one succeeds
 
     @property
     def paths(self) -> tuple[Path, ...]:
@@ -172,7 +174,8 @@ class Reloader:
             self._failed(names, err)
             return
         self.catalog, self._stubs, self._unapplied = new, stubs, set()
-        if not plan.empty:
+        failed_before, self.last_error = self.last_error, None
+        if not plan.empty or failed_before:
             self.changed()
         self.report(f"{names}: {plan.summary()} in {(time.perf_counter() - t0) * 1000:.0f} ms")
         if self._watched:
@@ -184,7 +187,9 @@ class Reloader:
         return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
     def _failed(self, names: str, err: ThriftboxError) -> None:
-        self.report(f"{names}: reload failed, still serving the last good definitions: {_one_line(err)}")
+        self.last_error = _one_line(err)
+        self.report(f"{names}: reload failed, still serving the last good definitions: {self.last_error}")
+        self.changed()  # `thriftbox status` shows it too
 
     def _stub_services(self, stubs: StubBook | None) -> set[str]:
         """The services the changed stub files have documents for, before or after the change."""

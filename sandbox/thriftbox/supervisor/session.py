@@ -207,6 +207,7 @@ class Session:
                 seed=project.seed,
             ),
             mocks=tuple(self.runtime.status()),
+            reload_error=self.reloader.last_error if self.reloader is not None else None,
         )
         write_state(project.layout, state)
 
