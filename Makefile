@@ -12,8 +12,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-serve: $(STAMP)
-	$(BIN)/thriftbox serve idl/ --mocks mocks/
+serve: $(STAMP)  # make serve PORT=9190: another first port
+	$(BIN)/thriftbox serve idl/ --mocks mocks/ $(if $(PORT),--port $(PORT))
 
 lint: $(STAMP)
 	$(BIN)/ruff check sandbox tests bench

@@ -19,7 +19,14 @@ from thriftbox.idl import load_catalog
 from thriftbox.idl.model import Catalog
 from thriftbox.project.layout import project_name
 from thriftbox.project.ports import assign_ports, port_free
-from thriftbox.project.state import MockStatus, ServedProject, ServeState, clear_state, write_state
+from thriftbox.project.state import (
+    MockStatus,
+    ServedProject,
+    ServeState,
+    clear_state,
+    read_state,
+    write_state,
+)
 from thriftbox.runtime.base import MockSpec, Project, Runtime
 from thriftbox.runtime.registry import choose_runtime, get_runtime
 from thriftbox.supervisor.admin import AdminServer
@@ -105,6 +112,13 @@ class Session:
     def start(self) -> list[MockStatus]:
         """Start every mock; returns once each answers, with their status. Watches for saves if asked to."""
         project = self.project
+        running = read_state(project.layout)
+        if running is not None and running.pid != os.getpid():
+            raise ConfigError(
+                f"a `thriftbox serve` already runs in this folder (pid {running.pid})",
+                hint="`thriftbox status` shows what it serves; stop it (Ctrl-C in its terminal) to serve anew, "
+                "or serve from another folder",
+            )
         catalog = load_catalog(project.idl_dirs, project.include_dirs)
         if not catalog.services:
             raise ConfigError(
