@@ -120,7 +120,8 @@ def call(
       thriftbox call Users.getUser '{"id": 42}'
       thriftbox call feed.Feed.getHomeFeed '{"userId": 42, "limit": 3}' --protocol compact --framed
       thriftbox call Calculator.add '{"num1": 1, "num2": 2}' --idl tutorial/ --address 127.0.0.1:9090
-    Exit status: 0 answer, 3 a declared exception, 1 any other error.
+    Exit status: 0 an answer, 3 a declared exception, 1 the call failed (unreachable, an application
+    error), 2 bad usage (an unknown service, method or argument; JSON_ARGS not JSON).
     """
     from thriftbox.cli.calling import call_method
 
