@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from thriftbox.control import paths
-from thriftbox.control.client import HostClient, Refused
+from thriftbox.control.client import ControlError, HostClient, Refused
 from thriftbox.errors import MockStartError
 
 if TYPE_CHECKING:
@@ -252,7 +252,7 @@ class WorkerPool:
         async with self.changes:
             if reload:
                 self.version += 1
-            targets = [(w, HostClient(w.url, name=f"worker {w.index}")) for w in self.workers if w.url]
+            targets = [(w, HostClient(w.url)) for w in self.workers if w.url]
             timeout = RELOAD_TIMEOUT if reload else CHANGE_TIMEOUT
             results = await asyncio.gather(
                 *(asyncio.to_thread(c.request, method, path, body, timeout=timeout) for _, c in targets),
@@ -262,7 +262,8 @@ class WorkerPool:
             if isinstance(result, Refused) and result.status == 404 and missing_ok:
                 continue
             if isinstance(result, Exception):
-                log.warning("worker %d did not take %s %s: %s; restarting it", w.index, method, path, result)
+                why = result.reason if isinstance(result, ControlError) else result
+                log.warning("worker %d did not take %s %s: %s; restarting it", w.index, method, path, why)
                 self.restart(w)
 
     def _task(self, coro: Any) -> None:
