@@ -11,7 +11,7 @@ from click.testing import CliRunner
 import pytest
 from tests.serve_support import REPO, cli_env, serve, thriftbox_cmd
 from thriftbox.cli.main import main
-from thriftbox.control.http import request_json
+from thriftbox.control.client import request_json
 from thriftbox.supervisor.logs import match_service
 
 COMMANDS = [

@@ -23,7 +23,7 @@ from thriftpy2.thrift import TApplicationException
 import pytest
 from tests.serve_support import REPO, Served, cli_env, free_base_port, serve, thriftbox_cmd
 from thriftbox.client.catalog import ThriftClient
-from thriftbox.control.http import request_json
+from thriftbox.control.client import request_json
 from thriftbox.host.config import HostConfig
 from thriftbox.host.process import MockHost
 from thriftbox.idl import load_catalog

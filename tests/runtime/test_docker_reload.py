@@ -13,10 +13,10 @@ from unittest.mock import patch
 
 import pytest
 from tests.serve_support import free_base_port
-from thriftbox.control.http import HttpError
+from thriftbox.control import client as control
+from thriftbox.control.client import HttpError
 from thriftbox.errors import IdlError, MockStartError, ThriftboxError
 from thriftbox.runtime.base import MockSpec, Project
-from thriftbox.runtime.docker import containers
 from thriftbox.runtime.docker import plan as names
 from thriftbox.runtime.docker.containers import ContainerRuntime
 from thriftbox.runtime.docker.engine import ContainerInfo
@@ -151,7 +151,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
         return {"ok": True}
 
     project = Project(root=tmp_path, name="shop", idl_dirs=(tmp_path / "idl",))
-    with patch.object(containers, "request_json", side_effect=post):
+    with patch.object(control, "request_json", side_effect=post):
         runtime.start(project, [MockSpec(sid, port) for sid, port in s.ports.items()])
         engine.log.clear()
         yield s

@@ -81,7 +81,7 @@ def test_serve_in_containers_answers_apache_clients_and_ctrl_c_leaves_nothing(
 
 def test_workers_share_a_containers_port_and_reload_together(engine: Any, tmp_path: Path) -> None:
     from thriftbox.client.catalog import ThriftClient
-    from thriftbox.control.http import request_json
+    from thriftbox.control.client import request_json
     from thriftbox.idl.classes import Classes
 
     shutil.copytree(IDL, tmp_path / "idl")

@@ -21,9 +21,10 @@ from docker.models.networks import NetworkCollection
 
 import pytest
 import thriftbox
+from thriftbox.control import client as control
 from thriftbox.errors import MockStartError, PortInUse, RuntimeUnavailable
 from thriftbox.runtime.base import MockSpec, Project
-from thriftbox.runtime.docker import containers, image, wheelhouse
+from thriftbox.runtime.docker import image, wheelhouse
 from thriftbox.runtime.docker import plan as names
 from thriftbox.runtime.docker import sdk as rt
 
@@ -208,7 +209,7 @@ def test_a_reload_copies_the_folders_again_then_tells_the_container(tmp_path: Pa
     runtime._launch(runtime._plan(MockSpec("users.Users", 9090)))
     container = client.containers.get.return_value
     container.reset_mock()
-    with patch.object(containers, "request_json") as post:
+    with patch.object(control, "request_json") as post:
         runtime.reload(["users.Users"], [], [])
     assert [c[0] for c in container.method_calls] == ["exec_run", "put_archive"]
     assert container.exec_run.call_args.args[0][-1] == str(IDL.resolve())  # the old copy goes first

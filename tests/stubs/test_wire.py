@@ -26,7 +26,7 @@ from thrift.Thrift import TApplicationException, TException
 from thrift.transport import TSocket, TTransport
 
 from tests.serve_support import Served, cli_env, serve, thriftbox_cmd
-from thriftbox.control.http import request_json
+from thriftbox.control.client import request_json
 
 pytestmark = pytest.mark.skipif(
     shutil.which("thrift") is None, reason="Apache's compiler (thrift) is not installed"

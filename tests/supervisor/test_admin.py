@@ -15,7 +15,7 @@ from thriftpy2.thrift import TApplicationException
 
 import pytest
 from tests.serve_support import REPO, Served, serve
-from thriftbox.control.http import HttpError, request_json
+from thriftbox.control.client import HttpError, request_json
 
 
 @pytest.fixture(scope="module")

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import click
 
 from thriftbox.cli.common import handle_errors
 from thriftbox.cli.output import err, out, print_json
-from thriftbox.control.http import HttpError, request_json
-from thriftbox.errors import CallError, ConfigError
+from thriftbox.control.client import AdminClient
+from thriftbox.control.messages import JournalQuery
+from thriftbox.errors import ConfigError
 
 
 def admin_url() -> str:
@@ -28,16 +29,9 @@ def admin_url() -> str:
     return state.admin_url
 
 
-def ask(path: str, method: str = "GET", body: Any = None, timeout: float = 70.0) -> Any:
-    url = admin_url() + path
-    try:
-        return request_json(url, method, body, timeout=timeout)
-    except HttpError as error:
-        raise CallError(f"the admin API answered {error.status}: {error.message}") from None
-    except OSError as error:
-        raise CallError(
-            f"the admin API at {url} does not answer: {error}", hint="is `serve` still running?"
-        ) from None
+def admin() -> AdminClient:
+    """The admin API of the ``serve`` running in this folder (its errors are CallErrors)."""
+    return AdminClient(admin_url(), timeout=70.0)
 
 
 def _line(e: dict[str, Any]) -> str:
@@ -69,7 +63,7 @@ def _line(e: dict[str, Any]) -> str:
 
 def resolve_target(target: str) -> dict[str, str]:
     """SERVICE or SERVICE.METHOD (SERVICE: an id like users.Users, or a name) → journal query parameters."""
-    services = ask("/services")
+    services = admin().services()
 
     def find(ref: str) -> dict[str, Any] | None:
         hits = [s for s in services if ref in (s["service"], s["name"])]
@@ -104,26 +98,22 @@ def journal(target: str | None, as_json: bool, follow: bool, clear: bool) -> Non
       thriftbox journal Users.getUser --json
       thriftbox journal Users -f
     """
+    api = admin()
     if clear:
-        ask("/journal", "DELETE")
+        api.clear_journal()
         err.print("journal cleared")
         return
-    query = resolve_target(target) if target else {}
+    query = JournalQuery.from_params(resolve_target(target) if target else {})
     cursor = ""
     try:
         while True:
-            params = {
-                **query,
-                **({"since": cursor} if cursor else {}),
-                **({"wait": "30"} if follow and cursor else {}),
-            }
-            answer = ask("/journal?" + urlencode(params))
-            for entry in answer["entries"]:
+            page = api.journal(replace(query, since=cursor, wait=30.0 if follow and cursor else 0.0))
+            for entry in page.entries:
                 if as_json:
                     out.print(json.dumps(entry, ensure_ascii=False), markup=False, soft_wrap=True)
                 else:
                     out.print(_line(entry), markup=False)
-            cursor = answer.get("cursor", cursor) or "0"
+            cursor = page.cursor or cursor or "0"
             if not follow:
                 break
     except KeyboardInterrupt:
@@ -135,7 +125,7 @@ def journal(target: str | None, as_json: bool, follow: bool, clear: bool) -> Non
 @handle_errors
 def stubs(service: str | None) -> None:
     """List the stub rules in force (from files, state and the admin API), as JSON."""
-    print_json(ask("/stubs" + (f"?{urlencode({'service': service})}" if service else "")))
+    print_json(admin().stubs(service))
 
 
 @click.command()
@@ -143,5 +133,5 @@ def stubs(service: str | None) -> None:
 @handle_errors
 def reset(service: str | None) -> None:
     """Forget what stateful mocks stored, and restart stub sequences (all services, or SERVICE)."""
-    ask("/state/reset", "POST", {"service": service} if service else {})
+    admin().reset_state(service)
     err.print(f"state reset: {service or 'all services'}")

@@ -1,7 +1,7 @@
 """The mock host: one asyncio process serving one or more services, each on its own port.
 
 Runs as ``thriftbox host ...``: a local child process of ``serve`` (process runtime) or the main process of a
-container (Docker runtime). Besides the Thrift ports it serves a control endpoint (``thriftbox.control.http``) for
+container (Docker runtime). Besides the Thrift ports it serves a control endpoint (``thriftbox.control``) for
 reloads, health, and the admin routes (journal, stubs, state).
 """
 
@@ -15,7 +15,10 @@ import socket
 import time
 from typing import Any
 
-from thriftbox.control.http import ControlServer, HttpError, Request, request_json
+from thriftbox.control import paths
+from thriftbox.control.client import HostClient, HostRefused
+from thriftbox.control.messages import HttpError, ReloadRequest, ReloadResult
+from thriftbox.control.server import ControlServer, Request
 from thriftbox.errors import ThriftboxError
 from thriftbox.host.config import HostConfig
 from thriftbox.host.journal import Journal
@@ -134,8 +137,8 @@ class MockHost:
         """Give a replacement worker the stubs added at run time (it read the files itself)."""
         for rule in self.engine.added_rules() if self.engine is not None else []:
             try:
-                await asyncio.to_thread(request_json, worker_url + "/stubs", "POST", rule, 30.0)
-            except HttpError as err:
+                await asyncio.to_thread(HostClient(worker_url).add_stub, rule, timeout=30.0)
+            except HostRefused as err:
                 if err.status >= 500:
                     raise
                 # a rule the files no longer fit (a reload removed its method): the worker will never take it
@@ -199,31 +202,22 @@ class MockHost:
         finally:
             await self.close()
 
-    async def reload(
-        self, reloaded: list[str], started: dict[str, int], stopped: list[str]
-    ) -> dict[str, Any]:
+    async def reload(self, request: ReloadRequest) -> ReloadResult:
         """Swap in new definitions for ``reloaded``, start ``started``, stop ``stopped``; all or nothing.
 
         The files are read on a worker thread, so the other services keep answering meanwhile.
         """
         async with self._reloading:
-            result = await self._reload(reloaded, started, stopped)
+            result = await self._reload(list(request.reloaded), request.started, list(request.stopped))
             if self.pool is not None:  # the workers read the same files; then they take new connections too
-                body = {
-                    "reloaded": reloaded,
-                    "started": [{"service_id": sid, "port": port} for sid, port in started.items()],
-                    "stopped": stopped,
-                }
-                await self.pool.forward("POST", "/reload", body)  # a worker that fails it is restarted
+                await self.pool.forward("POST", paths.RELOAD, request.to_json())  # one that fails it restarts
                 self.pool.revive()
                 for sid, server in self.servers.items():
                     if server.handoff is None:
                         server.handoff = self.pool.handoff_for(sid)
             return result
 
-    async def _reload(
-        self, reloaded: list[str], started: dict[str, int], stopped: list[str]
-    ) -> dict[str, Any]:
+    async def _reload(self, reloaded: list[str], started: dict[str, int], stopped: list[str]) -> ReloadResult:
         t0 = time.perf_counter()
         loaded = await asyncio.to_thread(self.load)  # raises on a bad save: the running definitions stay
         engine = self.engine_for(loaded)
@@ -261,12 +255,12 @@ class MockHost:
         self.journal.catalog = loaded.catalog
         self.reloads += 1
         self._warm_up(loaded)
-        return {"reloaded": sorted(apps), "stopped": sorted(stopped), "ms": (time.perf_counter() - t0) * 1000}
+        return ReloadResult(tuple(sorted(apps)), tuple(sorted(stopped)), (time.perf_counter() - t0) * 1000)
 
     # -- control endpoint ----------------------------------------------------------------------------------
 
     def _routes(self) -> None:
-        @self.control.route("GET", "/health")
+        @self.control.route("GET", paths.HEALTH)
         async def health(_: Request) -> tuple[int, Any]:
             return 200, {
                 "services": {sid: s.port for sid, s in self.servers.items()},
@@ -276,19 +270,15 @@ class MockHost:
                 "workers": 1 + (self.pool.live if self.pool else 0),  # processes taking connections now
             }
 
-        @self.control.route("POST", "/reload")
+        @self.control.route("POST", paths.RELOAD)
         async def reload(request: Request) -> tuple[int, Any]:
-            body = request.body or {}
-            started = {str(s["service_id"]): int(s["port"]) for s in body.get("started", [])}
             try:
-                result = await self.reload(
-                    list(body.get("reloaded", [])), started, list(body.get("stopped", []))
-                )
+                result = await self.reload(ReloadRequest.from_json(request.body))
             except ThriftboxError as err:
                 raise HttpError(422, str(err)) from None
-            return 200, result
+            return 200, result.to_json()
 
-        @self.control.route("POST", "/shutdown")
+        @self.control.route("POST", paths.SHUTDOWN)
         async def shutdown(_: Request) -> tuple[int, Any]:
             self._stop.set()
             return 200, {"stopping": True}

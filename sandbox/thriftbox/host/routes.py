@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from thriftbox.control.http import ControlServer, HttpError, Request
+from thriftbox.control import paths
+from thriftbox.control.messages import Cursor, HttpError, JournalEntry, JournalPage, JournalQuery
+from thriftbox.control.server import ControlServer, Request
 from thriftbox.errors import ThriftboxError
 from thriftbox.host.journal import Journal
 from thriftbox.host.mock import Loaded
@@ -57,7 +59,7 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
         if host.pool is not None:
             await host.pool.forward(method, path, body, missing_ok=missing_ok)
 
-    @control.route("GET", "/services")
+    @control.route("GET", paths.SERVICES)
     async def services(_: Request) -> tuple[int, Any]:
         loaded = host.loaded
         out = []
@@ -69,36 +71,36 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
             )
         return 200, out
 
-    @control.route("GET", "/journal")
+    @control.route("GET", paths.JOURNAL)
     async def journal(request: Request) -> tuple[int, Any]:
-        q = request.query
-        service, method, client = q.get("service") or None, q.get("method") or None, q.get("client") or None
+        q = JournalQuery.from_params(request.query)
+        service, method, client = q.service, q.method, q.client
         if host.pool is not None:
 
-            def own(since: int) -> list[dict[str, Any]]:
+            def own(since: int) -> list[JournalEntry]:
                 return host.journal.entries(service, method, since, client)
 
-            return 200, await merged_journal(own, host.pool, q)
-        since, wait = _int(q, "since"), float(q.get("wait") or 0)
-        if wait > 0:
-            entries = await host.journal.wait(since or 0, min(wait, 60.0), service, method, client)
+            return 200, (await merged_journal(own, host.pool, q)).to_json()
+        since = _int(request.query, "since")
+        if q.wait > 0:
+            entries = await host.journal.wait(since or 0, q.wait, service, method, client)
         else:
             entries = host.journal.entries(service, method, since, client)
-        cursor = max([since or 0, *(int(e["id"]) for e in entries)])
-        return 200, {"entries": entries, "last_id": host.journal.last_id, "cursor": str(cursor)}
+        cursor = Cursor.of_host(max([since or 0, *(int(e["id"]) for e in entries)]))
+        return 200, JournalPage(entries, cursor.encode(), host.journal.last_id).to_json()
 
-    @control.route("DELETE", "/journal")
+    @control.route("DELETE", paths.JOURNAL)
     async def clear_journal(_: Request) -> tuple[int, Any]:
         host.journal.clear()
-        await to_workers("DELETE", "/journal")
+        await to_workers("DELETE", paths.JOURNAL)
         return 200, {"cleared": True, "last_id": host.journal.last_id}
 
-    @control.route("GET", "/stubs")
+    @control.route("GET", paths.STUBS)
     async def stubs(request: Request) -> tuple[int, Any]:
         service = _service_id(host, request.query.get("service"))
         return 200, host.engine.rules(service) if host.engine else []
 
-    @control.route("POST", "/stubs")
+    @control.route("POST", paths.STUBS)
     async def add_stub(request: Request) -> tuple[int, Any]:
         body = request.body
         if not isinstance(body, dict) or "service" not in body:
@@ -117,22 +119,22 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
             )
         except ThriftboxError as err:
             raise HttpError(400, str(err) + (f" ({err.hint})" if err.hint else "")) from None
-        await to_workers("POST", "/stubs", {**body, "id": rule_id})
+        await to_workers("POST", paths.STUBS, {**body, "id": rule_id})
         return 201, {"id": rule_id}
 
-    @control.route("DELETE", "/stubs/{rule_id}")
+    @control.route("DELETE", paths.STUB)
     async def remove_stub(request: Request) -> tuple[int, Any]:
         removed = host.engine is not None and host.engine.remove_rule(request.params["rule_id"])
         if not removed:
             raise HttpError(404, f"no run-time stub {request.params['rule_id']!r}")
-        await to_workers("DELETE", "/stubs/" + request.params["rule_id"], missing_ok=True)
+        await to_workers("DELETE", paths.stub(request.params["rule_id"]), missing_ok=True)
         return 200, {"removed": request.params["rule_id"]}
 
-    @control.route("POST", "/state/reset")
+    @control.route("POST", paths.STATE_RESET)
     async def reset(request: Request) -> tuple[int, Any]:
         service = (request.body or {}).get("service") if isinstance(request.body, dict) else None
         service = _service_id(host, service)
         if host.engine is not None:
             host.engine.reset_state(service)
-        await to_workers("POST", "/state/reset", request.body)
+        await to_workers("POST", paths.STATE_RESET, request.body)
         return 200, {"reset": service or "all"}

@@ -17,8 +17,9 @@ from thriftpy2.thrift import TApplicationException, TClient
 from thriftpy2.transport import TSocket
 
 from thriftbox.contract.interactions import interaction, journal_violations
-from thriftbox.control.http import HttpError, request_json
-from thriftbox.errors import ConfigError, MockStartError, PortInUse, StubError, ThriftboxError
+from thriftbox.control.client import AdminClient, ControlError
+from thriftbox.control.messages import JournalQuery
+from thriftbox.errors import ConfigError, MockStartError, PortInUse, ThriftboxError
 from thriftbox.idl.model import Catalog
 from thriftbox.project.ports import port_free
 from thriftbox.pytest.options import Settings
@@ -200,6 +201,10 @@ class Thriftbox:
     def admin_url(self) -> str:
         return self._admin_url
 
+    def _admin(self) -> AdminClient:
+        """The admin API of the mocks; its errors are ControlErrors (a refused stub: a StubError)."""
+        return AdminClient(self.admin_url)
+
     @property
     def ports(self) -> dict[str, int]:
         """Service id -> the port its mock listens on (on 127.0.0.1)."""
@@ -303,38 +308,28 @@ class Thriftbox:
         body: dict[str, Any] = {"service": sid, "method": method, "rule": spec}
         if self.peer is not None:
             body["peer"] = self.peer  # the rule answers this worker's clients only
-        try:
-            answer = request_json(self.admin_url + "/stubs", "POST", body)
-        except HttpError as err:
-            raise StubError(f"thriftbox refused the stub for {sid}.{method or '*'}: {err.message}") from None
-        rule_id = str(answer["id"])
+        rule_id = str(self._admin().add_stub(body)["id"])  # StubError when refused
         if self._in_test:
             self._stubs.append(rule_id)
         return Stub(rule_id, sid, method, self._remove_stub)
 
     def _remove_stub(self, rule_id: str) -> None:
-        try:
-            request_json(f"{self.admin_url}/stubs/{rule_id}", "DELETE")
-        except HttpError as err:
-            if err.status != 404:
-                raise
+        self._admin().remove_stub(rule_id, missing_ok=True)
         if rule_id in self._stubs:
             self._stubs.remove(rule_id)
 
     def reset_state(self, service: str | None = None) -> None:
         """Forget what stateful mocks stored (of ``service``, or all)."""
-        body = {"service": self.service_id(service)} if service else {}
-        request_json(self.admin_url + "/state/reset", "POST", body)
+        self._admin().reset_state(self.service_id(service) if service else None)
 
     def _sync(self) -> None:
         """Fetch journal entries newer than the last fetch."""
         if not self._admin_url:
             return
-        params = [f"since={self._cursor}"] if self._cursor else []
-        params += [f"client={self.peer}"] if self.peer else []  # shared mocks: this worker's calls only
-        answer = request_json(self.admin_url + "/journal" + ("?" + "&".join(params) if params else ""))
-        entries: list[dict[str, Any]] = answer["entries"]
-        self._cursor = answer["cursor"]
+        # shared mocks: this worker's calls only
+        page = self._admin().journal(JournalQuery(client=self.peer, since=self._cursor))
+        entries = page.entries
+        self._cursor = page.cursor
         self._entries += entries
         for problem in journal_violations(entries):
             if problem not in self._violations:
@@ -347,7 +342,7 @@ class Thriftbox:
     def begin_test(self) -> None:
         try:
             self._sync()  # calls made outside tests still count for the contract
-        except (HttpError, OSError):  # a mock host died (a previous test may have crashed it): restart it
+        except ControlError:  # a mock host died (a previous test may have crashed it): restart it
             runtime = self.session.runtime if self.session else None
             for event in runtime.supervise() if runtime else []:
                 logger.warning("thriftbox: %s", event)
@@ -360,7 +355,7 @@ class Thriftbox:
         """The calls of this test the mocks rejected for breaking the IDL, not reported before."""
         try:
             self._sync()
-        except (HttpError, OSError):  # the mocks are gone; end_test says so
+        except ControlError:  # the mocks are gone; end_test says so
             logger.debug("cannot read the journal", exc_info=True)
         taken = list(dict.fromkeys(self._violations))
         self._violations.clear()
@@ -382,12 +377,12 @@ class Thriftbox:
             for rule_id in stubs:
                 self._remove_stub(rule_id)
             if self.peer is None:  # shared mocks keep their journal and state: other workers use them
-                request_json(self.admin_url + "/journal", "DELETE")
-                request_json(self.admin_url + "/state/reset", "POST", {})
-        except (HttpError, OSError) as err:
+                self._admin().clear_journal()
+                self._admin().reset_state()
+        except ControlError as err:
             logs = self.root / ".thriftbox" / "logs"
             raise ThriftboxError(
-                f"the mocks stopped answering during this test ({err}); see the host logs in {logs}"
+                f"the mocks stopped answering during this test ({err.reason}); see the host logs in {logs}"
             ) from None
         return violations
 

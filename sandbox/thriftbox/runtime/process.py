@@ -16,8 +16,9 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 
 from thriftbox.client.probe import probe
-from thriftbox.control.http import HttpError, request_json
-from thriftbox.errors import MockStartError, ThriftboxError
+from thriftbox.control.client import HostClient
+from thriftbox.control.messages import ReloadRequest
+from thriftbox.errors import ThriftboxError
 from thriftbox.host.config import HostConfig
 from thriftbox.project.ports import port_free
 from thriftbox.runtime.base import MockSpec, MockStatus, Project
@@ -153,18 +154,12 @@ class ProcessRuntime:
         self, reloaded: Collection[str], started: Sequence[MockSpec], stopped: Collection[str]
     ) -> None:
         assert self.project is not None
-        body = {
-            "reloaded": sorted(reloaded),
-            "started": [{"service_id": m.service_id, "port": m.port} for m in started],
-            "stopped": sorted(stopped),
-        }
-        url = f"http://{self.project.host}:{self.control_port}/reload"
-        try:
-            request_json(url, "POST", body, timeout=30)
-        except HttpError as err:
-            raise ThriftboxError(err.message) from None
-        except OSError as err:
-            raise MockStartError(f"the mock host did not take the reload: {err}") from None
+        request = ReloadRequest(
+            tuple(sorted(reloaded)), {m.service_id: m.port for m in started}, tuple(sorted(stopped))
+        )
+        HostClient(f"http://{self.project.host}:{self.control_port}").reload(
+            request
+        )  # HostRefused: bad files
         for sid in stopped:
             self.mocks.pop(sid, None)
         for m in started:

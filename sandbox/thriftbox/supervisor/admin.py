@@ -10,17 +10,24 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from thriftbox.control.http import ControlServer, HttpError, Request, request_json
+from thriftbox.control import paths
+from thriftbox.control.client import HostClient, Refused, Unreachable
+from thriftbox.control.messages import Cursor, HttpError, JournalEntry, JournalPage, JournalQuery
+from thriftbox.control.server import ControlServer, Request
+
+T = TypeVar("T")
 
 
-def _after(position: str, entries: list[dict[str, Any]]) -> str:
+def _after(position: Cursor, entries: list[JournalEntry]) -> Cursor:
     """The position after ``entries`` of a host whose answer has no cursor: its newest entry's id."""
-    if not position.isdigit():
+    if len(position.positions()) > 1:
         return position
-    return str(max([int(position), *(int(e["id"]) for e in entries)]))
+    return Cursor.of_host(max([*position.positions(), *(int(e["id"]) for e in entries)]))
 
 
 class AdminServer:
@@ -91,92 +98,87 @@ class AdminServer:
             return sorted(picked)
         return sorted(set(urls.values()))
 
-    async def _ask(self, url: str, method: str = "GET", body: Any = None, timeout: float = 65.0) -> Any:
-        return await asyncio.to_thread(request_json, url, method, body, timeout)
+    async def _ask(self, url: str, call: Callable[[HostClient], T]) -> T:
+        """``call`` on the host at ``url``; what the host refused is answered with its status, a host that does
+        not answer with 502."""
+        try:
+            return await asyncio.to_thread(call, HostClient(url, timeout=65.0))
+        except Refused as err:
+            raise HttpError(err.status, err.reason) from None
+        except Unreachable as err:
+            raise HttpError(502, f"the mock host at {err.url} did not answer: {err.reason}") from None
 
     def _routes(self) -> None:
         c = self.control
 
-        @c.route("GET", "/services")
+        @c.route("GET", paths.SERVICES)
         async def services(_: Request) -> tuple[int, Any]:
             out: list[Any] = []
             for url in self._hosts():
-                out += await self._forward(url + "/services", "GET", None)
+                out += await self._ask(url, HostClient.services)
             return 200, sorted(out, key=lambda s: s["service"])
 
-        @c.route("GET", "/journal")
+        @c.route("GET", paths.JOURNAL)
         async def journal(request: Request) -> tuple[int, Any]:
-            return 200, await self._journal(request.query)
+            return 200, (await self._journal(JournalQuery.from_params(request.query))).to_json()
 
-        @c.route("DELETE", "/journal")
+        @c.route("DELETE", paths.JOURNAL)
         async def clear(_: Request) -> tuple[int, Any]:
             for url in self._hosts():
-                await self._forward(url + "/journal", "DELETE", None)
+                await self._ask(url, HostClient.clear_journal)
             return 200, {"cleared": True}
 
-        @c.route("GET", "/stubs")
+        @c.route("GET", paths.STUBS)
         async def stubs(request: Request) -> tuple[int, Any]:
             service = request.query.get("service") or None
             out: list[Any] = []
             for url in self._hosts(service):
-                out += await self._forward(
-                    url + "/stubs" + (f"?service={service}" if service else ""), "GET", None
-                )
+                out += await self._ask(url, partial(HostClient.stubs, service=service))
             return 200, out
 
-        @c.route("POST", "/stubs")
+        @c.route("POST", paths.STUBS)
         async def add(request: Request) -> tuple[int, Any]:
             body = request.body if isinstance(request.body, dict) else {}
             urls = self._hosts(str(body.get("service") or "")) if body.get("service") else []
             if not urls:
                 raise HttpError(400, 'expected {"service": ..., "method": ..., "rule": {...}}')
-            return 201, await self._forward(urls[0] + "/stubs", "POST", body)
+            return 201, await self._ask(urls[0], partial(HostClient.add_stub, body=body))
 
-        @c.route("DELETE", "/stubs/{rule_id}")
+        @c.route("DELETE", paths.STUB)
         async def remove(request: Request) -> tuple[int, Any]:
             for url in self._hosts():
                 try:
-                    return 200, await self._forward(
-                        url + "/stubs/" + request.params["rule_id"], "DELETE", None
+                    return 200, await self._ask(
+                        url, partial(HostClient.remove_stub, rule_id=request.params["rule_id"])
                     )
                 except HttpError as err:
                     if err.status != 404:
                         raise
             raise HttpError(404, f"no run-time stub {request.params['rule_id']!r}")
 
-        @c.route("POST", "/state/reset")
+        @c.route("POST", paths.STATE_RESET)
         async def reset(request: Request) -> tuple[int, Any]:
             body = request.body if isinstance(request.body, dict) else {}
             for url in self._hosts(body.get("service")):
-                await self._forward(url + "/state/reset", "POST", body)
+                await self._ask(url, partial(HostClient.reset_state, service=body.get("service")))
             return 200, {"reset": body.get("service") or "all"}
 
-    async def _forward(self, url: str, method: str, body: Any) -> Any:
-        try:
-            return await self._ask(url, method, body)
-        except HttpError:
-            raise
-        except OSError as err:
-            raise HttpError(502, f"the mock host at {url} did not answer: {err}") from None
-
-    async def _journal(self, query: dict[str, str]) -> dict[str, Any]:
+    async def _journal(self, query: JournalQuery) -> JournalPage:
         """Entries of every host, oldest first. ``since`` is the cursor a previous answer gave."""
-        hosts = self._hosts(query.get("service") or None)
-        # one position per host: the host's own cursor (digits, or digits joined by "." for a host with workers)
-        cursor = [x.strip() for x in query.get("since", "").split(",")]
-        cursor = [x if x.replace(".", "").isdigit() else "0" for x in cursor if x.strip()]
-        cursor += ["0"] * (len(hosts) - len(cursor))
-        params = {k: v for k, v in query.items() if k in ("service", "method", "client") and v}
-        wait = min(float(query.get("wait") or 0), 60.0)
-        deadline = asyncio.get_running_loop().time() + wait
+        hosts = self._hosts(query.service)
+        since = Cursor.decode(query.since)  # one part per host: the host's own cursor
+        deadline = asyncio.get_running_loop().time() + query.wait
         while True:
-            entries: list[dict[str, Any]] = []
-            new_cursor = []
+            entries: list[JournalEntry] = []
+            parts: list[tuple[int, ...]] = []
             for i, url in enumerate(hosts):
-                qs = "&".join(f"{k}={v}" for k, v in {**params, "since": cursor[i]}.items())
-                answer = await self._forward(f"{url}/journal?{qs}", "GET", None)
-                entries += answer["entries"]
-                new_cursor.append(str(answer.get("cursor") or _after(cursor[i], answer["entries"])))
+                asked = replace(query, since=since.host(i).encode(), wait=0.0)
+                page = await self._ask(url, partial(HostClient.journal, query=asked))
+                entries += page.entries
+                part = (
+                    Cursor.decode(page.cursor).host(0) if page.cursor else _after(since.host(i), page.entries)
+                )
+                parts.append(part.hosts[0])
             remaining = deadline - asyncio.get_running_loop().time()
             if entries or remaining <= 0:
                 entries.sort(key=lambda e: (e["time"], e["id"]))
@@ -184,5 +186,5 @@ class AdminServer:
                     for e in entries:
                         if isinstance(e.get("rule"), str) and e["rule"].startswith(self.root):
                             e["rule"] = e["rule"][len(self.root) :]
-                return {"entries": entries, "cursor": ",".join(map(str, new_cursor))}
+                return JournalPage(entries, Cursor(tuple(parts)).encode())
             await asyncio.sleep(min(0.1, remaining))

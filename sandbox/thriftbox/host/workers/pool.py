@@ -17,7 +17,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from thriftbox.control.http import HttpError, request_json
+from thriftbox.control import paths
+from thriftbox.control.client import ControlError, HostClient, Refused
 from thriftbox.errors import MockStartError
 
 if TYPE_CHECKING:
@@ -247,29 +248,22 @@ class WorkerPool:
         with ``missing_ok``) or does not answer in time is restarted: the change is never half applied. A
         worker still starting gets run-time stubs when it catches up, and starts again if a reload came after it
         read the files."""
-        reload = path == "/reload"
+        reload = path == paths.RELOAD
         async with self.changes:
             if reload:
                 self.version += 1
-            targets = [w for w in self.workers if w.url is not None]
+            targets = [(w, HostClient(w.url)) for w in self.workers if w.url]
+            timeout = RELOAD_TIMEOUT if reload else CHANGE_TIMEOUT
             results = await asyncio.gather(
-                *(
-                    asyncio.to_thread(
-                        request_json,
-                        f"{w.url}{path}",
-                        method,
-                        body,
-                        RELOAD_TIMEOUT if reload else CHANGE_TIMEOUT,
-                    )
-                    for w in targets
-                ),
+                *(asyncio.to_thread(c.request, method, path, body, timeout=timeout) for _, c in targets),
                 return_exceptions=True,
             )
-        for w, result in zip(targets, results, strict=True):
-            if isinstance(result, HttpError) and result.status == 404 and missing_ok:
+        for (w, _), result in zip(targets, results, strict=True):
+            if isinstance(result, Refused) and result.status == 404 and missing_ok:
                 continue
             if isinstance(result, Exception):
-                log.warning("worker %d did not take %s %s: %s; restarting it", w.index, method, path, result)
+                why = result.reason if isinstance(result, ControlError) else result
+                log.warning("worker %d did not take %s %s: %s; restarting it", w.index, method, path, why)
                 self.restart(w)
 
     def _task(self, coro: Any) -> None:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from thriftbox import about
-from thriftbox.control.http import HttpError, request_json
+from thriftbox.control.client import HostClient
+from thriftbox.control.messages import ReloadRequest
 from thriftbox.errors import ConfigError, MockStartError, ThriftboxError
 from thriftbox.idl import load_catalog
 from thriftbox.project.ports import port_free
@@ -423,12 +424,5 @@ class ContainerRuntime:
     def _reload_one(self, mock: _Mock) -> None:
         if self._copying:
             self.engine.copy_in(mock.container_id, mock.plan.folders, replace=True)
-        body = {"reloaded": [mock.plan.service_id], "started": [], "stopped": []}
-        try:
-            request_json(f"{mock.control_url}/reload", "POST", body, timeout=30)
-        except HttpError as err:
-            raise ThriftboxError(f"{mock.plan.service_id}: {err.message}") from None
-        except OSError as err:
-            raise MockStartError(
-                f"{mock.plan.service_id}: the container did not take the reload: {err}"
-            ) from None
+        host = HostClient(mock.control_url, label=mock.plan.service_id, name="the container")
+        host.reload(ReloadRequest(reloaded=(mock.plan.service_id,)))

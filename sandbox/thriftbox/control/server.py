@@ -1,8 +1,9 @@
-"""A small JSON-over-HTTP/1.1 server on asyncio, for a mock host's control endpoint and the admin API.
+"""The server side of the control contract: a small JSON-over-HTTP/1.1 server on asyncio, for a mock host's
+control endpoint and the admin API (the routes: :mod:`thriftbox.control.paths`).
 
 No framework: the endpoints are a handful of JSON routes, and this keeps the host's start-up and memory small.
 Routes are ``(method, path)`` with ``{name}`` segments; handlers get a :class:`Request` and return
-``(status, json_body)``.
+``(status, json_body)``, or raise :class:`~thriftbox.control.messages.HttpError` to answer with an error.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from thriftbox.control.messages import HttpError
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +35,6 @@ class Request:
 
 
 Handler = Callable[[Request], Awaitable[tuple[int, Any]]]
-
-
-class HttpError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 class ControlServer:
@@ -111,7 +107,7 @@ class ControlServer:
             body = json.loads(raw) if raw else None
             status, payload = await self._dispatch(Request(method, url.path, query, body=body))
         except HttpError as err:
-            status, payload = err.status, {"error": err.message}
+            status, payload = err.status, err.body()
         except json.JSONDecodeError as err:
             status, payload = 400, {"error": f"body is not JSON: {err}"}
         except Exception as err:  # a bug in a handler must not kill the endpoint
@@ -144,23 +140,3 @@ class ControlServer:
         )
         writer.write(head.encode("latin-1") + body)
         await writer.drain()
-
-
-def request_json(url: str, method: str = "GET", body: Any = None, timeout: float = 10.0) -> Any:
-    """A blocking JSON request to a control endpoint or the admin API; HttpError on a non-2xx answer."""
-    import urllib.error
-    import urllib.request
-
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            raw = resp.read()
-    except urllib.error.HTTPError as err:
-        raw = err.read()
-        try:
-            message = json.loads(raw).get("error", raw.decode(errors="replace"))
-        except ValueError:
-            message = raw.decode(errors="replace")
-        raise HttpError(err.code, str(message)) from None
-    return json.loads(raw) if raw else None
