@@ -20,15 +20,10 @@ from typing import Any
 
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Kind, StructDef, TypeRef
+from thriftbox.idl.ttypes import INT_KINDS as INT_KINDS  # re-exported: values/ modules import them from here
+from thriftbox.idl.ttypes import INT_RANGES as INT_RANGES
 from thriftbox.values.hints import normalize
 
-INT_RANGES: dict[Kind, tuple[int, int]] = {
-    Kind.BYTE: (-(2**7), 2**7 - 1),
-    Kind.I16: (-(2**15), 2**15 - 1),
-    Kind.I32: (-(2**31), 2**31 - 1),
-    Kind.I64: (-(2**63), 2**63 - 1),
-}
-INT_KINDS = frozenset(INT_RANGES)
 _OBJECT_KEY_KINDS = INT_KINDS | {Kind.STRING, Kind.ENUM}
 _CONTAINERS = (Kind.LIST, Kind.SET, Kind.MAP)
 
