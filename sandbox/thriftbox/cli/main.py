@@ -21,6 +21,7 @@ from thriftbox.cli.common import handle_errors, include_opt, path_arg, protocol_
 from thriftbox.cli.contract import breaking, verify
 from thriftbox.cli.output import configure_logging, err, out, print_json, status_table
 from thriftbox.errors import ConfigError
+from thriftbox.runtime.base import RUNTIME_NAMES
 
 EXIT_DECLARED_EXCEPTION = 3
 
@@ -45,7 +46,7 @@ def main(verbose: int) -> None:
 @click.argument("paths", nargs=-1, required=True)  # plain strings: a Path would hide "https://"
 @click.option(
     "--runtime",
-    type=click.Choice(["auto", "process", "docker"]),
+    type=click.Choice(RUNTIME_NAMES),
     default="auto",
     show_default=True,
     help="Where mocks run: a container per service (docker), local processes, or docker if one answers.",

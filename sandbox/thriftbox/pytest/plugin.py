@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from thriftbox.runtime.base import RUNTIME_NAMES
+
 if TYPE_CHECKING:
     from thriftbox.pytest.fixture import Settings, Thriftbox
 
@@ -41,7 +43,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for name, text, kind, metavar in OPTIONS:
         flag = f"--thriftbox-{name}"
         action = "append" if name in REPEATABLE else "store"
-        extra: dict[str, Any] = {"choices": ("auto", "process", "docker")} if name == "runtime" else {}
+        extra: dict[str, Any] = {"choices": RUNTIME_NAMES} if name == "runtime" else {}
         group.addoption(flag, action=action, dest=f"thriftbox_{name}", metavar=metavar, help=text, **extra)
         parser.addini(f"thriftbox_{name}", f"{text} (or {flag})", type=kind)  # type: ignore[arg-type]
 
@@ -82,8 +84,9 @@ def settings(config: pytest.Config) -> Settings:
             raise pytest.UsageError(f"thriftbox_{name} must be a number, not {value!r}") from None
 
     runtime = text("runtime") or "auto"
-    if runtime not in ("auto", "process", "docker"):
-        raise pytest.UsageError(f"thriftbox_runtime must be auto, process or docker, not {runtime!r}")
+    if runtime not in RUNTIME_NAMES:
+        names = ", ".join(RUNTIME_NAMES[:-1]) + " or " + RUNTIME_NAMES[-1]
+        raise pytest.UsageError(f"thriftbox_runtime must be {names}, not {runtime!r}")
     return Settings(
         idl=tuple(paths("idl")),
         include_dirs=tuple(paths("include")),
