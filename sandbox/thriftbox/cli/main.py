@@ -21,6 +21,7 @@ from thriftbox.cli.common import handle_errors, include_opt, path_arg, protocol_
 from thriftbox.cli.contract import breaking, verify
 from thriftbox.cli.output import configure_logging, err, out, print_json, status_table
 from thriftbox.errors import ConfigError
+from thriftbox.host.config import DEFAULT_MAX_FRAME
 from thriftbox.runtime.base import RUNTIME_NAMES
 
 EXIT_DECLARED_EXCEPTION = 3
@@ -323,7 +324,7 @@ def logs(service: str, follow: bool) -> None:
 @click.option("--service", "services", multiple=True, required=True, help="SERVICE_ID=PORT")
 @click.option("--bind", default="127.0.0.1")
 @click.option("--control-port", default=0, type=int)
-@click.option("--max-frame", default=16 * 2**20, type=int)
+@click.option("--max-frame", default=DEFAULT_MAX_FRAME, type=int)
 @click.option("--workers", default=1, type=click.IntRange(1, 64))
 @click.option("--worker-channel", default=None, type=int)
 @click.option("--journal-start", default=0, type=int)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from thriftbox.errors import ConfigError
+from thriftbox.host.config import DEFAULT_MAX_FRAME as DEFAULT_MAX_FRAME  # re-exported: serve
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Project:
     mocks_dir: Path | None = None
     seed: int = 0
     host: str = "127.0.0.1"  # where ports are published / bound on this machine
-    max_frame: int = 16 * 2**20
+    max_frame: int = DEFAULT_MAX_FRAME
     workers: int = 1  # processes per mock host (see thriftbox.host.workers)
 
     @property
