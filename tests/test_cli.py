@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from tests.serve_support import REPO, cli_env, serve, thriftbox_cmd
 from thriftbox.cli.main import main
 from thriftbox.control.http import request_json
-from thriftbox.supervisor.logs import match_service
+from thriftbox.idl.model import match_service
 
 COMMANDS = [
     "serve",
