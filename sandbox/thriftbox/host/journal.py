@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from thriftbox.idl.model import Catalog, Kind, Method, match_service
-from thriftbox.values.convert import to_json
+from thriftbox.values.convert import fields_to_json, to_json
 from thriftbox.wire.app import APP_ERROR_NAMES, AppError, Call, Fault, NoReply, Raise, Reply, Success
 
 logger = logging.getLogger(__name__)
@@ -213,12 +213,7 @@ def _from(e: dict[str, Any] | _Raw, client: str) -> bool:
 
 
 def _args_json(catalog: Catalog | None, method: Method, args: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for a in method.args:
-        value = args.get(a.name) if isinstance(args, dict) else getattr(args, a.name, None)
-        if value is not None:
-            out[a.name] = value_json(catalog, a.type, value)
-    return out
+    return fields_to_json(method.args, args, lambda t, value: value_json(catalog, t, value))
 
 
 def reply_json(catalog: Catalog | None, method: Method, reply: Reply) -> dict[str, Any]:
