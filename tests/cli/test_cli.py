@@ -12,7 +12,7 @@ import pytest
 from tests.serve_support import REPO, cli_env, serve, thriftbox_cmd
 from thriftbox.cli.main import main
 from thriftbox.control.client import request_json
-from thriftbox.supervisor.logs import match_service
+from thriftbox.idl.model import match_service
 
 COMMANDS = [
     "serve",

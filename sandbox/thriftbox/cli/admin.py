@@ -63,11 +63,14 @@ def _line(e: dict[str, Any]) -> str:
 
 def resolve_target(target: str) -> dict[str, str]:
     """SERVICE or SERVICE.METHOD (SERVICE: an id like users.Users, or a name) → journal query parameters."""
+    from thriftbox.idl.model import match_service  # here: `thriftbox --help` need not load the IDL parser
+
     services = admin().services()
+    by_id = {s["service"]: s for s in services}
 
     def find(ref: str) -> dict[str, Any] | None:
-        hits = [s for s in services if ref in (s["service"], s["name"])]
-        return hits[0] if len(hits) == 1 else None
+        hits = match_service(by_id, ref)
+        return by_id[hits[0]] if len(hits) == 1 else None
 
     svc = find(target)
     if svc is not None:

@@ -9,6 +9,7 @@ import click
 
 from thriftbox.cli.common import handle_errors, include_opt, path_arg
 from thriftbox.cli.output import configure_logging
+from thriftbox.host.config import DEFAULT_MAX_FRAME
 
 
 @click.command(hidden=True)
@@ -19,7 +20,7 @@ from thriftbox.cli.output import configure_logging
 @click.option("--service", "services", multiple=True, required=True, help="SERVICE_ID=PORT")
 @click.option("--bind", default="127.0.0.1")
 @click.option("--control-port", default=0, type=int)
-@click.option("--max-frame", default=16 * 2**20, type=int)
+@click.option("--max-frame", default=DEFAULT_MAX_FRAME, type=int)
 @click.option("--workers", default=1, type=click.IntRange(1, 64))
 @click.option("--worker-channel", default=None, type=int)
 @click.option("--journal-start", default=0, type=int)

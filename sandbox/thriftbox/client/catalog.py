@@ -9,15 +9,10 @@ from __future__ import annotations
 import types
 from typing import Any
 
-import thriftpy2.protocol
-import thriftpy2.transport
 from thriftpy2.thrift import TClient
 
-from thriftbox.errors import ConfigError
+from thriftbox.client.transport import open_transport
 from thriftbox.idl.classes import Classes
-
-PROTOCOLS = ("binary", "compact")
-FRAMINGS = ("buffered", "framed")
 
 
 def service_module(classes: Classes, service_id: str) -> types.SimpleNamespace:
@@ -44,26 +39,12 @@ class ThriftClient:
         framing: str = "buffered",
         timeout: float = 10.0,
     ) -> None:
-        if protocol not in PROTOCOLS:
-            raise ConfigError(f"unknown protocol {protocol!r}", hint="choose one of: " + ", ".join(PROTOCOLS))
-        if framing not in FRAMINGS:
-            raise ConfigError(f"unknown framing {framing!r}", hint="choose one of: " + ", ".join(FRAMINGS))
         self.service_id = service_id
         self.module = service_module(classes, service_id)
-        transports: Any = thriftpy2.transport  # thriftpy2's factories are untyped
-        protocols: Any = thriftpy2.protocol
-        ms = int(timeout * 1000)
-        sock = transports.TSocket(host, port, socket_timeout=ms, connect_timeout=ms)
-        framed = framing == "framed"
-        trans_factory = (
-            transports.TFramedTransportFactory() if framed else transports.TBufferedTransportFactory()
-        )
-        self.transport: Any = trans_factory.get_transport(sock)
-        compact = protocol == "compact"
-        proto_factory = protocols.TCompactProtocolFactory() if compact else protocols.TBinaryProtocolFactory()
-        self.transport.open()
+        opened = open_transport(host, port, protocol, framing, timeout)
+        self.transport: Any = opened.transport
         module: Any = self.module
-        self._client = TClient(module, proto_factory.get_protocol(self.transport))
+        self._client = TClient(module, opened.protocol)
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call ``method``; returns the result, raises a declared exception or TApplicationException."""

@@ -21,9 +21,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from thriftbox.contract.check import INT_RANGES
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Field, Kind, Method, StructDef, TypeRef
+from thriftbox.idl.ttypes import INT_RANGES
 
 PROFILES = ("minimal", "maximal", "negative", "lowest")
 LARGE = 100  # elements in a container of the maximal case: an argument, or a field of one

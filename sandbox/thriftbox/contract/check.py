@@ -15,13 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from thriftbox.idl.model import Catalog, Kind, Method, StructDef, TypeRef
+from thriftbox.idl.ttypes import INT_RANGES
 
-INT_RANGES: dict[Kind, tuple[int, int]] = {
-    Kind.BYTE: (-(2**7), 2**7 - 1),
-    Kind.I16: (-(2**15), 2**15 - 1),
-    Kind.I32: (-(2**31), 2**31 - 1),
-    Kind.I64: (-(2**63), 2**63 - 1),
-}
 _PLAIN = (bool, int, float, str, bytes, bytearray, list, tuple, set, frozenset, dict)
 
 

@@ -10,15 +10,13 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-from thriftpy2.protocol import TCompactProtocol, TCyBinaryProtocol
 from thriftpy2.thrift import TMessageType
-from thriftpy2.transport import TCyBufferedTransport, TCyFramedTransport, TSocket, TTransportException
+from thriftpy2.transport import TTransportException
 
+from thriftbox.client.transport import ClientTransport, check_transport, open_transport
 from thriftbox.contract.reader import READERS, RawStruct
-from thriftbox.errors import CallError, ConfigError
+from thriftbox.errors import CallError
 
-PROTOCOLS = ("binary", "compact")
-FRAMINGS = ("buffered", "framed")
 # What can go wrong on the socket while a call is in flight: the provider closed it, reset it, or is silent.
 CONNECTION_ERRORS = (TTransportException, OSError, EOFError)
 
@@ -35,16 +33,13 @@ class Connection:
     """One TCP connection to a provider, speaking the chosen protocol and framing."""
 
     def __init__(self, target: tuple[str, int], protocol: str, framing: str, timeout: float) -> None:
-        if protocol not in PROTOCOLS:
-            raise ConfigError(f"unknown protocol {protocol!r}", hint=f"use one of: {', '.join(PROTOCOLS)}")
-        if framing not in FRAMINGS:
-            raise ConfigError(f"unknown framing {framing!r}", hint=f"use one of: {', '.join(FRAMINGS)}")
+        check_transport(protocol, framing)
         self.target = target
         self.protocol = protocol
         self.framing = framing
         self.timeout = timeout
         self._seqid = 0
-        self._sock: TSocket | None = None
+        self._conn: ClientTransport | None = None
         self._trans: Any = None
         self._oprot: Any = None
         self._reader: Any = None
@@ -52,24 +47,20 @@ class Connection:
     def open(self) -> None:
         """Connect; a provider that cannot be reached is a :class:`CallError`."""
         host, port = self.target
-        ms = max(1, int(self.timeout * 1000))
-        sock = TSocket(host, port, socket_timeout=ms, connect_timeout=ms)  # type: ignore[no-untyped-call]
         try:
-            sock.open()  # type: ignore[no-untyped-call]
+            conn = open_transport(host, port, self.protocol, self.framing, self.timeout)
         except TTransportException as exc:
             raise CallError(
                 f"cannot connect to {host}:{port}: {exc.message}",
                 hint="start the provider first, and check the host, port and that nothing else owns it",
             ) from exc
-        self._sock = sock
-        self._trans = (TCyFramedTransport if self.framing == "framed" else TCyBufferedTransport)(sock)
-        self._oprot = (TCyBinaryProtocol if self.protocol == "binary" else TCompactProtocol)(self._trans)
+        self._conn, self._trans, self._oprot = conn, conn.transport, conn.protocol
         self._reader = READERS[self.protocol](self._trans)
 
     def close(self) -> None:
-        if self._sock is not None:
-            self._sock.close()  # type: ignore[no-untyped-call]
-        self._sock = self._trans = self._oprot = self._reader = None
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = self._trans = self._oprot = self._reader = None
 
     def reopen(self) -> None:
         self.close()

@@ -14,26 +14,10 @@ from typing import Any
 from thriftpy2.thrift import TApplicationException, TType
 
 from thriftbox.contract.check import Problem
-from thriftbox.contract.reader import TTYPE_UUID, RawList, RawMap, RawStruct, type_name
+from thriftbox.contract.reader import RawList, RawMap, RawStruct, type_name
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Field, Kind, Method, TypeRef
-
-EXPECTED_TTYPE: dict[Kind, int] = {
-    Kind.BOOL: TType.BOOL,
-    Kind.BYTE: TType.BYTE,
-    Kind.I16: TType.I16,
-    Kind.I32: TType.I32,
-    Kind.I64: TType.I64,
-    Kind.DOUBLE: TType.DOUBLE,
-    Kind.STRING: TType.STRING,
-    Kind.BINARY: TType.STRING,
-    Kind.UUID: TType.STRING,
-    Kind.ENUM: TType.I32,
-    Kind.STRUCT: TType.STRUCT,
-    Kind.LIST: TType.LIST,
-    Kind.SET: TType.SET,
-    Kind.MAP: TType.MAP,
-}
+from thriftbox.idl.ttypes import TTYPE_UUID, WIRE_TTYPES
 
 
 @dataclass
@@ -85,7 +69,7 @@ class Decoder:
             setattr(obj, f.name, self._value(f.type, ttype, value, f"{path}.{f.name}", out))
 
     def _value(self, t: TypeRef, ttype: int | None, raw: Any, path: str, out: Decoded) -> Any:
-        expected = EXPECTED_TTYPE[t.kind]
+        expected = WIRE_TTYPES[t.kind]
         if ttype != expected and not (t.kind is Kind.UUID and ttype == TTYPE_UUID):
             out.problems.append(Problem(path, f"sent as {type_name(ttype)}, but the IDL says {t}"))
             return None
@@ -125,7 +109,7 @@ class Decoder:
     ) -> list[Any]:
         if not items:
             return []
-        if ttype != EXPECTED_TTYPE[t.kind] and not (t.kind is Kind.UUID and ttype == TTYPE_UUID):
+        if ttype != WIRE_TTYPES[t.kind] and not (t.kind is Kind.UUID and ttype == TTYPE_UUID):
             out.problems.append(Problem(path, f"elements{suffix} sent as {type_name(ttype)}, IDL says {t}"))
             return []
         return [self._value(t, ttype, item, f"{path}[{i}]", out) for i, item in enumerate(items)]

@@ -15,26 +15,15 @@ from typing import Any, Protocol
 
 from thriftpy2.thrift import TType
 
+from thriftbox.idl.ttypes import TTYPE_UUID
+from thriftbox.wire.codec import TYPE_NAMES
+from thriftbox.wire.scan import COMPACT_TTYPES
+
 MAX_SIZE = 64 * 2**20  # no honest reply holds a string or container bigger than this
 MAX_DEPTH = 64
-TTYPE_UUID = 16  # Apache Thrift >= 0.19 writes uuid fields with their own wire type (16 bytes)
-TTYPE_NAMES = {
-    TType.BOOL: "bool",
-    TType.BYTE: "byte",
-    TType.DOUBLE: "double",
-    TType.I16: "i16",
-    TType.I32: "i32",
-    TType.I64: "i64",
-    TType.STRING: "string/binary",
-    TType.STRUCT: "struct",
-    TType.MAP: "map",
-    TType.SET: "set",
-    TType.LIST: "list",
-    TTYPE_UUID: "uuid",
-}
-_COMPACT_TYPES = {1: TType.BOOL, 2: TType.BOOL, 3: TType.BYTE, 4: TType.I16, 5: TType.I32, 6: TType.I64}
-_COMPACT_TYPES |= {7: TType.DOUBLE, 8: TType.STRING, 9: TType.LIST, 10: TType.SET, 11: TType.MAP}
-_COMPACT_TYPES |= {12: TType.STRUCT, 13: TTYPE_UUID}
+# wire types by name; a string and a binary look the same on the wire
+TTYPE_NAMES = {**TYPE_NAMES, TType.STRING: "string/binary", TTYPE_UUID: "uuid"}
+_COMPACT_TYPES = {**COMPACT_TTYPES, 13: TTYPE_UUID}
 
 
 class MalformedReply(Exception):

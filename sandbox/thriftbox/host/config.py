@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+DEFAULT_MAX_FRAME = 16 * 2**20  # the largest message a mock accepts unless told otherwise (--max-frame)
+
 
 @dataclass(frozen=True)
 class HostConfig:
@@ -20,7 +22,7 @@ class HostConfig:
     seed: int = 0
     bind: str = "127.0.0.1"
     control_port: int = 0
-    max_frame: int = 16 * 2**20
+    max_frame: int = DEFAULT_MAX_FRAME
     workers: int = 1  # processes serving the ports (see thriftbox.host.workers)
     worker_channel: int | None = None  # set in a worker process: the fd connections arrive on
     journal_start: int = 0  # the id after which the journal numbers its entries

@@ -22,8 +22,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from thriftbox.idl.model import Catalog, Kind, Method
-from thriftbox.values.convert import to_json
+from thriftbox.idl.model import Catalog, Kind, Method, match_service
+from thriftbox.values.convert import fields_to_json, to_json
 from thriftbox.wire.app import APP_ERROR_NAMES, AppError, Call, Fault, NoReply, Raise, Reply, Success
 
 logger = logging.getLogger(__name__)
@@ -103,14 +103,14 @@ class Journal:
         since_id: int | None = None,
         client: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Entries, oldest first; ``service`` matches a service id or name; ``since_id`` keeps newer ones;
-        ``client`` keeps calls from that client IP (or ``ip:port``)."""
+        """Entries, oldest first; ``service`` names a service (see :func:`match_service`); ``since_id`` keeps newer
+        ones; ``client`` keeps calls from that client IP (or ``ip:port``)."""
         raw = list(self._entries)
         if since_id is not None and raw:
             skip = since_id - _id(raw[0]) + 1
             raw = raw[max(0, skip) :] if skip < len(raw) else []
         if service is not None:
-            raw = [e for e in raw if service in (_service(e), _service(e).rsplit(".", 1)[-1])]
+            raw = [e for e in raw if match_service((_service(e),), service)]
         if method is not None:
             raw = [e for e in raw if _method(e) == method]
         if client is not None:
@@ -213,12 +213,7 @@ def _from(e: dict[str, Any] | _Raw, client: str) -> bool:
 
 
 def _args_json(catalog: Catalog | None, method: Method, args: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for a in method.args:
-        value = args.get(a.name) if isinstance(args, dict) else getattr(args, a.name, None)
-        if value is not None:
-            out[a.name] = value_json(catalog, a.type, value)
-    return out
+    return fields_to_json(method.args, args, lambda t, value: value_json(catalog, t, value))
 
 
 def reply_json(catalog: Catalog | None, method: Method, reply: Reply) -> dict[str, Any]:

@@ -13,26 +13,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from thriftpy2.thrift import TException, TPayload, TType
+from thriftpy2.thrift import TException, TPayload
 
 from thriftbox.idl.model import Catalog, Field, Kind, Method, StructDef, TypeRef
-
-_TTYPES: dict[Kind, int] = {
-    Kind.BOOL: TType.BOOL,
-    Kind.BYTE: TType.BYTE,
-    Kind.I16: TType.I16,
-    Kind.I32: TType.I32,
-    Kind.I64: TType.I64,
-    Kind.DOUBLE: TType.DOUBLE,
-    Kind.STRING: TType.STRING,
-    Kind.BINARY: TType.BINARY,
-    Kind.UUID: TType.BINARY,  # thriftpy2 has no uuid type: carried as its 16 bytes (see docs/limitations.md)
-    Kind.ENUM: TType.I32,
-    Kind.STRUCT: TType.STRUCT,
-    Kind.LIST: TType.LIST,
-    Kind.SET: TType.SET,
-    Kind.MAP: TType.MAP,
-}
+from thriftbox.idl.ttypes import SPEC_TTYPES
 
 
 def _init(self: Any, /, **kwargs: Any) -> None:  # positional-only: a field may be named "self"
@@ -127,7 +111,7 @@ class Classes:
 
     def spec(self, t: TypeRef) -> tuple[int, Any]:
         """(ttype, nested spec or None) in thriftpy2's ``thrift_spec`` notation."""
-        ttype = _TTYPES[t.kind]
+        ttype = SPEC_TTYPES[t.kind]
         if t.kind is Kind.STRUCT:
             return ttype, self._structs[str(t.name)]
         if t.kind in (Kind.LIST, Kind.SET):

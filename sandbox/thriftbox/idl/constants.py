@@ -17,14 +17,9 @@ from typing import Any, NoReturn
 from thriftbox.idl.model import EnumDef, Kind, TypeRef
 from thriftbox.idl.scope import FileScope
 from thriftbox.idl.syntax import ConstDefNode, ConstNode
+from thriftbox.idl.ttypes import INT_KINDS, INT_RANGES
 
-_INT_RANGES = {
-    Kind.BYTE: (-(2**7), 2**7 - 1),
-    Kind.I16: (-(2**15), 2**15 - 1),
-    Kind.I32: (-(2**31), 2**31 - 1),
-    Kind.I64: (-(2**63), 2**63 - 1),
-}
-_INTEGRAL = frozenset({*_INT_RANGES, Kind.ENUM})
+_INTEGRAL = INT_KINDS | {Kind.ENUM}
 _DESCRIBE = {
     "int": "an integer",
     "double": "a number",
@@ -79,8 +74,8 @@ class ConstValues:
         if node.kind == "int" and isinstance(value, int):
             if kind is Kind.BOOL and value in (0, 1):
                 return bool(value)
-            if kind in _INT_RANGES:
-                low, high = _INT_RANGES[kind]
+            if kind in INT_RANGES:
+                low, high = INT_RANGES[kind]
                 if not low <= value <= high:
                     _fail(
                         scope, node, f"{value} does not fit in {kind.value}", f"{kind.value}: {low}..{high}"

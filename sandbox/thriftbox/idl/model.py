@@ -10,7 +10,7 @@ written as survives in :attr:`TypeRef.alias` so that value generation can use it
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -160,6 +160,24 @@ class ThriftFile:
     namespaces: Mapping[str, str] = field(default_factory=dict)
 
 
+def match_service(ids: Iterable[str], ref: str) -> list[str]:
+    """The service ids that ``ref`` names: the id itself (``users.Users``), else the bare name (``Users``),
+    else the file key (``users``); the first of these that matches any id decides, letter case counting
+    before it is ignored. Several ids mean that ``ref`` is ambiguous. The one rule for every place that
+    takes a service from a user: the CLI, the admin API, the pytest fixture, stub files."""
+    forms = []  # (id, name, file key): in the order they are tried
+    for sid in ids:
+        key, _, name = sid.rpartition(".")
+        forms.append((sid, name, key))
+    for fold in (False, True):
+        wanted = ref.lower() if fold else ref
+        for i in range(3):
+            found = [f[0] for f in forms if (f[i].lower() if fold else f[i]) == wanted]
+            if found:
+                return found
+    return []
+
+
 @dataclass
 class Catalog:
     """Everything loaded from a set of roots. Built by :func:`thriftbox.idl.load_catalog`."""
@@ -178,11 +196,11 @@ class Catalog:
         return self.enums[qname]
 
     def find_service(self, ref: str) -> ServiceDef | None:
-        """A service by id, or by bare name where that name is unique."""
-        if ref in self.services:
+        """The service ``ref`` names (see :func:`match_service`); None for none, or for more than one."""
+        if ref in self.services:  # the usual case: an id
             return self.services[ref]
-        matches = [s for s in self.services.values() if s.name == ref]
-        return matches[0] if len(matches) == 1 else None
+        found = match_service(self.services, ref)
+        return self.services[found[0]] if len(found) == 1 else None
 
     def dependencies(self, path: Path) -> set[Path]:
         """``path`` and every file it includes, transitively."""

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from thriftpy2.thrift import TApplicationException, TClient
-from thriftpy2.transport import TSocket
 
+from thriftbox.client.transport import open_transport
 from thriftbox.contract.interactions import interaction, journal_violations
 from thriftbox.control.client import AdminClient, ControlError
 from thriftbox.control.messages import JournalQuery
@@ -78,19 +78,6 @@ class _RecordingClient(TClient):
             if exc.type == TApplicationException.PROTOCOL_ERROR:
                 self._thriftbox_report(f"{self._thriftbox_service}: {exc.message}")
             raise
-
-
-class _SourceSocket(TSocket):
-    """A TSocket that connects from a given local address, so that the mocks can tell xdist workers apart."""
-
-    def __init__(self, host: str, port: int, ms: int, source: str | None) -> None:
-        super().__init__(host, port, socket_timeout=ms, connect_timeout=ms)  # type: ignore[no-untyped-call]
-        self.source = source
-
-    def _init_sock(self) -> None:
-        super()._init_sock()  # type: ignore[no-untyped-call]
-        if self.source is not None:
-            self.sock.bind((self.source, 0))
 
 
 def free_base_port(span: int) -> int:
@@ -237,9 +224,6 @@ class Thriftbox:
         ``service`` is your thriftpy2 service (``users_thrift.Users``), so that answers and exceptions are
         your own classes; without it the client uses thriftbox's classes built from the served IDL.
         """
-        import thriftpy2.protocol
-        import thriftpy2.transport
-
         sid = self.service_id(name)
         if service is None:
             from thriftbox.client.catalog import service_module
@@ -249,24 +233,9 @@ class Thriftbox:
             if self._classes is None:
                 self._classes = Classes(self._catalog)
             service = service_module(self._classes, sid)
-        if protocol not in ("binary", "compact") or framing not in ("buffered", "framed"):
-            raise ConfigError(f"unknown protocol {protocol!r} or framing {framing!r}")
-        transports: Any = thriftpy2.transport
-        protocols: Any = thriftpy2.protocol
-        ms = int(timeout * 1000)
         host, port = self.address(sid)
-        sock = _SourceSocket(host, port, ms, self.peer)
-        factory = (
-            transports.TFramedTransportFactory
-            if framing == "framed"
-            else transports.TBufferedTransportFactory
-        )
-        transport = factory().get_transport(sock)
-        proto = (
-            protocols.TCompactProtocolFactory if protocol == "compact" else protocols.TBinaryProtocolFactory
-        )()
-        transport.open()
-        client = _RecordingClient(service, proto.get_protocol(transport), sid, self._violations.append)
+        opened = open_transport(host, port, protocol, framing, timeout, source=self.peer)
+        client = _RecordingClient(service, opened.protocol, sid, self._violations.append)
         (self._clients if self._in_test else self._session_clients).append(client)
         return client
 

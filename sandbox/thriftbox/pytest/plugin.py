@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from thriftbox.runtime.base import RUNTIME_NAMES
 
 if TYPE_CHECKING:
     from thriftbox.pytest.fixture import Thriftbox
@@ -41,7 +42,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for name, text, kind, metavar in OPTIONS:
         flag = f"--thriftbox-{name}"
         action = "append" if name in REPEATABLE else "store"
-        extra: dict[str, Any] = {"choices": ("auto", "process", "docker")} if name == "runtime" else {}
+        extra: dict[str, Any] = {"choices": RUNTIME_NAMES} if name == "runtime" else {}
         group.addoption(flag, action=action, dest=f"thriftbox_{name}", metavar=metavar, help=text, **extra)
         parser.addini(f"thriftbox_{name}", f"{text} (or {flag})", type=kind)  # type: ignore[arg-type]
 

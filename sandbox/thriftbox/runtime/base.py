@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from thriftbox.host.config import DEFAULT_MAX_FRAME as DEFAULT_MAX_FRAME  # re-exported: serve
 from thriftbox.project.layout import Layout
 from thriftbox.project.state import MockStatus
 
-__all__ = ["RUNTIME_NAMES", "MockSpec", "MockStatus", "Project", "Runtime"]
+__all__ = ["DEFAULT_MAX_FRAME", "RUNTIME_NAMES", "MockSpec", "MockStatus", "Project", "Runtime"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Project:
     mocks_dir: Path | None = None
     seed: int = 0
     host: str = "127.0.0.1"  # where ports are published / bound on this machine
-    max_frame: int = 16 * 2**20
+    max_frame: int = DEFAULT_MAX_FRAME
     workers: int = 1  # processes per mock host (see thriftbox.host.workers)
 
     @property

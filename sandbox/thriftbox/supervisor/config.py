@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from thriftbox.errors import ConfigError
-from thriftbox.runtime.base import RUNTIME_NAMES
-from thriftbox.wire.server import DEFAULT_MAX_FRAME
+from thriftbox.runtime.base import DEFAULT_MAX_FRAME, RUNTIME_NAMES
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_PORT = 9090

@@ -6,24 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from thriftbox.errors import ConfigError
+from thriftbox.idl.model import match_service
 from thriftbox.project.state import find_serving
 from thriftbox.runtime.wait import tail
-
-
-def match_service(ids: list[str], ref: str) -> list[str]:
-    """Service ids that ``ref`` names: the id, the bare name, the file key (``users``); any letter case."""
-    parts = [(i, i.rsplit(".", 1)) for i in ids]
-    for fold in (False, True):
-        r = ref.lower() if fold else ref
-        for index in (None, 1, 0):  # the whole id, then the name, then the file key
-            found = []
-            for sid, (key, name) in parts:
-                text = sid if index is None else (name if index == 1 else key)
-                if (text.lower() if fold else text) == r:
-                    found.append(sid)
-            if found:
-                return found
-    return []
 
 
 def service_logs(root: Path, service: str, *, follow: bool = False) -> Iterator[str]:

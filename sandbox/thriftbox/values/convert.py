@@ -15,20 +15,16 @@ import copy
 import difflib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from thriftbox.idl.classes import Classes
-from thriftbox.idl.model import Catalog, Kind, StructDef, TypeRef
+from thriftbox.idl.model import Catalog, Field, Kind, StructDef, TypeRef
+from thriftbox.idl.ttypes import INT_KINDS as INT_KINDS  # re-exported: values/ modules import them from here
+from thriftbox.idl.ttypes import INT_RANGES as INT_RANGES
 from thriftbox.values.hints import normalize
 
-INT_RANGES: dict[Kind, tuple[int, int]] = {
-    Kind.BYTE: (-(2**7), 2**7 - 1),
-    Kind.I16: (-(2**15), 2**15 - 1),
-    Kind.I32: (-(2**31), 2**31 - 1),
-    Kind.I64: (-(2**63), 2**63 - 1),
-}
-INT_KINDS = frozenset(INT_RANGES)
 _OBJECT_KEY_KINDS = INT_KINDS | {Kind.STRING, Kind.ENUM}
 _CONTAINERS = (Kind.LIST, Kind.SET, Kind.MAP)
 
@@ -59,13 +55,7 @@ def to_json(catalog: Catalog, t: TypeRef, value: object) -> object:
     if kind is Kind.UUID:
         return str(uuid.UUID(bytes=bytes(value))) if isinstance(value, bytes | bytearray) else value
     if kind is Kind.STRUCT:
-        sdef = catalog.struct(str(t.name))
-        out: dict[str, object] = {}
-        for f in sdef.fields:
-            v = value.get(f.name) if isinstance(value, Mapping) else getattr(value, f.name, None)
-            if v is not None:
-                out[f.name] = to_json(catalog, f.type, v)
-        return out
+        return fields_to_json(catalog.struct(str(t.name)).fields, value, partial(to_json, catalog))
     if kind in (Kind.LIST, Kind.SET):
         assert t.elem is not None
         return [to_json(catalog, t.elem, v) for v in value]  # type: ignore[attr-defined]
@@ -77,6 +67,19 @@ def to_json(catalog: Catalog, t: TypeRef, value: object) -> object:
             return {str(to_json(catalog, t.key, k)): to_json(catalog, t.elem, v) for k, v in items}
         return [[to_json(catalog, t.key, k), to_json(catalog, t.elem, v)] for k, v in items]
     return value
+
+
+def fields_to_json(
+    fields: Iterable[Field], value: object, convert: Callable[[TypeRef, object], object]
+) -> dict[str, object]:
+    """The set ``fields`` of ``value`` (a struct, an arguments payload, or a dict of them), each value turned
+    into JSON by ``convert``: :func:`to_json` for structs; the journal passes one that never raises."""
+    out: dict[str, object] = {}
+    for f in fields:
+        v = value.get(f.name) if isinstance(value, Mapping) else getattr(value, f.name, None)
+        if v is not None:
+            out[f.name] = convert(f.type, v)
+    return out
 
 
 # -- JSON → wire ---------------------------------------------------------------------------------------
