@@ -141,3 +141,14 @@ def test_a_too_deep_save_fails_the_reload_and_serve_keeps_serving(tmp_path: Path
         assert len(runtime.reloads) == 1
     finally:
         session.stop()
+
+
+def test_a_too_deep_rule_added_at_run_time_is_refused(tmp_path: Path) -> None:
+    box = sandbox(tmp_path, "service: Users\n")
+    deep: list[object] = []
+    for _ in range(400):  # json.loads reads this much from an admin request body without complaint
+        deep = [deep]
+    with pytest.raises(StubError, match=r"^too deep") as info:
+        box.engine.add_rule(box.sid("Users"), "getUser", {"return": {"tags": deep}})
+    assert info.value.hint
+    box.engine.add_rule(box.sid("Users"), "getUser", {"return": {"tags": ["fine"]}})

@@ -23,7 +23,7 @@ MAX_ALIAS_VALUES = 100_000  # values YAML aliases may add to a document beyond t
 _JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 
-def too_deep(where: Location) -> StubError:
+def too_deep(where: Location | None) -> StubError:
     return StubError(
         f"too deep: values nest more than {MAX_DEPTH} mappings and lists inside each other",
         hint="a stub answer is as deep as the Thrift type it stands for; flatten the value, "
