@@ -26,13 +26,16 @@ def load_catalog(paths: Sequence[Path | str], include_dirs: Sequence[Path | str]
     if isinstance(paths, str | Path):
         paths = [paths]
     roots, files = discover.expand(paths)
-    loader = _Loader(discover.include_dirs(include_dirs))
+    dirs = discover.include_dirs(include_dirs)
+    loader = _Loader(dirs, discover.allowed_folders(roots, dirs))
     try:
         for path in files:
             loader.visit(path, [])
         keys = discover.file_keys(loader.docs)
         scopes = build_scopes(loader.docs, keys, loader.edges)
         return build_catalog(roots, scopes)
+    except IdlError as err:
+        raise discover.unquoted(err) from None
     except RecursionError:
         raise IdlError(
             "the IDL nests too deeply to load",
@@ -41,8 +44,9 @@ def load_catalog(paths: Sequence[Path | str], include_dirs: Sequence[Path | str]
 
 
 class _Loader:
-    def __init__(self, include_dirs: list[Path]) -> None:
+    def __init__(self, include_dirs: list[Path], allowed: list[Path]) -> None:
         self.include_dirs = include_dirs
+        self.allowed = allowed
         self.docs: dict[Path, Document] = {}
         self.edges: dict[Path, list[tuple[str, Path]]] = {}
 
@@ -50,13 +54,17 @@ class _Loader:
         """Parse ``path`` and, depth first, what it includes; ``stack`` is the chain of includers."""
         if path in self.docs:
             return
-        doc = parse(read_source(path), path)
+        text = read_source(path)
+        try:
+            doc = parse(text, path)
+        except IdlError as err:
+            raise discover.unquoted(err, parsing=True) from None
         self.docs[path] = doc
         self.edges[path] = []
         stack.append(path)
         for inc in doc.includes:
             where = Location(path, inc.line, inc.col)
-            target = discover.find_include(inc.path, path, self.include_dirs, where)
+            target = discover.find_include(inc.path, path, self.include_dirs, self.allowed, where)
             if target in stack:
                 cycle = [p.name for p in stack[stack.index(target) :]] + [target.name]
                 raise IdlError(
