@@ -38,7 +38,7 @@ def assert_nothing_of_the_secret(text: str) -> None:
         assert word not in text, text
 
 
-def test_an_include_of_a_file_that_is_not_thrift_outside_the_folders_is_refused_unread(tmp_path: Path) -> None:
+def test_a_non_thrift_include_outside_the_folders_is_refused_unread(tmp_path: Path) -> None:
     idl, _ = project(tmp_path, 'struct A {}\ninclude "../../secret/passwd"\n')
     with pytest.raises(IdlError) as info:
         load_catalog([idl])
