@@ -5,6 +5,7 @@ Nothing is cached between calls: every call reads the files again, so a changed 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from thriftbox.idl.parser import parse
 from thriftbox.idl.resolve import build_catalog
 from thriftbox.idl.scope import build_scopes
 from thriftbox.idl.syntax import Document
+
+MAX_FILE_BYTES = 8 * 2**20  # per IDL file: the largest real one we know is 165 KiB; parsing costs ~1 s/MiB
 
 
 def load_catalog(paths: Sequence[Path | str], include_dirs: Sequence[Path | str] = ()) -> Catalog:
@@ -79,10 +82,21 @@ class _Loader:
 
 
 def read_source(path: Path) -> str:
+    """The text of one IDL file; IdlError when it cannot be read, is too large or is not UTF-8."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            data = b"" if size > MAX_FILE_BYTES else f.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise IdlError(f"cannot read {path}: {exc.strerror}", location=Location(path)) from None
+    if len(data) > MAX_FILE_BYTES or size > MAX_FILE_BYTES:  # a file that grew while read
+        raise IdlError(
+            f"too large for an IDL file: {max(size, len(data)):,} bytes "
+            f"(at most {MAX_FILE_BYTES:,}: {MAX_FILE_BYTES // 2**20} MiB)",
+            hint="parsing takes about a second per MiB; split the file into files that include each other "
+            "(the limit is thriftbox.idl.loader.MAX_FILE_BYTES)",
+            location=Location(path),
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
