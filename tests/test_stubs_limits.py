@@ -64,6 +64,16 @@ def test_a_deeply_nested_file_is_too_deep_not_a_crash(tmp_path: Path, name: str,
     assert err.location.line == (1 if name.endswith(".json") else 5)
 
 
+def test_block_style_nesting_is_bounded_too(tmp_path: Path) -> None:
+    head = "service: Users\nmethods:\n  getUser:\n    return:\n"
+    nested = "".join("  " * (i + 3) + "scores:\n" for i in range(200)) + "  " * 203 + "x: 1\n"
+    err = load_error(tmp_path, "block.yaml", head + nested)
+    assert err.message.startswith("too deep")
+    assert err.location is not None
+    # line 5 starts the mapping of `return` (level 4), each line below one level deeper
+    assert err.location.line == 5 + (MAX_DEPTH + 1 - 4)
+
+
 @pytest.mark.parametrize("name", ["deep.json", "deep.yaml"])
 def test_nesting_just_past_the_limit_is_refused_and_at_the_limit_checked_as_usual(
     tmp_path: Path, name: str
