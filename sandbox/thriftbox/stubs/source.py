@@ -6,7 +6,8 @@ at the line that holds it. Scalars stay plain Python values.
 
 YAML is read with PyYAML's safe loader minus its timestamp rule (``2024-01-01`` stays a string: a Thrift stub
 has no date type). JSON is read with :mod:`json` for the values (exact numbers and escapes) and composed once
-more by PyYAML for the positions only.
+more by PyYAML for the positions only. Before anything is built, :mod:`thriftbox.stubs.limits` bounds how deep
+values nest and how much YAML aliases expand.
 """
 
 from __future__ import annotations
