@@ -8,6 +8,7 @@ unread; and no error shows a line, or a token, of a file that is not ``.thrift``
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -107,21 +108,31 @@ def find_include(
     refuse_url(name, "include", where)
     candidates = [including.parent, *dirs]
     for folder in candidates:
-        path = (folder / name).resolve()
-        if not is_thrift(path) and not any(path.is_relative_to(a) for a in allowed):
-            raise IdlError(
-                f"include {name!r} leaves the folders given and is not a .thrift file",
-                hint="outside the IDL folders and --include-dir folders, thriftbox includes only .thrift "
-                "files; if it is Thrift IDL, name it .thrift, or pass the folder that holds it with "
-                "--include-dir",
-                location=where,
-            )
+        path = folder / name
+        if not _may_read(Path(os.path.normpath(path)), allowed):  # before looking: no probing outside
+            raise _leaves(name, where)
         if path.is_file():
-            return path
+            real = path.resolve()
+            if not _may_read(real, allowed):  # a symbolic link may lead anywhere
+                raise _leaves(name, where)
+            return real
     searched = ", ".join(str(f) for f in candidates)
     raise IdlError(
         f"included file {name!r} not found",
         hint=f"searched {searched}; add the folder that holds it with --include-dir",
+        location=where,
+    )
+
+
+def _may_read(path: Path, allowed: Sequence[Path]) -> bool:
+    return is_thrift(path) or any(path.is_relative_to(a) for a in allowed)
+
+
+def _leaves(name: str, where: Location) -> IdlError:
+    return IdlError(
+        f"include {name!r} leaves the folders given and is not a .thrift file",
+        hint="outside the IDL folders and --include-dir folders, thriftbox includes only .thrift files; "
+        "if it is Thrift IDL, name it .thrift, or pass the folder that holds it with --include-dir",
         location=where,
     )
 
