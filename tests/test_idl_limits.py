@@ -1,6 +1,6 @@
 """An IDL file too large to serve is refused at once, before it is read, with its size and the limit.
 
-Parsing is linear but costs about a second per MiB on a busy 2-core machine (a generated 20 MiB file took
+Loading is linear but costs about 2.5 s of CPU per MiB (a generated 20 MiB file took
 over 50 s and 1 GB to load); the largest real file of the corpus (Evernote's NoteStore.thrift) is 165 KiB.
 """
 

@@ -17,7 +17,9 @@ from thriftbox.idl.resolve import build_catalog
 from thriftbox.idl.scope import build_scopes
 from thriftbox.idl.syntax import Document
 
-MAX_FILE_BYTES = 8 * 2**20  # per IDL file: the largest real one we know is 165 KiB; parsing costs ~1 s/MiB
+MAX_FILE_BYTES = (
+    8 * 2**20
+)  # per IDL file: the largest real one we know is 165 KiB; loading costs ~2.5 CPU s/MiB
 
 
 def load_catalog(paths: Sequence[Path | str], include_dirs: Sequence[Path | str] = ()) -> Catalog:
@@ -93,7 +95,7 @@ def read_source(path: Path) -> str:
         raise IdlError(
             f"too large for an IDL file: {max(size, len(data)):,} bytes "
             f"(at most {MAX_FILE_BYTES:,}: {MAX_FILE_BYTES // 2**20} MiB)",
-            hint="parsing takes about a second per MiB; split the file into files that include each other "
+            hint="loading takes seconds per MiB; split the file into files that include each other "
             "(the limit is thriftbox.idl.loader.MAX_FILE_BYTES)",
             location=Location(path),
         )
