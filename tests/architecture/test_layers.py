@@ -36,7 +36,10 @@ def add_import(module: Path, statement: str) -> None:
 
 def verdicts(stdout: str) -> dict[str, str]:
     """Contract name -> KEPT or BROKEN, from lint-imports' summary (whose long names wrap over lines)."""
-    summary = stdout.split("-------------------------------------", 1)[-1].split("Contracts:", 1)[0]
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Analyzed "))
+    end = next(i for i, line in enumerate(lines) if line.startswith("Contracts: "))
+    summary = "\n".join(line for line in lines[start + 1 : end] if line.strip("-").strip())
     text = " ".join(summary.split())
     found = re.findall(r"(.+?) (KEPT|BROKEN)(?: \(\d+ ignored imports?\))?", text)
     return {name.strip(): verdict for name, verdict in found}

@@ -20,7 +20,7 @@ from typing import Any
 from thriftbox.errors import StubError
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Method
-from thriftbox.stubs import state
+from thriftbox.stubs import limits, state
 from thriftbox.stubs.compile import Rule, compile_rule
 from thriftbox.stubs.context import Context
 from thriftbox.stubs.load import ServiceStubs, StubBook
@@ -195,6 +195,8 @@ class StubEngine:
                 raise StubError(f"unknown method {method!r} of service {svc.name}")
         if not isinstance(spec, dict):
             raise StubError("a rule must be a mapping (when:, return:, throw:, ...)")
+        if limits.json_depth(spec) > limits.MAX_DEPTH:
+            raise limits.too_deep(None)
         if peer is not None and (not isinstance(peer, str) or not peer):
             raise StubError(f"peer must be a client IP such as '127.0.0.3', not {peer!r}")
         stubs = self.book.service(svc.id) or ServiceStubs(svc.id)

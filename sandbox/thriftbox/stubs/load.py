@@ -21,7 +21,7 @@ from typing import Any
 
 from thriftbox.errors import Location, StubError
 from thriftbox.idl.classes import Classes
-from thriftbox.idl.model import Catalog, ServiceDef
+from thriftbox.idl.model import Catalog, ServiceDef, match_service
 from thriftbox.stubs import crud
 from thriftbox.stubs.compile import Rule, compile_rule
 from thriftbox.stubs.context import Context, did_you_mean, listing
@@ -119,7 +119,7 @@ def _service(ctx: Context, doc: dict[Any, Any], line: int) -> ServiceDef | None:
     svc = ctx.catalog.find_service(name)
     if svc is None:
         where = line_of(doc, "service", line)
-        ids = [s.id for s in ctx.catalog.services.values() if s.name == name]
+        ids = match_service(ctx.catalog.services, name)
         if ids:
             raise ctx.error(f"service name {name!r} is ambiguous", where, listing("use one of the ids", ids))
         if optional:

@@ -21,6 +21,7 @@ Operators may also be written with a leading ``$`` (``$eq``), which is never rea
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -61,6 +62,12 @@ def compile_fields(ctx: Context, fields: tuple[Field, ...], spec: Any, line: int
 
 def compile_matcher(ctx: Context, t: TypeRef, spec: Any, line: int, where: str) -> Matcher:
     """A matcher for a value of type ``t`` from a spec read from a stub file."""
+    if _has_nan(spec):
+        raise ctx.error(
+            f"{where}: NaN is never equal to, greater or less than any value: this could never match",
+            line,
+            "leave the argument out of `when` to match any value, NaN included",
+        )
     if isinstance(spec, dict):
         ops = _operators(ctx, t, spec, line, where)
         if ops is None:
@@ -71,6 +78,16 @@ def compile_matcher(ctx: Context, t: TypeRef, spec: Any, line: int, where: str) 
             return lambda value: all(check(value) for check in checks)
     expected = ctx.convert(t, spec, line, where)
     return lambda value: equal(ctx.catalog, t, value, expected)
+
+
+def _has_nan(spec: Any) -> bool:
+    if isinstance(spec, float):
+        return math.isnan(spec)
+    if isinstance(spec, dict):
+        return any(_has_nan(v) for v in spec.values())
+    if isinstance(spec, list):
+        return any(_has_nan(v) for v in spec)
+    return False
 
 
 def _operators(ctx: Context, t: TypeRef, spec: dict[Any, Any], line: int, where: str) -> list[Any] | None:

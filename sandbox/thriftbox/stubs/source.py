@@ -6,7 +6,8 @@ at the line that holds it. Scalars stay plain Python values.
 
 YAML is read with PyYAML's safe loader minus its timestamp rule (``2024-01-01`` stays a string: a Thrift stub
 has no date type). JSON is read with :mod:`json` for the values (exact numbers and escapes) and composed once
-more by PyYAML for the positions only.
+more by PyYAML for the positions only. Before anything is built, :mod:`thriftbox.stubs.limits` bounds how deep
+values nest and how much YAML aliases expand.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import yaml
 
 from thriftbox.errors import Location, StubError
+from thriftbox.stubs import limits
 
 SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -99,12 +101,16 @@ def _compose_all(text: str, path: Path) -> list[Any]:
         docs = []
         while loader.check_node():
             node = loader.get_node()
-            docs.append(None if node is None else _build(node, loader, path, set()))
+            if node is not None:
+                limits.measure(node, path)  # before anything is built: depth, alias expansion, cycles
+            docs.append(None if node is None else _build(node, loader, path))
         return docs
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         problem = " ".join(str(p) for p in (err.problem, err.context) if p) or "malformed YAML"
+        if "maximum nesting depth" in problem:  # libyaml stops at 1,000 levels
+            raise limits.too_deep(Location(path, line, col)) from None
         raise StubError(
             f"YAML syntax error: {problem}",
             hint="check the indentation and quote strings that contain ': ', '{' or '#'",
@@ -112,20 +118,20 @@ def _compose_all(text: str, path: Path) -> list[Any]:
         ) from None
     except yaml.YAMLError as err:
         raise StubError(f"YAML error: {err}", location=Location(path)) from None
+    except RecursionError:  # PyYAML's own composer (without libyaml) recurses once per level
+        raise limits.too_deep(Location(path)) from None
     finally:
         loader.dispose()
 
 
-def _build(node: yaml.Node, loader: _Loader, path: Path, active: set[int]) -> Any:
+def _build(node: yaml.Node, loader: _Loader, path: Path) -> Any:
+    """The value of a composed node; ``limits.measure`` has bounded its depth and size and refused cycles."""
     line = node.start_mark.line + 1
-    if id(node) in active:
-        raise StubError("a YAML alias refers to itself", location=Location(path, line))
     if isinstance(node, yaml.MappingNode):
-        active.add(id(node))
         loader.flatten_mapping(node)  # resolve `<<: *anchor` merge keys
         mapping = LMap(line)
         for key_node, value_node in node.value:
-            key = _build(key_node, loader, path, active)
+            key = _build(key_node, loader, path)
             key_line = key_node.start_mark.line + 1
             if isinstance(key, LMap | LSeq):
                 raise StubError("a mapping key must be a plain value", location=Location(path, key_line))
@@ -135,17 +141,14 @@ def _build(node: yaml.Node, loader: _Loader, path: Path, active: set[int]) -> An
                     hint="merge the two entries: YAML would silently keep only the last one",
                     location=Location(path, key_line),
                 )
-            mapping[key] = _build(value_node, loader, path, active)
+            mapping[key] = _build(value_node, loader, path)
             mapping.lines[key] = key_line
-        active.discard(id(node))
         return mapping
     if isinstance(node, yaml.SequenceNode):
-        active.add(id(node))
         seq = LSeq(line)
         for item in node.value:
-            seq.append(_build(item, loader, path, active))
+            seq.append(_build(item, loader, path))
             seq.lines.append(item.start_mark.line + 1)
-        active.discard(id(node))
         return seq
     return loader.construct_object(node, deep=True)
 
@@ -157,6 +160,10 @@ def _read_json(text: str, path: Path) -> list[Any]:
         raise StubError(
             f"JSON syntax error: {err.msg}", location=Location(path, err.lineno, err.colno)
         ) from None
+    except RecursionError:  # json's scanner recurses once per level
+        raise limits.too_deep(limits.json_too_deep_at(text, path)) from None
+    if limits.json_depth(value) > limits.MAX_DEPTH:
+        raise limits.too_deep(limits.json_too_deep_at(text, path))
     # JSON strings cannot hold raw tabs, so replacing them keeps every position and pleases YAML.
     try:
         shape = _compose_all(text.replace("\t", " "), path)

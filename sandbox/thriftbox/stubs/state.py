@@ -20,8 +20,14 @@ from typing import Any, Literal, cast
 from thriftbox.idl.model import Kind, Method, TypeRef
 from thriftbox.stubs.crud import Plan
 from thriftbox.stubs.templates import Render, arg_value
-from thriftbox.values.convert import ValueConversionError, from_json, override_from_json, to_json
-from thriftbox.wire.app import Raise, Reply, Success
+from thriftbox.values.convert import (
+    INT_RANGES,
+    ValueConversionError,
+    from_json,
+    override_from_json,
+    to_json,
+)
+from thriftbox.wire.app import APP_ERROR_TYPES, AppError, Raise, Reply, Success
 
 Missing = Literal["generate", "throw"]
 _NOT_FOUND = re.compile(r"not_?found|no_?such|missing|unknown|does_?not_?exist|absent", re.I)
@@ -111,7 +117,9 @@ def apply(
             return Outcome(raised, True)
     if not _same_struct(method, plan):
         return Outcome(None, False)
-    return Outcome(Success(r.generator.answer(service_id, method.name, r.args, {plan.key_field: key})), False)
+    key_field = r.catalog.struct(plan.collection).field_named(plan.key_field)
+    echoed = {plan.key_field: key} if key_field is not None and fits_int(key_field.type, key) else None
+    return Outcome(Success(r.generator.answer(service_id, method.name, r.args, echoed)), False)
 
 
 def _write(
@@ -128,6 +136,10 @@ def _write(
     key = getattr(entity, plan.key_field, None)
     if plan.op == "create" and key in (None, 0, "", b""):
         key = _new_key(store, service_id, plan, r)
+        if key is None:  # every key the type can hold is taken
+            entity = r.catalog.struct(plan.collection).name
+            message = f"no {plan.key_type} key left for a new {entity}"
+            return Outcome(AppError(APP_ERROR_TYPES["INTERNAL_ERROR"], message), True)
     elif key is None:
         return None
     obj[plan.key_field] = to_json(r.catalog, plan.key_type, key)
@@ -156,6 +168,15 @@ def _fits(r: Render, t: TypeRef, name: str, value: Any) -> bool:
     return True
 
 
+def fits_int(t: TypeRef, value: Any) -> bool:
+    """Whether ``value`` may be sent as a ``t``: any value for a type that is no integer, else an int in
+    range (a key of one width copied into a field of another must not break the answer on the wire)."""
+    bounds = INT_RANGES.get(t.kind)
+    if bounds is None:
+        return True
+    return isinstance(value, int) and not isinstance(value, bool) and bounds[0] <= value <= bounds[1]
+
+
 def _same_struct(method: Method, plan: Plan) -> bool:
     return method.returns.kind is Kind.STRUCT and method.returns.name == plan.collection
 
@@ -167,6 +188,8 @@ def _new_key(store: StateStore, service_id: str, plan: Plan, r: Render) -> Any:
     slot = (service_id, plan.collection)
     taken = [int(k) for k in store.collection(service_id, plan.collection) if k.lstrip("-").isdigit()]
     n = max([store.next_id.get(slot, 0), *taken]) + 1
+    if not fits_int(plan.key_type, n):
+        return None
     store.next_id[slot] = n
     return n
 
@@ -187,7 +210,7 @@ def _written(method: Method, plan: Plan, r: Render, entity_t: TypeRef, obj: Any,
     if ret.kind is Kind.BOOL:
         return Success(True)
     if ret.kind is plan.key_type.kind or (ret.kind in (Kind.I32, Kind.I64) and isinstance(key, int)):
-        return Success(key)
+        return Success(key) if fits_int(ret, key) else None
     return None
 
 
@@ -273,7 +296,7 @@ def not_found(method: Method, plan: Plan, r: Render, key: Any) -> Reply | None:
         low = f.name.lower()
         if low.endswith("id") and f.type.kind is Kind.STRING:
             override[f.name] = key_text(key)
-        elif low.endswith("id") and f.type.kind in (Kind.I32, Kind.I64) and isinstance(key, int):
+        elif low.endswith("id") and f.type.kind in (Kind.I32, Kind.I64) and fits_int(f.type, key):
             override[f.name] = key
         elif f.type.kind is Kind.STRING and ("type" in low or "kind" in low):
             override[f.name] = entity

@@ -250,6 +250,14 @@ class _Compiler:
             if f is None:
                 raise self.ctx.unknown(f"field of {sdef.name}", name, by_name, sub_line, f" in {where}")
             nodes[f.name] = self.node(f.type, sub, sub_line, f"{where}.{name}", exact=exact)
+        if sdef.kind == "union" and sum(sub is not None for sub in spec.values()) != 1:
+            count = sum(sub is not None for sub in spec.values())
+            raise self.ctx.error(
+                f"{where}: {sdef.name} is a union: set exactly one field, not {count}",
+                line,
+                f"one of: {', '.join(by_name)}"
+                + ("" if exact else "; leave the union out, or write null, to have one generated"),
+            )
         if exact:
             missing = [f.name for f in sdef.fields if f.required and f.name not in nodes]
             if missing:

@@ -19,6 +19,7 @@ from thriftbox.control import paths
 from thriftbox.control.client import HostClient, Refused, Unreachable
 from thriftbox.control.messages import Cursor, HttpError, JournalEntry, JournalPage, JournalQuery
 from thriftbox.control.server import ControlServer, Request
+from thriftbox.idl.model import match_service
 
 T = TypeVar("T")
 
@@ -92,7 +93,7 @@ class AdminServer:
     def _hosts(self, service: str | None = None) -> list[str]:
         urls = self.urls()
         if service:
-            picked = {u for sid, u in urls.items() if sid == service or sid.rsplit(".", 1)[-1] == service}
+            picked = {urls[sid] for sid in match_service(urls, service)}
             if not picked:
                 raise HttpError(404, f"no served service {service!r}; served: {', '.join(sorted(urls))}")
             return sorted(picked)
