@@ -11,7 +11,7 @@ from struct import Struct
 from typing import Any, NamedTuple
 
 from thriftbox.wire import scan
-from thriftbox.wire.app import Framing, ProtocolName
+from thriftbox.wire.app import CallContext, Framing, ProtocolName
 from thriftbox.wire.codec import parse_json_message
 from thriftbox.wire.scan import Buf, Frame, Malformed, NeedMore
 
@@ -27,6 +27,21 @@ class Message(NamedTuple):
     seqid: int
     payload: Any
     close_after: bool = False  # HTTP: ``Connection: close`` or HTTP/1.0
+
+
+class ContextMessage(Message):
+    """A message that arrived with a :class:`CallContext` (THeader, TTwitter) and the state its reply needs
+    (``frame``, read by the reader's :meth:`Reader.frame_reply`)."""
+
+    ctx: CallContext | None
+    frame: Any
+
+
+def with_context(msg: Message, ctx: CallContext | None, frame: Any = None) -> ContextMessage:
+    out = tuple.__new__(ContextMessage, msg)
+    out.ctx = ctx
+    out.frame = frame
+    return out
 
 
 def new_message(fields: tuple[ProtocolName, str, int, int, Any, bool]) -> Message:
@@ -45,6 +60,15 @@ class Reader:
     def feed(self, buf: Buf, out: list[Message]) -> int:
         """Append the complete messages at the start of ``buf`` to ``out``; return the bytes consumed."""
         raise NotImplementedError
+
+    def frame_reply(self, msg: Message, payload: bytes) -> bytes:
+        """The bytes that carry the reply ``payload`` to ``msg`` (framings other than buffered, framed, HTTP)."""
+        raise NotImplementedError
+
+
+def frame_plain(framing: Framing, payload: bytes) -> bytes:
+    """``payload`` as a buffered or framed transport sends it."""
+    return _I32.pack(len(payload)) + payload if framing == "framed" else payload
 
 
 def parse_binary(buf: Buf, pos: int, end: int) -> tuple[Message, int]:
