@@ -15,6 +15,8 @@ from __future__ import annotations
 from struct import Struct
 from typing import Any
 
+from thriftpy2.thrift import TPayload
+
 from thriftbox.wire import scan
 from thriftbox.wire.scan import Buf, Malformed, NeedMore, UuidSeen
 
@@ -23,6 +25,13 @@ _I16 = Struct(">h")
 BINARY_UUID, COMPACT_UUID = 16, 13
 COMPACT_BINARY = 8
 UUID_LEAF = True
+
+
+# The codecs ask every args and result class where its uuids are, on every call. A failed attribute lookup on a
+# class costs a formatted AttributeError (about a microsecond); with the "none" answer on thriftpy2's base class
+# of all payloads, the question costs a plain attribute read.
+setattr(TPayload, "thrift_uuids", None)  # noqa: B010 - a class thriftpy2 declares without it
+setattr(TPayload, "thrift_has_uuids", False)  # noqa: B010
 
 
 class UuidBytes(bytes):
