@@ -7,6 +7,7 @@ the compiler's ``thrift_spec`` notation; Apache's protocols read and write them 
 from __future__ import annotations
 
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -143,6 +144,26 @@ METHODS: dict[str, tuple[type[Struct], type[Struct]]] = {
         make("make_result", (0, TType.STRUCT, "success", [Thing, None])),
     ),
 }
+
+
+def fix_specs(classes: list[type[Struct]]) -> None:
+    """What generated code does at import: ``[Struct, None]`` becomes ``[Struct, Struct.thrift_spec]``, for
+    the accelerated (C) protocols."""
+
+    def fix(args: Any) -> None:
+        if isinstance(args, list) and len(args) == 2 and args[1] is None:
+            args[1] = args[0].thrift_spec
+        elif isinstance(args, tuple):
+            for part in args:
+                fix(part)
+
+    for cls in classes:
+        for spec in cls.thrift_spec:
+            if spec is not None:
+                fix(spec[3])
+
+
+fix_specs([Thing, *(cls for pair in METHODS.values() for cls in pair)])
 PROTOCOLS = {
     "binary": TBinaryProtocol.TBinaryProtocol,
     "compact": TCompactProtocol.TCompactProtocol,
@@ -165,7 +186,7 @@ class ApacheClient:
         self.proto.writeMessageBegin(method, TMessageType.CALL, self.seqid)
         args_cls(**kwargs).write(self.proto)
         self.proto.writeMessageEnd()
-        self.trans.flush()
+        self.proto.trans.flush()
         _, mtype, seqid = self.proto.readMessageBegin()
         assert seqid == self.seqid
         if mtype == TMessageType.EXCEPTION:
@@ -254,3 +275,57 @@ def test_malformed_uuid_text_in_json_closes(served: tuple[ThriftServer, UuidApp]
         sock.sendall(b'[1,"echoUuid",1,1,{"1":{"uid":"not-a-uuid"}}]')
         assert sock.recv(100) == b""
     assert len(app.calls) == before
+
+
+@pytest.mark.parametrize("protocol", ["binary", "compact"])
+def test_uuid_inside_theader(served: tuple[ThriftServer, UuidApp], protocol: str) -> None:
+    """THeader with Apache's accelerated binary or compact inside: uuids both ways."""
+    from thrift.protocol.THeaderProtocol import THeaderProtocol
+    from thrift.transport.THeaderTransport import THeaderClientType
+
+    server, _ = served
+    a, b = uuids(2)
+    client = ApacheClient(server.port, "binary", False)
+    client.proto = THeaderProtocol(
+        client.trans, [THeaderClientType.HEADERS], 0 if protocol == "binary" else 2
+    )
+    try:
+        assert client.call("echoList", ids=[a, b]) == [a, b]
+        assert client.call("make", n=3).child.id == MADE
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("protocol", ["binary", "compact"])
+def test_uuid_request_in_small_pieces(served: tuple[ThriftServer, UuidApp], protocol: str) -> None:
+    """A buffered request that arrives a few bytes at a time is read whole, wherever its uuids fall."""
+    server, _ = served
+    a = uuids(1)[0]
+    trans = TTransport.TMemoryBuffer()
+    proto = PROTOCOLS[protocol](trans)
+    proto.writeMessageBegin("echoThing", TMessageType.CALL, 12)
+    METHODS["echoThing"][0](thing=Thing(label="l" * 40, ids=[a, a], id=a)).write(proto)
+    request = trans.getvalue()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(0, len(request), 7):
+            sock.sendall(request[i : i + 7])
+            time.sleep(0.002)
+        reply = TTransport.TMemoryBuffer(_read_some(sock))
+    rproto = PROTOCOLS[protocol](reply)
+    assert rproto.readMessageBegin() == ("echoThing", TMessageType.REPLY, 12)
+    result = METHODS["echoThing"][1]()
+    result.read(rproto)
+    assert (result.success.id, result.success.ids, result.success.label) == (a, [a, a], "l" * 40)
+
+
+def _read_some(sock: socket.socket) -> bytes:
+    sock.settimeout(5)
+    data = sock.recv(65536)
+    sock.settimeout(0.3)
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except TimeoutError:
+        pass
+    return data

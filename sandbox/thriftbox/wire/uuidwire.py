@@ -181,9 +181,11 @@ def _legacy_compact(t: int) -> int:
 
 def _one_value_end(buf: Buf, pos: int, end: int, t: int, *, compact: bool) -> int:
     """Where the single value of wire type ``t`` at ``pos`` ends (a scalar or a string)."""
-    if compact:
-        return scan.compact_struct(buf, pos, end, [[1, t, 0, 1]])
-    return scan.binary_struct(buf, pos, end, [[1, t, 0, 1]])
+    struct_end = scan.compact_struct if compact else scan.binary_struct
+    try:
+        return struct_end(buf, pos, end, [[1, t, 0, 1]])
+    except NeedMore as more:  # without the scan's resume point: a reader must not resume in the middle
+        raise NeedMore(more.needed) from None
 
 
 # -- replies: binary values declared uuid -> uuid values ----------------------------------------------------
