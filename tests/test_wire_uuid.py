@@ -329,3 +329,22 @@ def _read_some(sock: socket.socket) -> bytes:
     except TimeoutError:
         pass
     return data
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        b"\x0f\x00\x01\x10\x40\x00\x00\x00" + bytes(32),  # binary: a list claiming 2**30 uuids
+        b"\x0d\x00\x01\x10\x08\x40\x00\x00\x00" + bytes(32),  # a map claiming 2**30 uuid keys
+    ],
+)
+def test_absurd_uuid_containers_close_at_once(served: tuple[ThriftServer, UuidApp], args: bytes) -> None:
+    server, app = served
+    before = len(app.calls)
+    request = b"\x80\x01\x00\x01\x00\x00\x00\x08echoList\x00\x00\x00\x01" + args
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(request)
+        start = time.monotonic()
+        assert sock.recv(100) == b""
+        assert time.monotonic() - start < 2
+    assert len(app.calls) == before

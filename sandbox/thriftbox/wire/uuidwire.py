@@ -73,6 +73,13 @@ class _Legacy:
             if shift > 63:
                 raise Malformed("varint longer than 10 bytes")
 
+    def count(self, pos: int, values: int) -> None:
+        """A container of ``values`` values at ``pos``: each takes a byte at least, so its bytes must come
+        (asking for them all at once lets the reader refuse a claimed size beyond its limit)."""
+        if values < 0:
+            raise Malformed("negative container size")
+        self.need(pos + values)
+
     def copy(self, pos: int, stop: int) -> int:
         self.need(stop)
         self.out += self.buf[pos:stop]
@@ -122,7 +129,8 @@ class _Legacy:
             out.append(11 if et == BINARY_UUID else et)
             out += buf[pos + 1 : pos + 5]
             pos += 5
-            for _ in range(max(n, 0)):
+            self.count(pos, n)
+            for _ in range(n):
                 pos = self.value(pos, et, depth + 1)
             return pos
         if t == 13:
@@ -132,7 +140,8 @@ class _Legacy:
             out.append(11 if vt == BINARY_UUID else vt)
             out += buf[pos + 2 : pos + 6]
             pos += 6
-            for _ in range(max(n, 0)):
+            self.count(pos, 2 * n)
+            for _ in range(n):
                 pos = self.value(pos, kt, depth + 1)
                 pos = self.value(pos, vt, depth + 1)
             return pos
@@ -152,6 +161,7 @@ class _Legacy:
             out.append(head & 0xF0 | COMPACT_BINARY if et == COMPACT_UUID else head)
             out += buf[pos + 1 : at]
             pos = at
+            self.count(pos, n)
             for _ in range(n):
                 pos = self.value(pos, et, depth + 1)
             return pos
@@ -162,11 +172,9 @@ class _Legacy:
                 return at
             self.need(at + 1)
             kt, vt = buf[at] >> 4, buf[at] & 0x0F
-            out.append(
-                (COMPACT_BINARY if kt == COMPACT_UUID else kt) << 4
-                | (COMPACT_BINARY if vt == COMPACT_UUID else vt)
-            )
+            out.append(_legacy_compact(kt) << 4 | _legacy_compact(vt))
             pos = at + 1
+            self.count(pos, 2 * n)
             for _ in range(n):
                 pos = self.value(pos, kt, depth + 1)
                 pos = self.value(pos, vt, depth + 1)
