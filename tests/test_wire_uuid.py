@@ -348,3 +348,32 @@ def test_absurd_uuid_containers_close_at_once(served: tuple[ThriftServer, UuidAp
         assert sock.recv(100) == b""
         assert time.monotonic() - start < 2
     assert len(app.calls) == before
+
+
+@pytest.mark.parametrize("protocol", ["binary", "compact"])
+def test_thriftpy2_reads_a_uuid_answer_through_legacy_message(
+    served: tuple[ThriftServer, UuidApp], protocol: str
+) -> None:
+    """What thriftbox's own (thriftpy2) clients must do with answers of uuids they did not send as binary."""
+    from thriftpy2.protocol import TCompactProtocol as TpCompactProtocol
+
+    from thriftbox.wire.uuidwire import legacy_message
+
+    server, app = served
+    trans = TTransport.TMemoryBuffer()
+    proto = PROTOCOLS[protocol](trans)
+    proto.writeMessageBegin("make", TMessageType.CALL, 4)
+    METHODS["make"][0](n=1).write(proto)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(trans.getvalue())
+        reply = _read_some(sock)
+    tp_proto: Any = TpBinaryProtocol if protocol == "binary" else TpCompactProtocol
+    result = app.classes.result("u.Uuids", "make")()
+    reader = tp_proto(TMemoryBuffer(legacy_message(protocol, reply)))
+    assert reader.read_message_begin()[2] == 4
+    reader.read_struct(result)
+    assert (result.success.id, result.success.names, result.success.child.id) == (
+        MADE.bytes,
+        {MADE.bytes: "made"},
+        MADE.bytes,
+    )

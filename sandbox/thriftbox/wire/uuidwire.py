@@ -38,7 +38,7 @@ class UuidBytes(bytes):
     """An argument payload that was rewritten from uuid values: its client speaks the uuid type."""
 
 
-__all__ = ["UuidBytes", "UuidSeen", "to_legacy", "to_modern"]
+__all__ = ["UuidBytes", "UuidSeen", "legacy_message", "to_legacy", "to_modern"]
 
 
 # -- requests: uuid values -> 16-byte binary values ---------------------------------------------------------
@@ -194,6 +194,23 @@ def _one_value_end(buf: Buf, pos: int, end: int, t: int, *, compact: bool) -> in
         return struct_end(buf, pos, end, [[1, t, 0, 1]])
     except NeedMore as more:  # without the scan's resume point: a reader must not resume in the middle
         raise NeedMore(more.needed) from None
+
+
+def legacy_message(protocol: str, data: bytes) -> bytes:
+    """A whole binary or compact message (a reply, say) with its uuid values as 16-byte binary: what a thriftpy2
+    client (thriftbox's own) decodes. Unchanged when it holds no uuid."""
+    envelope, struct_end = (
+        (scan.compact_envelope, scan.compact_struct)
+        if protocol == "compact"
+        else (scan.binary_envelope, scan.binary_struct)
+    )
+    at = envelope(data, 0, len(data))[3]
+    try:
+        struct_end(data, at, len(data))
+    except UuidSeen:
+        payload, stop = to_legacy(protocol, data, at, len(data))
+        return data[:at] + payload + data[stop:]
+    return data
 
 
 # -- replies: binary values declared uuid -> uuid values ----------------------------------------------------
