@@ -132,14 +132,34 @@ def _frame(header: bytes, payload: bytes, seqid: int = 5) -> bytes:
     return struct.pack(">i", len(body)) + body
 
 
-def test_unknown_transform_closes_the_connection(served: tuple[ThriftServer, HeaderEchoApp]) -> None:
-    """A transform the server cannot undo (snappy, 3) must not be read as a message: the connection closes."""
+def test_unknown_transform_is_refused_then_closed(served: tuple[ThriftServer, HeaderEchoApp]) -> None:
+    """A transform the server cannot undo (snappy, 3) is not read as a message: as Apache's servers do, the
+    answer is INVALID_TRANSFORM (empty name, seqid 0) in a THeader frame, then the connection closes."""
     server, app = served
     before = len(app.calls)
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
-        sock.sendall(_frame(b"\x00\x01\x03", b"\x80\x01\x00\x01\x00\x00\x00\x04ping\x00\x00\x00\x01\x00"))
-        assert sock.recv(100) == b""
+        sock.sendall(_frame(b"\x00\x01\x03", b"\x80\x01\x00\x01\x00\x00\x00\x04ping\x00\x00\x00\x01\x00", 31))
+        data = _read_until_closed(sock)
     assert len(app.calls) == before
+    size, magic, _, seqid, words = struct.unpack_from(">iHHiH", data)
+    assert (size, magic, seqid) == (len(data) - 4, 0x0FFF, 31)
+    from thriftpy2.protocol import TBinaryProtocol as TpBinary
+    from thriftpy2.thrift import TApplicationException as TpAppError
+    from thriftpy2.transport import TMemoryBuffer
+
+    reader = TpBinary(TMemoryBuffer(data[14 + 4 * words :]))
+    assert reader.read_message_begin() == ("", 3, 0)
+    exc = TpAppError()
+    reader.read_struct(exc)
+    assert exc.type == 8  # INVALID_TRANSFORM
+    assert "transform 3" in exc.message
+
+
+def _read_until_closed(sock: socket.socket) -> bytes:
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
 
 
 def test_header_frame_by_hand(served: tuple[ThriftServer, HeaderEchoApp]) -> None:

@@ -50,10 +50,11 @@ _I32 = Struct(">i")
 class _Stop:
     """Close the connection here, in stream order (after answering the messages before)."""
 
-    def __init__(self, reason: str, http_status: int = 0, detail: str = "") -> None:
+    def __init__(self, reason: str, http_status: int = 0, detail: str = "", farewell: bytes = b"") -> None:
         self.reason = reason
         self.http_status = http_status
         self.detail = detail
+        self.farewell = farewell  # written before closing (e.g. THeader's INVALID_TRANSFORM answer)
 
 
 class _Resume:
@@ -186,7 +187,7 @@ class Connection(Stream):
         except http.HttpError as exc:
             stop = _Stop(str(exc), exc.status, exc.detail)
         except Malformed as exc:
-            stop = _Stop(str(exc))
+            stop = _Stop(str(exc), farewell=getattr(exc, "farewell", b""))
         if stop is not None:
             self.buf = bytearray()
         elif used < len(src):
@@ -431,6 +432,8 @@ class Connection(Stream):
         if stop.http_status and self.framing == "http":
             body = f"{stop.detail}\n".encode()
             self.write(http.response(stop.http_status, body, close=True))
+        elif stop.farewell:
+            self.write(stop.farewell)
         self._close()
 
     def _close(self) -> None:

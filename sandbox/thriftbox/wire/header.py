@@ -19,7 +19,10 @@ import zlib
 from struct import Struct
 from typing import NamedTuple
 
-from thriftbox.wire.app import CallContext, ProtocolName
+from thriftpy2.thrift import TApplicationException, TMessageType
+
+from thriftbox.wire.app import APP_ERROR_TYPES, CallContext, ProtocolName
+from thriftbox.wire.codec import make_codec
 from thriftbox.wire.framing import Message, Reader, TooLarge, parse_message, with_context
 from thriftbox.wire.scan import Buf, Malformed, NeedMore
 
@@ -40,6 +43,18 @@ class HeaderFrame(NamedTuple):
     seqid: int
     protocol_id: int
     transforms: tuple[int, ...]
+
+
+class Unreadable(Malformed):
+    """A frame whose payload cannot be read (unknown transform or protocol). As Apache's servers do, the
+    connection answers it with a ``TApplicationException`` (empty name, seqid 0) in a plain THeader frame,
+    ``farewell``, then closes."""
+
+    def __init__(self, message: str, frame: HeaderFrame, kind: int) -> None:
+        super().__init__(message)
+        self.frame = frame
+        self.kind = kind
+        self.farewell = b""
 
 
 def read_varint(buf: Buf, pos: int, end: int) -> tuple[int, int]:
@@ -96,13 +111,21 @@ def parse_frame(buf: Buf, pos: int, stop: int, max_size: int) -> Message:
     protocol_id, at = read_varint(buf, at, header_end)
     protocol = PROTOCOLS.get(protocol_id)
     if protocol is None:
-        raise Malformed(f"THeader: protocol id {protocol_id} is not supported (binary 0 and compact 2 are)")
+        raise Unreadable(
+            f"THeader: protocol id {protocol_id} is not supported (binary 0 and compact 2 are)",
+            HeaderFrame(flags, seqid, 0, ()),
+            APP_ERROR_TYPES["INVALID_PROTOCOL"],
+        )
     count, at = read_varint(buf, at, header_end)
     transforms: list[int] = []
     for _ in range(count):
         transform, at = read_varint(buf, at, header_end)
         if transform not in TRANSFORM_NAMES:
-            raise Malformed(f"THeader: transform {transform} is not supported (zlib, 1, is)")
+            raise Unreadable(
+                f"THeader: transform {transform} is not supported (zlib, 1, is)",
+                HeaderFrame(flags, seqid, protocol_id, ()),
+                APP_ERROR_TYPES["INVALID_TRANSFORM"],
+            )
         transforms.append(transform)
     headers: dict[str, str] = {}
     while at < header_end:  # info blocks, oldest type first; padding (0) or an unknown type ends them
@@ -177,9 +200,19 @@ class HeaderReader(Reader):
                 if size < 4 or _I32.unpack_from(buf, at)[0] != size - 4:
                     raise Malformed("THeader: a frame whose inner frame does not fill it")
                 at += 4
-            out.append(parse_frame(buf, at, stop, self.max_size))
+            try:
+                out.append(parse_frame(buf, at, stop, self.max_size))
+            except Unreadable as exc:
+                exc.farewell = self._refusal(exc)
+                raise
             pos = stop
         return pos
+
+    def _refusal(self, exc: Unreadable) -> bytes:
+        codec = make_codec(PROTOCOLS[exc.frame.protocol_id])
+        error = codec.encode("", TMessageType.EXCEPTION, 0, TApplicationException(exc.kind, str(exc)))
+        data = encode_frame(exc.frame, {}, error)
+        return _I32.pack(len(data)) + data if self.framed else data
 
     def frame_reply(self, msg: Message, payload: bytes) -> bytes:
         ctx: CallContext | None = getattr(msg, "ctx", None)
