@@ -9,8 +9,8 @@ One frame per message::
 Info blocks of type 1 (``INFO_KEYVALUE``) carry key/value pairs of varint-length strings; they reach the App
 through :attr:`CallContext.headers`. A reply repeats the request's flags, sequence number, protocol id and
 transforms, and carries the headers the App put into :attr:`CallContext.reply_headers` (the spec asks no
-server to echo the request's). An unknown protocol id or transform closes the connection: the payload cannot be
-read, so there is no method name or seqid to answer with.
+server to echo the request's). A frame with an unknown protocol id or transform cannot be read: it is answered
+as Apache's servers answer it (:class:`Unreadable`), and the connection closes.
 """
 
 from __future__ import annotations
