@@ -15,7 +15,7 @@ import thriftpy2.protocol
 import thriftpy2.transport
 from thriftpy2.thrift import TType
 
-from thriftbox.wire import scan, uuidjson, uuidwire
+from thriftbox.wire import scan, uuidjson, uuidreply, uuidwire
 from thriftbox.wire.app import ProtocolName
 
 # thriftpy2's protocol classes are untyped; they are used through these names.
@@ -125,7 +125,7 @@ class BinaryCodec(Codec):
             out.clean()
         if self.uuid_modern and getattr(type(struct), "thrift_has_uuids", False):
             at = scan.binary_envelope(data, 0, len(data))[3]
-            data = uuidwire.to_modern("binary", data, at, type(struct))
+            data = uuidreply.to_modern("binary", data, at, type(struct))
         return data
 
 
@@ -165,7 +165,7 @@ class CompactCodec(Codec):
             out.clean()
         if self.uuid_modern and getattr(type(struct), "thrift_has_uuids", False):
             at = scan.compact_envelope(data, 0, len(data))[3]
-            data = uuidwire.to_modern("compact", data, at, type(struct))
+            data = uuidreply.to_modern("compact", data, at, type(struct))
         return data
 
 

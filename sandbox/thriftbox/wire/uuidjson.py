@@ -13,7 +13,8 @@ import uuid
 from typing import Any
 
 from thriftbox.wire.scan import Malformed
-from thriftbox.wire.uuidwire import UUID_LEAF, _elem, _reaches_uuid
+from thriftbox.wire.uuidreply import elem_spec, reaches_uuid
+from thriftbox.wire.uuidwire import UUID_LEAF
 
 
 class UuidArgs(dict[str, Any]):
@@ -69,17 +70,17 @@ def _modern_value(tag: str, value: Any, mark: Any, inner: Any) -> Any:
         return str(uuid.UUID(bytes=base64.b64decode(value + "=" * (-len(value) % 4))))
     if tag == "rec" and isinstance(inner, type):
         return _modern_struct(value, inner)
-    if mark is None and not _reaches_uuid(inner):
+    if mark is None and not reaches_uuid(inner):
         return value
     if tag in ("lst", "set"):
         emark = mark[1] if mark else None
-        _, e_inner = _elem(inner)
+        _, e_inner = elem_spec(inner)
         et = value[0]
         out_tag = "uid" if emark is UUID_LEAF else et
         return [out_tag, value[1], *(_modern_value(et, v, emark, e_inner) for v in value[2:])]
     if tag == "map":
         kmark, vmark = (mark[1], mark[2]) if mark else (None, None)
-        (_, k_inner), (_, v_inner) = _elem(inner[0]), _elem(inner[1])
+        (_, k_inner), (_, v_inner) = elem_spec(inner[0]), elem_spec(inner[1])
         kt, vt = value[0], value[1]
         entries = {
             _modern_value(kt, k, kmark, k_inner): _modern_value(vt, v, vmark, v_inner)

@@ -6,14 +6,13 @@ of Apache >= 0.19 writes it as type 16 (binary protocol: 16 raw bytes) or compac
 * Requests: :func:`to_legacy` rewrites every uuid value of a struct into a 16-byte binary value. It needs no
   IDL: the wire types say where the uuids are. The scans raise :class:`UuidSeen` at the first uuid, so a
   message without one costs nothing extra.
-* Replies: :func:`to_modern` rewrites the binary values that the IDL declares ``uuid`` (the payload classes'
-  ``thrift_uuids``, see :mod:`thriftbox.wire.uuidmark`) into uuid values.
+* Replies: :func:`thriftbox.wire.uuidreply.to_modern` rewrites the binary values that the IDL declares ``uuid``
+  (the payload classes' ``thrift_uuids``, see :mod:`thriftbox.wire.uuidmark`) into uuid values.
 """
 
 from __future__ import annotations
 
 from struct import Struct
-from typing import Any
 
 from thriftpy2.thrift import TPayload
 
@@ -38,7 +37,7 @@ class UuidBytes(bytes):
     """An argument payload that was rewritten from uuid values: its client speaks the uuid type."""
 
 
-__all__ = ["UuidBytes", "UuidSeen", "legacy_message", "to_legacy", "to_modern"]
+__all__ = ["UuidBytes", "UuidSeen", "legacy_message", "one_value_end", "to_legacy"]
 
 
 # -- requests: uuid values -> 16-byte binary values ---------------------------------------------------------
@@ -145,7 +144,7 @@ class _Legacy:
                 pos = self.value(pos, kt, depth + 1)
                 pos = self.value(pos, vt, depth + 1)
             return pos
-        stop = _one_value_end(buf, pos, self.end, t, compact=False)
+        stop = one_value_end(buf, pos, self.end, t, compact=False)
         return self.copy(pos, stop)
 
     def _compact_value(self, pos: int, t: int, depth: int) -> int:
@@ -179,7 +178,7 @@ class _Legacy:
                 pos = self.value(pos, kt, depth + 1)
                 pos = self.value(pos, vt, depth + 1)
             return pos
-        stop = _one_value_end(buf, pos, self.end, t, compact=True)
+        stop = one_value_end(buf, pos, self.end, t, compact=True)
         return self.copy(pos, stop)
 
 
@@ -187,7 +186,7 @@ def _legacy_compact(t: int) -> int:
     return COMPACT_BINARY if t == COMPACT_UUID else t
 
 
-def _one_value_end(buf: Buf, pos: int, end: int, t: int, *, compact: bool) -> int:
+def one_value_end(buf: Buf, pos: int, end: int, t: int, *, compact: bool) -> int:
     """Where the single value of wire type ``t`` at ``pos`` ends (a scalar or a string)."""
     struct_end = scan.compact_struct if compact else scan.binary_struct
     try:
@@ -211,144 +210,3 @@ def legacy_message(protocol: str, data: bytes) -> bytes:
         payload, stop = to_legacy(protocol, data, at, len(data))
         return data[:at] + payload + data[stop:]
     return data
-
-
-# -- replies: binary values declared uuid -> uuid values ----------------------------------------------------
-
-
-def to_modern(protocol: str, data: bytes, pos: int, cls: Any) -> bytes:
-    """The message ``data`` whose struct of class ``cls`` starts at ``pos``, with its uuids as uuid values."""
-    out = bytearray(data[:pos])
-    walk = _Modern(data, out, protocol == "compact")
-    stop = walk.struct(pos, cls)
-    out += data[stop:]
-    return bytes(out)
-
-
-def _elem(spec: Any) -> tuple[int, Any]:
-    return (spec, None) if isinstance(spec, int) else (spec[0], spec[1])
-
-
-class _Modern:
-    def __init__(self, data: bytes, out: bytearray, compact: bool) -> None:
-        self.data, self.out, self.compact = data, out, compact
-        self.end = len(data)
-
-    def skip(self, pos: int, t: int) -> int:
-        stop = _one_value_end(self.data, pos, self.end, t, compact=self.compact)
-        self.out += self.data[pos:stop]
-        return stop
-
-    def struct(self, pos: int, cls: Any) -> int:
-        data, out = self.data, self.out
-        if not getattr(cls, "thrift_has_uuids", False):
-            return self.skip(pos, 12)
-        marks: dict[int, Any] = getattr(cls, "thrift_uuids", {})
-        spec: dict[int, Any] = cls.thrift_spec
-        last = 0
-        while True:
-            head = data[pos]
-            if not self.compact:
-                if head == 0:
-                    out.append(0)
-                    return pos + 1
-                fid = _I16.unpack_from(data, pos + 1)[0]
-                t, at = head, pos + 3
-            else:
-                t = head & 0x0F
-                if t == 0:
-                    out.append(0)
-                    return pos + 1
-                at = pos + 1
-                if head >> 4:
-                    fid = last + (head >> 4)
-                else:
-                    raw, at = scan._varint(data, pos, self.end, None, at)
-                    fid = (raw >> 1) ^ -(raw & 1)
-                last = fid
-            field = spec.get(fid)
-            mark = marks.get(fid)
-            leaf = mark is UUID_LEAF
-            if not self.compact:
-                out.append(BINARY_UUID if leaf else head)
-                out += data[pos + 1 : at]
-            else:
-                out.append(head & 0xF0 | COMPACT_UUID if leaf else head)
-                out += data[pos + 1 : at]
-                if t <= 2:
-                    pos = at
-                    continue
-            inner = field[2] if field is not None and len(field) > 3 else None
-            pos = self.value(at, t, mark, inner)
-
-    def value(self, pos: int, t: int, mark: Any, inner: Any) -> int:
-        data, out = self.data, self.out
-        if mark is UUID_LEAF:
-            if self.compact:
-                n, at = scan._varint(data, pos, self.end, None, pos)
-            else:
-                n, at = _I32.unpack_from(data, pos)[0], pos + 4
-            if n != 16:
-                raise ValueError(f"a uuid must be 16 bytes, not {n}")
-            out += data[at : at + 16]
-            return at + 16
-        if t == 12 and inner is not None:
-            return self.struct(pos, inner)
-        if mark is None and not _reaches_uuid(inner):
-            return self.skip(pos, t)
-        return self._container(pos, t, mark, inner)
-
-    def _container(self, pos: int, t: int, mark: Any, inner: Any) -> int:
-        data, out = self.data, self.out
-        if (not self.compact and t in (14, 15)) or (self.compact and t in (9, 10)):
-            emark = mark[1] if mark else None
-            _, e_inner = _elem(inner)
-            if self.compact:
-                head = data[pos]
-                n, et, at = head >> 4, head & 0x0F, pos + 1
-                if n == 15:
-                    n, at = scan._varint(data, pos, self.end, None, at)
-                out.append(head & 0xF0 | COMPACT_UUID if emark is UUID_LEAF else head)
-            else:
-                et, n, at = data[pos], _I32.unpack_from(data, pos + 1)[0], pos + 5
-                out.append(BINARY_UUID if emark is UUID_LEAF else et)
-            out += data[pos + 1 : at]
-            pos = at
-            for _ in range(n):
-                pos = self.value(pos, et, emark, e_inner)
-            return pos
-        # a map
-        kmark, vmark = (mark[1], mark[2]) if mark else (None, None)
-        (_, k_inner), (_, v_inner) = _elem(inner[0]), _elem(inner[1])
-        if self.compact:
-            n, at = scan._varint(data, pos, self.end, None, pos)
-            out += data[pos:at]
-            if not n:
-                return at
-            kt, vt = data[at] >> 4, data[at] & 0x0F
-            out.append(
-                (COMPACT_UUID if kmark is UUID_LEAF else kt) << 4
-                | (COMPACT_UUID if vmark is UUID_LEAF else vt)
-            )
-            pos = at + 1
-        else:
-            kt, vt, n = data[pos], data[pos + 1], _I32.unpack_from(data, pos + 2)[0]
-            out.append(BINARY_UUID if kmark is UUID_LEAF else kt)
-            out.append(BINARY_UUID if vmark is UUID_LEAF else vt)
-            out += data[pos + 2 : pos + 6]
-            pos += 6
-        for _ in range(n):
-            pos = self.value(pos, kt, kmark, k_inner)
-            pos = self.value(pos, vt, vmark, v_inner)
-        return pos
-
-
-def _reaches_uuid(inner: Any) -> bool:
-    """Whether a container's element spec leads to a struct with uuids."""
-    if inner is None or isinstance(inner, int):
-        return False
-    if isinstance(inner, type):
-        return bool(getattr(inner, "thrift_has_uuids", False))
-    if isinstance(inner, tuple):
-        return any(_reaches_uuid(part) for part in inner)
-    return False
