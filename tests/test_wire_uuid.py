@@ -10,7 +10,6 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -268,7 +267,7 @@ def test_binary_uuid_clients_keep_working(served: tuple[ThriftServer, UuidApp]) 
         assert (made.id, made.ids, made.child.id) == (MADE.bytes, [MADE.bytes], MADE.bytes)
 
 
-def test_malformed_uuid_text_in_json_closes(served: tuple[ThriftServer, UuidApp], tmp_path: Path) -> None:
+def test_malformed_uuid_text_in_json_closes(served: tuple[ThriftServer, UuidApp]) -> None:
     server, app = served
     before = len(app.calls)
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
