@@ -16,7 +16,6 @@ from tests.wire.test_support import (
     RawClient,
     binary_call,
     exchange,
-    framed,
     load_client_module,
 )
 from thriftbox.wire import ServerThread, ThriftServer
@@ -34,25 +33,14 @@ def served() -> Iterator[tuple[ThriftServer, EchoApp]]:
 
 
 @pytest.mark.parametrize(("protocol", "framing"), CASES)
-@pytest.mark.parametrize("name", ["noSuchMethod", "__can__finagle__trace__v3__", "Nope:getPoint"])
+@pytest.mark.parametrize("name", ["noSuchMethod", "Nope:getPoint"])
 def test_unknown_method(served: tuple[ThriftServer, EchoApp], protocol: str, framing: str, name: str) -> None:
-    """Never accept an unknown name: Finagle's TTwitter upgrade probe must be refused to downgrade."""
+    """Never accept an unknown name (Finagle's TTwitter upgrade is accepted: tests/test_wire_ttwitter.py)."""
     server, _ = served
     _, mtype, seqid, exc = exchange(server.port, protocol, framing, name, tp.Echo.ping_args(), seqid=4242)
     assert (mtype, seqid) == (TMessageType.EXCEPTION, 4242)
     assert exc.type == TApplicationException.UNKNOWN_METHOD
     assert name in exc.message
-
-
-def test_finagle_probe_then_plain_calls(served: tuple[ThriftServer, EchoApp]) -> None:
-    """Finagle: framed strict binary, the probe first, then ordinary calls on the same connection."""
-    server, _ = served
-    with RawClient(server.port, framed=True) as client:
-        client.send(framed(binary_call("__can__finagle__trace__v3__", tp.Echo.ping_args(), seqid=1)))
-        assert client.reply()[1] == TMessageType.EXCEPTION
-        client.send(framed(binary_call("getPoint", tp.Echo.getPoint_args(id=8, hint="h"), seqid=2)))
-        _, mtype, seqid, result = client.reply(tp.Echo.getPoint_result)
-        assert (mtype, seqid, result.success.x) == (TMessageType.REPLY, 2, 8)
 
 
 @pytest.mark.parametrize(("protocol", "framing"), CASES)

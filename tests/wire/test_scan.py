@@ -179,14 +179,18 @@ def test_detect_waits_and_refuses() -> None:
         detect(b"\x80\x02", 1 << 24)
 
 
-def test_detect_refuses_theader_and_compressed_frames() -> None:
+def test_detect_theader_and_compressed_frames() -> None:
     assert detect(b"\x00\x00\x00\x23\x0f", 1 << 24) is None  # THeader magic or not: one more byte
-    with pytest.raises(scan.Malformed, match="THeader"):
-        detect(b"\x00\x00\x00\x23\x0f\xff\x00\x00", 1 << 24)
-    with pytest.raises(scan.Malformed, match="not Thrift: a length of 19, then 0x78"):
-        detect(b"\x00\x00\x00\x13\x78\xda\x01", 1 << 24)  # a zlib stream in a frame
+    header = detect(b"\x00\x00\x00\x23\x0f\xff\x00\x00", 1 << 24)
+    assert header is not None
+    assert header.framing == "header"
+    compressed = detect(b"\x00\x00\x00\x13\x78\xda\x01", 1 << 24)  # a zlib stream in a frame
+    assert compressed is not None
+    assert compressed.framing == "zlib"
     with pytest.raises(scan.Malformed, match="then 0x0f"):
         detect(b"\x00\x00\x00\x04\x0f\x00", 1 << 24)
+    with pytest.raises(scan.Malformed, match="then 0x78"):
+        detect(b"\x00\x00\x00\x13\x78\xdb\x01", 1 << 24)  # not a zlib header (0x78db % 31 != 0)
     reader = detect(b"\x00\x00\x00\x0f_private:echo", 1 << 24)  # a name may start with an underscore
     assert reader is not None
     assert (reader.framing, reader.protocol) == ("buffered", "binary")

@@ -24,6 +24,7 @@ from thriftbox.host.config import HostConfig
 from thriftbox.host.journal import Journal
 from thriftbox.host.mock import Loaded, MockApp
 from thriftbox.host.routes import register_host_routes
+from thriftbox.host.uuids import mark_classes
 from thriftbox.host.workers import WorkerLink, WorkerPool, worker_command
 from thriftbox.idl import load_catalog
 from thriftbox.idl.classes import Classes
@@ -62,6 +63,7 @@ class MockHost:
         """Read every definition from disk; raises ThriftboxError and changes nothing when anything is bad."""
         catalog = load_catalog(self.config.idl_dirs, self.config.include_dirs)
         classes = Classes(catalog)
+        mark_classes(classes)  # which binary values the wire sends as uuids (Apache >= 0.19's type 16)
         generator = ValueGenerator(catalog, classes, seed=self.config.seed)
         book = load_stubs(self.config.mocks_dir, catalog, classes)
         return Loaded(catalog, classes, generator, book)

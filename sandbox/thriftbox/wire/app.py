@@ -13,11 +13,11 @@ on the same connection), so ``asyncio.timeout()`` must not be the first thing ``
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeAlias
 
 ProtocolName = Literal["binary", "compact", "json"]
-Framing = Literal["buffered", "framed", "http"]
+Framing = Literal["buffered", "framed", "http", "header", "zlib", "ttwitter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,50 @@ class Call:
     framing: Framing
     peer: tuple[str, int]
     received_at: float  # time.perf_counter() when the message was complete
+    context: CallContext | None = None  # what a THeader or TTwitter transport carried beside the message
+
+
+@dataclass(slots=True)
+class CallContext:
+    """What a call's transport carried beside the message (``None`` on plain transports).
+
+    ``transport`` is ``"header"`` (THeader) or ``"ttwitter"`` (Finagle's upgraded binary). ``headers`` are a
+    THeader request's info key/value headers as sent (UTF-8, undecodable bytes kept as surrogate escapes);
+    an App may put headers into ``reply_headers`` and they travel in the THeader reply. The trace fields are
+    TTwitter's ``RequestHeader`` (``client_id`` is its ``ClientId.name``). ``transforms`` names the THeader
+    transforms the request used (and its reply uses), e.g. ``("zlib",)``.
+    """
+
+    transport: Literal["header", "ttwitter"]
+    headers: dict[str, str] = field(default_factory=dict)
+    reply_headers: dict[str, str] = field(default_factory=dict)
+    transforms: tuple[str, ...] = ()
+    trace_id: int | None = None
+    trace_id_high: int | None = None
+    span_id: int | None = None
+    parent_span_id: int | None = None
+    sampled: bool | None = None
+    flags: int | None = None
+    client_id: str | None = None
+    dest: str | None = None
+
+    def describe(self) -> dict[str, object]:
+        """A JSON-ready summary for a journal entry: only what was sent; ids as 16 hex digits, as Zipkin
+        and Finagle print them."""
+        out: dict[str, object] = {"transport": self.transport}
+        if self.headers:
+            out["headers"] = dict(self.headers)
+        if self.transforms:
+            out["transforms"] = list(self.transforms)
+        for name in ("trace_id", "trace_id_high", "span_id", "parent_span_id"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = f"{value & 0xFFFFFFFFFFFFFFFF:016x}"
+        for name in ("sampled", "flags", "client_id", "dest"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
 
 
 @dataclass(slots=True)  # not frozen: built for every call, and a frozen __init__ costs twice as much

@@ -15,7 +15,7 @@ import thriftpy2.protocol
 import thriftpy2.transport
 from thriftpy2.thrift import TType
 
-from thriftbox.wire import scan
+from thriftbox.wire import scan, uuidjson, uuidreply, uuidwire
 from thriftbox.wire.app import ProtocolName
 
 # thriftpy2's protocol classes are untyped; they are used through these names.
@@ -61,10 +61,27 @@ def same_wire_type(wire: int, declared: int) -> bool:
     return wire == declared or (wire in _TEXT and declared in _TEXT)
 
 
+def uuid_evidence(payload: Any, args: Any, marks: dict[int, Any], modern: bool) -> bool:
+    """Whether the client of ``args`` (a payload class with uuid fields) speaks the uuid type: yes when its
+    uuids came as uuid values, no when an argument declared ``uuid`` came as binary; else as before."""
+    if isinstance(payload, uuidwire.UuidBytes | uuidjson.UuidArgs):
+        return True
+    spec = args.thrift_spec
+    for fid, mark in marks.items():
+        if mark is uuidwire.UUID_LEAF and getattr(args, spec[fid][1]) is not None:
+            return False
+    return modern
+
+
 class Codec:
-    """Decodes argument payloads and encodes replies in one protocol."""
+    """Decodes argument payloads and encodes replies in one protocol.
+
+    ``uuid_modern``: whether replies carry IDL ``uuid`` values as the uuid wire type (Apache >= 0.19) or as
+    16-byte binary (clients without the type). One codec serves one connection, so this is the connection's
+    setting: uuid until its client sends a uuid argument as binary (see :func:`uuid_evidence`)."""
 
     protocol: ProtocolName
+    uuid_modern = True
 
     def decode_args(self, payload: Any, args: Any) -> None:
         """Fill the payload instance ``args`` from ``payload`` (the args bytes, or for JSON the args dict)."""
@@ -91,6 +108,9 @@ class BinaryCodec(Codec):
     def decode_args(self, payload: bytes, args: Any) -> None:
         self._in.setvalue(payload)
         self._reader.read_struct(args)
+        marks = getattr(type(args), "thrift_uuids", None)
+        if marks:
+            self.uuid_modern = uuid_evidence(payload, args, marks, self.uuid_modern)
 
     def wire_types(self, payload: bytes) -> dict[int, int]:
         return scan.binary_fields(payload)
@@ -100,9 +120,13 @@ class BinaryCodec(Codec):
         try:
             self._writer.write_message_begin(name, mtype, seqid)
             self._writer.write_struct(struct)
-            return out.getvalue()  # type: ignore[no-any-return]
+            data: bytes = out.getvalue()
         finally:
             out.clean()
+        if self.uuid_modern and getattr(type(struct), "thrift_has_uuids", False):
+            at = scan.binary_envelope(data, 0, len(data))[3]
+            data = uuidreply.to_modern("binary", data, at, type(struct))
+        return data
 
 
 class CompactCodec(Codec):
@@ -121,6 +145,9 @@ class CompactCodec(Codec):
         except BaseException:
             self._reader = TCompactProtocol(self._in)  # its field-id stack is left half way
             raise
+        marks = getattr(type(args), "thrift_uuids", None)
+        if marks:
+            self.uuid_modern = uuid_evidence(payload, args, marks, self.uuid_modern)
 
     def wire_types(self, payload: bytes) -> dict[int, int]:
         return scan.compact_fields(payload)
@@ -130,12 +157,16 @@ class CompactCodec(Codec):
         try:
             self._writer.write_message_begin(name, mtype, seqid)
             self._writer.write_struct(struct)
-            return out.getvalue()  # type: ignore[no-any-return]
+            data: bytes = out.getvalue()
         except BaseException:
             self._writer = TCompactProtocol(out)
             raise
         finally:
             out.clean()
+        if self.uuid_modern and getattr(type(struct), "thrift_has_uuids", False):
+            at = scan.compact_envelope(data, 0, len(data))[3]
+            data = uuidreply.to_modern("compact", data, at, type(struct))
+        return data
 
 
 class JsonCodec(Codec):
@@ -158,12 +189,16 @@ class JsonCodec(Codec):
         proto = TApacheJSONProtocol(None)
         proto._req = [1, "", 1, 0, kept]
         proto.read_struct(args)
+        marks = getattr(type(args), "thrift_uuids", None)
+        if marks:
+            self.uuid_modern = uuid_evidence(payload, args, marks, self.uuid_modern)
 
     def wire_types(self, payload: dict[str, Any]) -> dict[int, int]:
         return {int(key): JSON_TYPES[next(iter(typed))] for key, typed in payload.items()}
 
     def __init__(self) -> None:
         self._check = BinaryCodec()
+        self._check.uuid_modern = False
 
     def encode(self, name: str, mtype: int, seqid: int, struct: Any) -> bytes:
         # thriftpy2's JSON writer writes any value it is given; the binary writer checks types.
@@ -172,7 +207,10 @@ class JsonCodec(Codec):
         proto = TApacheJSONProtocol(out)
         proto.write_message_begin(name, mtype, seqid)
         proto.write_struct(struct)
-        return out.getvalue()  # type: ignore[no-any-return]
+        data: bytes = out.getvalue()
+        if self.uuid_modern and getattr(type(struct), "thrift_has_uuids", False):
+            data = uuidjson.to_modern(data, type(struct))
+        return data
 
 
 def parse_json_message(data: bytes) -> tuple[str, int, int, dict[str, Any]]:
@@ -195,6 +233,8 @@ def parse_json_message(data: bytes) -> tuple[str, int, int, dict[str, Any]]:
     if not 1 <= doc[2] <= 4:
         raise scan.Malformed(f"bad message type {doc[2]}")
     args: dict[str, Any] = doc[4]
+    if uuidjson.has_uuid(data):  # Apache >= 0.19's uuid type: read as the 16-byte binary it is carried in
+        args = uuidjson.to_legacy(args)
     for key, typed in args.items():
         if not (key.lstrip("-").isdigit() and isinstance(typed, dict) and len(typed) == 1):
             raise scan.Malformed(f"bad JSON field {key!r}")

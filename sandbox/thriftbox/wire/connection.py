@@ -20,7 +20,7 @@ from struct import Struct
 from struct import error as StructError
 from typing import Any, Protocol
 
-from thriftbox.wire import http
+from thriftbox.wire import http, ttwitter
 from thriftbox.wire.app import NOT_NOW, App, Binding, Call, Fault, Framing, NoReply, Reply, Success
 from thriftbox.wire.codec import BinaryCodec, Codec, make_codec
 from thriftbox.wire.detect import detect
@@ -56,10 +56,11 @@ _I32 = Struct(">i")
 class _Stop:
     """Close the connection here, in stream order (after answering the messages before)."""
 
-    def __init__(self, reason: str, http_status: int = 0, detail: str = "") -> None:
+    def __init__(self, reason: str, http_status: int = 0, detail: str = "", farewell: bytes = b"") -> None:
         self.reason = reason
         self.http_status = http_status
         self.detail = detail
+        self.farewell = farewell  # written before closing (e.g. THeader's INVALID_TRANSFORM answer)
 
 
 class _Resume:
@@ -192,7 +193,7 @@ class Connection(Stream):
         except http.HttpError as exc:
             stop = _Stop(str(exc), exc.status, exc.detail)
         except Malformed as exc:
-            stop = _Stop(str(exc))
+            stop = _Stop(str(exc), farewell=getattr(exc, "farewell", b""))
         if stop is not None:
             self.buf = bytearray()
         elif used < len(src):
@@ -231,6 +232,9 @@ class Connection(Stream):
         method = name
         if ":" in name:  # TMultiplexedProtocol: "Service:method"
             service, _, method = name.partition(":")
+        if name == ttwitter.UPGRADE and ttwitter.can_upgrade(self.framing, protocol):
+            self._upgrade(msg, codec)
+            return
         if mtype != CALL and mtype != ONEWAY:
             self._error(
                 msg, codec, method, INVALID_MESSAGE_TYPE, f"{name}: message type {mtype} is not a call"
@@ -262,14 +266,31 @@ class Connection(Stream):
                 if rejected is not None:
                     try:
                         call = Call(
-                            service, method, seqid, args, protocol, self.framing, self.peer, received_at
+                            service,
+                            method,
+                            seqid,
+                            args,
+                            protocol,
+                            self.framing,
+                            self.peer,
+                            received_at,
+                            getattr(msg, "ctx", None),
                         )
                         rejected(call, problem)
                     except Exception:
                         log.debug("App.rejected failed", exc_info=True)
                 return
-        call = Call(service, method, seqid, args, protocol, self.framing, self.peer, received_at)
+        context = getattr(msg, "ctx", None)  # THeader, TTwitter
+        call = Call(service, method, seqid, args, protocol, self.framing, self.peer, received_at, context)
         self._start(msg, app, call, binding, codec)
+
+    def _upgrade(self, msg: Message, codec: Codec) -> None:
+        """Accept Finagle's TTwitter upgrade: reply, then read a RequestHeader before every message."""
+        self._send(msg, codec.encode(msg.name, REPLY, msg.seqid, ttwitter.UpgradeReply()))
+        protocol = codec.protocol
+        self.reader = ttwitter.TTwitterReader(self.framing, protocol, self.server.max_frame)
+        self.framing = "ttwitter"
+        self.lane = -1
 
     def _answer_now(self, msg: Message, call: Call, binding: Binding) -> bool:
         """The binary fast lane's fast path: ``binding.answer`` gives the value at once; False when the call
@@ -394,10 +415,12 @@ class Connection(Stream):
         elif framing == "framed":
             if payload:
                 self.write(_I32.pack(len(payload)) + payload)
-        else:
+        elif framing == "http":
             self.write(http.response(200, payload, close=msg.close_after))
             if msg.close_after:
                 self._close()
+        elif payload and self.reader is not None:  # header, zlib, ttwitter: the reader frames the reply
+            self.write(self.reader.frame_reply(msg, payload))
 
     # -- closing ---------------------------------------------------------------------------------------
 
@@ -415,6 +438,8 @@ class Connection(Stream):
         if stop.http_status and self.framing == "http":
             body = f"{stop.detail}\n".encode()
             self.write(http.response(stop.http_status, body, close=True))
+        elif stop.farewell:
+            self.write(stop.farewell)
         self._close()
 
     def _close(self) -> None:

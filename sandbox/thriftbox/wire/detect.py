@@ -9,8 +9,11 @@ first bytes                                 connection
 ``POST `` (or another HTTP method)          HTTP (other methods are answered 405)
 int32 N, then ``80``, ``82``, ``[``, ``00``  framed (binary, compact, JSON, non-strict binary)
 int32 N, then a method name                 buffered non-strict binary (N = name length)
-int32 N, then ``0F FF``                     THeader: refused (not supported)
-int32 N, then anything else                 refused (e.g. a zlib stream, ``78 DA``)
+int32 N, then ``0F FF``                     THeader (binary or compact inside, zlib transform)
+int32 N, int32 N-4, then ``0F FF``          THeader inside a ``TFramedTransport`` (Apache's ``--transport=framed``)
+``78`` + a zlib header check byte           Apache ``TZlibTransport`` over buffered: a zlib stream
+int32 N, then a zlib header                 ``TZlibTransport`` over framed: frames of a zlib stream
+int32 N, then anything else                 refused
 ==========================================  ==========================================
 
 Refusing closes the connection at once, so a client of a dialect thriftbox does not speak fails fast instead
@@ -23,12 +26,15 @@ import re
 from struct import Struct
 
 from thriftbox.wire.framing import BufferedReader, FramedReader, Reader, TooLarge
+from thriftbox.wire.header import HeaderReader
 from thriftbox.wire.http import HttpReader
 from thriftbox.wire.scan import Buf, Malformed
+from thriftbox.wire.zlibwire import ZlibReader, is_zlib_start
 
 _I32 = Struct(">i")
 _HTTP_METHOD = re.compile(rb"[A-Z]{3,7} ")
 _FRAMED = {0x80: "binary", 0x00: "binary", 0x82: "compact", 0x5B: "json"}
+_FRAMED_HEADER_MIN = 18  # inner length, THeader's fixed 10 bytes, one word of header
 _NAME_START = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")  # of a Thrift identifier
 _NAME = _NAME_START | frozenset(b"0123456789.:")  # the rest of one, and the multiplexing separator
 
@@ -52,6 +58,11 @@ def detect(buf: Buf, max_size: int) -> Reader | None:
             return HttpReader(max_size)
         if len(head) < 8 and head.isalpha() and head.isupper():
             return None
+    if first == 0x78:  # a zlib stream's first byte; as a length word, far beyond any frame limit
+        if len(buf) < 2:
+            return None
+        if is_zlib_start(buf, 0):
+            return ZlibReader(max_size, detect, framed=False)
     if len(buf) < 5:
         return None
     size = _I32.unpack_from(buf, 0)[0]
@@ -59,6 +70,13 @@ def detect(buf: Buf, max_size: int) -> Reader | None:
         raise Malformed(f"not Thrift: starts with 0x{size & 0xFFFFFFFF:08x}")
     if size > max_size:
         raise TooLarge(f"frame or name of {size} bytes exceeds the limit of {max_size}")
+    # 0x00: framed non-strict binary, or a THeader frame inside a frame (its length, then 0x0FFF)
+    if (
+        buf[4] == 0x00
+        and size >= _FRAMED_HEADER_MIN
+        and (_I32.pack(size - 4) + b"\x0f\xff").startswith(bytes(buf[4:10]))
+    ):
+        return HeaderReader(max_size, framed=True) if len(buf) >= 10 else None
     protocol = _FRAMED.get(buf[4])
     if protocol == "binary":
         return FramedReader("binary", max_size)
@@ -68,9 +86,11 @@ def detect(buf: Buf, max_size: int) -> Reader | None:
         return FramedReader("json", max_size)
     if buf[4] in _NAME_START and _NAME.issuperset(buf[5 : 4 + size]):
         return BufferedReader("binary", max_size)
-    if buf[4] == 0x0F:
+    if buf[4] == 0x0F or buf[4] == 0x78:
         if len(buf) < 6:
             return None
-        if buf[5] == 0xFF:
-            raise Malformed("THeader (header protocol) is not supported: use binary, compact or JSON")
+        if buf[4] == 0x0F and buf[5] == 0xFF:
+            return HeaderReader(max_size)
+        if is_zlib_start(buf, 4):
+            return ZlibReader(max_size, detect, framed=True)
     raise Malformed(f"not Thrift: a length of {size}, then 0x{buf[4]:02x} (neither a message nor a name)")

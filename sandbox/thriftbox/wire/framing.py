@@ -10,10 +10,10 @@ from __future__ import annotations
 from struct import Struct
 from typing import Any, NamedTuple
 
-from thriftbox.wire import scan
-from thriftbox.wire.app import Framing, ProtocolName
+from thriftbox.wire import scan, uuidwire
+from thriftbox.wire.app import CallContext, Framing, ProtocolName
 from thriftbox.wire.codec import parse_json_message
-from thriftbox.wire.scan import Buf, Frame, Malformed, NeedMore
+from thriftbox.wire.scan import Buf, Frame, Malformed, NeedMore, UuidSeen
 
 _I32 = Struct(">i")
 
@@ -27,6 +27,21 @@ class Message(NamedTuple):
     seqid: int
     payload: Any
     close_after: bool = False  # HTTP: ``Connection: close`` or HTTP/1.0
+
+
+class ContextMessage(Message):
+    """A message that arrived with a :class:`CallContext` (THeader, TTwitter) and the state its reply needs
+    (``frame``, read by the reader's :meth:`Reader.frame_reply`)."""
+
+    ctx: CallContext | None
+    frame: Any
+
+
+def with_context(msg: Message, ctx: CallContext | None, frame: Any = None) -> ContextMessage:
+    out = tuple.__new__(ContextMessage, msg)
+    out.ctx = ctx
+    out.frame = frame
+    return out
 
 
 def new_message(fields: tuple[ProtocolName, str, int, int, Any, bool]) -> Message:
@@ -46,16 +61,33 @@ class Reader:
         """Append the complete messages at the start of ``buf`` to ``out``; return the bytes consumed."""
         raise NotImplementedError
 
+    def frame_reply(self, msg: Message, payload: bytes) -> bytes:
+        """The bytes that carry the reply ``payload`` to ``msg`` (framings other than buffered, framed, HTTP)."""
+        raise NotImplementedError
+
+
+def frame_plain(framing: Framing, payload: bytes) -> bytes:
+    """``payload`` as a buffered or framed transport sends it."""
+    return _I32.pack(len(payload)) + payload if framing == "framed" else payload
+
 
 def parse_binary(buf: Buf, pos: int, end: int) -> tuple[Message, int]:
     name, mtype, seqid, args = scan.binary_envelope(buf, pos, end)
-    stop = scan.binary_struct(buf, args, end)
+    try:
+        stop = scan.binary_struct(buf, args, end)
+    except UuidSeen:  # Apache >= 0.19's uuid type: rewritten as 16-byte binary, which the codec reads
+        payload, stop = uuidwire.to_legacy("binary", buf, args, end)
+        return new_message(("binary", name, mtype, seqid, payload, False)), stop
     return tuple.__new__(Message, ("binary", name, mtype, seqid, buf[args:stop], False)), stop
 
 
 def parse_compact(buf: Buf, pos: int, end: int) -> tuple[Message, int]:
     name, mtype, seqid, args = scan.compact_envelope(buf, pos, end)
-    stop = scan.compact_struct(buf, args, end)
+    try:
+        stop = scan.compact_struct(buf, args, end)
+    except UuidSeen:
+        payload, stop = uuidwire.to_legacy("compact", buf, args, end)
+        return new_message(("compact", name, mtype, seqid, payload, False)), stop
     return new_message(("compact", name, mtype, seqid, bytes(buf[args:stop]), False)), stop
 
 
@@ -159,6 +191,10 @@ class BufferedReader(Reader):
             name, mtype, seqid, fields = parse_json_message(bytes(buf[:stop]))
             return Message("json", name, mtype, seqid, fields), stop
         struct_end = scan.binary_struct if self.protocol == "binary" else scan.compact_struct
-        stop = struct_end(buf, at, end, stack)
+        try:
+            stop = struct_end(buf, at, end, stack)
+        except UuidSeen:  # start over: the uuid rewrite reads the message from its start
+            self._resume = None
+            return self._parse(buf, 0, end)
         self._resume = None
         return Message(self.protocol, name, mtype, seqid, bytes(buf[args:stop])), stop  # type: ignore[arg-type]

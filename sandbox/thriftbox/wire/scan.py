@@ -41,6 +41,14 @@ class Malformed(Exception):
     """Bytes that can never become a valid message; the message says why."""
 
 
+class UuidSeen(Malformed):
+    """A uuid value (binary type 16, compact type 13): the message needs :mod:`thriftbox.wire.uuidwire`."""
+
+
+def _unknown(t: int, uuid: int, what: str) -> Malformed:
+    return UuidSeen(what) if t == uuid else Malformed(f"unknown {what} {t}")
+
+
 # -- binary ---------------------------------------------------------------------------------------------
 
 _BIN_FIXED = [-1] * 256  # value size of fixed-width types, 0 for variable width, -1 for invalid
@@ -130,7 +138,7 @@ def binary_struct(buf: Buf, pos: int, end: int, stack: list[Frame] | None = None
         if size > 0:
             nxt = at + size
         elif size < 0:
-            raise Malformed(f"unknown field type {t}")
+            raise _unknown(t, 16, "field type")
         elif t == 11:
             if at + 4 > end:
                 raise NeedMore(at + 4, pos, stack)
@@ -151,7 +159,7 @@ def binary_struct(buf: Buf, pos: int, end: int, stack: list[Frame] | None = None
             if n:
                 ks, vs = fixed[kt], fixed[vt]
                 if ks < 0 or vs < 0:
-                    raise Malformed(f"unknown map types {kt}, {vt}")
+                    raise _unknown(16 if 16 in (kt, vt) else kt, 16, "map key or value type")
                 if ks and vs:
                     nxt += n * (ks + vs)
                 else:
@@ -168,7 +176,7 @@ def binary_struct(buf: Buf, pos: int, end: int, stack: list[Frame] | None = None
             if n:
                 es = fixed[et]
                 if es < 0:
-                    raise Malformed(f"unknown element type {et}")
+                    raise _unknown(et, 16, "element type")
                 if es:
                     nxt += n * es
                 else:
@@ -280,7 +288,7 @@ def compact_struct(buf: Buf, pos: int, end: int, stack: list[Frame] | None = Non
         if size > 0:
             nxt = at + size
         elif size < 0:
-            raise Malformed(f"unknown compact type {t}")
+            raise _unknown(t, 13, "compact type")
         elif t <= 6:  # i16, i32, i64
             _, nxt = _varint(buf, pos, end, stack, at)
         elif t == 8:
@@ -298,7 +306,7 @@ def compact_struct(buf: Buf, pos: int, end: int, stack: list[Frame] | None = Non
                 nxt += 1
                 ks, vs = fixed[kt], fixed[vt]
                 if ks < 0 or vs < 0:
-                    raise Malformed(f"unknown compact map types {kt}, {vt}")
+                    raise _unknown(13 if 13 in (kt, vt) else kt, 13, "compact map key or value type")
                 if ks and vs:
                     nxt += n * (ks + vs)
                 else:
@@ -315,7 +323,7 @@ def compact_struct(buf: Buf, pos: int, end: int, stack: list[Frame] | None = Non
             if n:
                 es = fixed[et]
                 if es < 0:
-                    raise Malformed(f"unknown compact element type {et}")
+                    raise _unknown(et, 13, "compact element type")
                 if es:
                     nxt += n * es
                 else:
