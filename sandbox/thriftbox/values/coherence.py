@@ -17,10 +17,11 @@ from functools import lru_cache
 from typing import Any
 
 from thriftbox.idl.model import Kind
+from thriftbox.values.fieldrng import FieldRng, mix, salt
 from thriftbox.values.hints import normalize
 from thriftbox.values.pools import POOL_BITS, Pools
 
-Fixer = Callable[[dict[str, Any], random.Random], None]
+Fixer = Callable[[dict[str, Any], int, frozenset[str]], None]  # (fields, seed, fields not to change)
 FieldKinds = Mapping[str, tuple[Kind, str | None]]  # field name → (Thrift kind, value kind or None)
 
 
@@ -35,9 +36,9 @@ def struct_fixer(kinds: FieldKinds, defaults: frozenset[str], pools: Pools) -> F
     if len(fixers) == 1:
         return fixers[0]
 
-    def fix_all(d: dict[str, Any], rng: random.Random) -> None:
+    def fix_all(d: dict[str, Any], seed: int, fixed: frozenset[str]) -> None:
         for fix in fixers:
-            fix(d, rng)
+            fix(d, seed, fixed)
 
     return fix_all
 
@@ -52,7 +53,7 @@ def timeline_fixer(kinds: FieldKinds) -> Fixer | None:
     if not later or ttype is Kind.STRING:
         return None
 
-    def fix(d: dict[str, Any], rng: random.Random) -> None:
+    def fix(d: dict[str, Any], seed: int, fixed: frozenset[str]) -> None:
         first = d.get(created)
         if first is None:
             return
@@ -87,7 +88,7 @@ def address_fixer(kinds: FieldKinds, pools: Pools) -> Fixer | None:
     code = pools.locale.split("_")[-1].upper()
     country = str(pools.faker.current_country()) if names else ""
 
-    def fix(d: dict[str, Any], rng: random.Random) -> None:
+    def fix(d: dict[str, Any], seed: int, fixed: frozenset[str]) -> None:
         for name in codes:
             if d.get(name) is not None:
                 d[name] = code
@@ -136,7 +137,7 @@ def person_fixer(kinds: FieldKinds, pools: Pools) -> Fixer | None:
         return None
     domains = pools.get("email_domain")
 
-    def fix(d: dict[str, Any], rng: random.Random) -> None:
+    def fix(d: dict[str, Any], seed: int, fixed: frozenset[str]) -> None:
         given = d.get(first) if first else None
         family = d.get(last) if last else None
         if isinstance(given, str) and isinstance(family, str):
@@ -148,11 +149,13 @@ def person_fixer(kinds: FieldKinds, pools: Pools) -> Fixer | None:
             return
         a, b = _ascii(given) or "user", _ascii(family) or "name"
         for name in emails:
+            rng = FieldRng(mix(seed ^ salt("fix", name)))
             if d.get(name) is not None:
                 d[name] = (
                     f"{_LOCAL_PARTS[rng.getrandbits(3)](a, b, rng)}@{domains[rng.getrandbits(POOL_BITS)]}"
                 )
         for name in handles:
+            rng = FieldRng(mix(seed ^ salt("fix", name)))
             if d.get(name) is not None:
                 d[name] = _HANDLES[rng.getrandbits(2)](a, b, rng)
 

@@ -27,6 +27,7 @@ from thriftbox.values.annotations import Annotations, annotated_gen, check_annot
 from thriftbox.values.canon import canonical, decoded_key
 from thriftbox.values.coherence import Fixer, struct_fixer
 from thriftbox.values.convert import ValueConversionError, from_json
+from thriftbox.values.fieldrng import FieldRng, mix, salt
 from thriftbox.values.scalars import Env, Gen, scalar_choice, scalar_gen
 from thriftbox.values.validate import is_valid
 
@@ -35,6 +36,7 @@ DEFAULT_RATE = 0.5  # how often a field with a declared default gets exactly tha
 _HARD_LIMIT = 12  # levels past max_depth after which even required recursive structs stop
 
 _NO_DEFAULT: Any = object()
+_NOTHING_FIXED: frozenset[str] = frozenset()
 SCALAR_KINDS = BASE_KINDS - {Kind.BOOL}
 _MESSAGE_FIELDS = frozenset(
     ("message", "msg", "why", "reason", "error", "error_message", "detail", "description", "cause")
@@ -200,7 +202,7 @@ class PlanCompiler:
         cls = self.classes.struct(sdef.qname)
         new = cls.__new__
         max_depth, hard = self.max_depth, self.max_depth + _HARD_LIMIT
-        steps: list[tuple[str, bool, Gen, Any, bool, Gen | None]] = []
+        steps: list[tuple[str, bool, Gen, Any, bool, Gen | None, int]] = []
         for f in sdef.fields:
             recursive = self._reaches(f.type, sdef.qname)
             empty: Gen | None = None
@@ -211,7 +213,8 @@ class PlanCompiler:
             ):
                 empty = (lambda rng, depth: {}) if f.type.kind is Kind.MAP else (lambda rng, depth: [])
             optional = f.requiredness != "required" if recursive else f.requiredness == "optional"
-            steps.append((f.name, optional, self.field_gen(sdef, f), self._default(f), recursive, empty))
+            gen = self.field_gen(sdef, f)
+            steps.append((f.name, optional, gen, self._default(f), recursive, empty, salt("field", f.name)))
         plan = tuple(steps)
         names = tuple(f.name for f in sdef.fields)
         fixer = self._fixer(sdef)
@@ -232,13 +235,15 @@ class PlanCompiler:
                 if not plan or depth >= hard:  # hard: only for unions with no finite value at all
                     return obj
                 choices = safe if depth >= max_depth else plan
-                name, _, gen, default, recursive, empty = choices[int(rng.random() * len(choices))]
+                base = rng.getrandbits(64)  # the member with the highest score: adding one keeps the others'
+                name, _, gen, default, recursive, empty, fsalt = max(choices, key=lambda s: mix(base ^ s[6]))
+                frng = FieldRng(mix(base ^ fsalt))
                 if recursive and depth >= max_depth and empty is not None:
-                    d[name] = empty(rng, depth)
-                elif default is not _NO_DEFAULT and rng.random() < DEFAULT_RATE:
+                    d[name] = empty(frng, depth)
+                elif default is not _NO_DEFAULT and frng.random() < DEFAULT_RATE:
                     d[name] = copy.deepcopy(default)
                 else:
-                    d[name] = gen(rng, depth + 1)
+                    d[name] = gen(frng, depth + 1)
                 return obj
 
             return gen_union
@@ -248,7 +253,8 @@ class PlanCompiler:
             d = obj.__dict__
             cut = depth >= max_depth
             child = depth + 1
-            for name, optional, gen, default, recursive, empty in plan:
+            base = rng.getrandbits(64)  # each field draws from its own source: see fieldrng
+            for name, optional, gen, default, recursive, empty, fsalt in plan:
                 if recursive and cut:
                     if optional or depth >= hard:
                         d[name] = None
@@ -256,17 +262,18 @@ class PlanCompiler:
                     if empty is not None:
                         d[name] = empty(rng, depth)
                         continue
-                elif optional and rng.random() >= OPTIONAL_RATE:
+                frng = FieldRng(mix(base ^ fsalt))
+                if optional and not (recursive and cut) and frng.random() >= OPTIONAL_RATE:
                     d[name] = None
                     continue
-                if default is not _NO_DEFAULT and rng.random() < DEFAULT_RATE:
+                if default is not _NO_DEFAULT and frng.random() < DEFAULT_RATE:
                     d[name] = (
                         default if type(default) in (int, str, float, bool, bytes) else copy.deepcopy(default)
                     )
                 else:
-                    d[name] = gen(rng, child)
+                    d[name] = gen(frng, child)
             if fixer is not None:
-                fixer(d, rng)
+                fixer(d, base, _NOTHING_FIXED)
             return obj
 
         return gen_struct

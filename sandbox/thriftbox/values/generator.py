@@ -145,7 +145,8 @@ class ValueGenerator:
             if not _SCALARS.issuperset(map(type, values)):
                 return answer(service_id, method, args)
             h = prefix.copy()  # as in _call_seed(_canonical_args(args))
-            h.update(repr((cls.__name__, values)).encode("utf-8", "surrogatepass"))
+            named = tuple([(n, v) for n, v in zip(names, values, strict=True) if v is not None])
+            h.update(repr((cls.__name__, named)).encode("utf-8", "surrogatepass"))
             base = pool.get((service_id, method, int.from_bytes(h.digest(), "big") % variants), _MISSING)
             if base is _MISSING:  # the variant's first use: generate it
                 return answer(service_id, method, args)
@@ -166,7 +167,12 @@ class ValueGenerator:
         if names is not None:
             values = tuple([getattr(args, n, None) for n in names])
             if _SCALARS.issuperset(map(type, values)):
-                return repr((cls.__name__, values))
+                return repr(
+                    (
+                        cls.__name__,
+                        tuple([(n, v) for n, v in zip(names, values, strict=True) if v is not None]),
+                    )
+                )
         return canonical(args)
 
     def _call_seed(self, service_id: str, method: str, args_key: str) -> int:
