@@ -16,14 +16,12 @@ import copy
 import math
 import random
 import threading
-from collections.abc import Mapping
 from typing import Any
 
-from thriftbox.errors import Location
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import BASE_KINDS, Catalog, Field, Kind, StructDef, TypeRef
 from thriftbox.values import hints
-from thriftbox.values.annotations import Annotations, annotated_gen, check_annotation, faker_annotations
+from thriftbox.values.annotations import Annotations, annotated_gen, faker_annotations
 from thriftbox.values.canon import canonical, decoded_key
 from thriftbox.values.coherence import Fixer, struct_fixer
 from thriftbox.values.convert import ValueConversionError, from_json
@@ -100,10 +98,6 @@ class PlanCompiler:
             message = humanize(sdef.name)
             return lambda rng, depth: message
         return self.gen(f.type, (f.name, f.type.alias), ann, sdef.name)
-
-    def check_annotation(self, t: TypeRef, annotations: Mapping[str, str], where: Location | None) -> None:
-        """Raise ConfigError now if a ``faker`` annotation names no provider or cannot fit ``t``."""
-        check_annotation(t, dict(faker_annotations(annotations)), self.env, self.catalog, where)
 
     # -- compiling -------------------------------------------------------------------------------------
 

@@ -20,10 +20,10 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from thriftbox.errors import ConfigError, Location
+from thriftbox.errors import ConfigError
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Kind, TypeRef
-from thriftbox.values.annotations import faker_annotations
+from thriftbox.values.annotations import check_annotations, faker_annotations
 from thriftbox.values.canon import canonical, derive_seed
 from thriftbox.values.compiler import PlanCompiler
 from thriftbox.values.convert import ValueConversionError
@@ -267,11 +267,4 @@ class ValueGenerator:
 
     def _check_annotations(self) -> None:
         """Every ``faker`` annotation must name a real provider that fits its field: checked once, here."""
-        for sdef in self.catalog.structs.values():
-            for f in sdef.fields:
-                if faker_annotations(f.annotations):
-                    where = Location(sdef.file, f.line, f.col)
-                    self._compiler.check_annotation(f.type, f.annotations, where)
-        for svc, m in self.catalog.iter_methods():
-            if faker_annotations(m.annotations) and m.declared_in == svc.id:
-                self._compiler.check_annotation(m.returns, m.annotations, Location(svc.file, m.line, m.col))
+        check_annotations(self.catalog, self._compiler.env)
