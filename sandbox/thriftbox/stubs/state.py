@@ -148,7 +148,10 @@ def _write(
         obj = {**items[k], **obj}
     elif plan.source:  # the fields the argument does not have are made up once, then kept
         made = r.generator.value(
-            entity_t, r.rng, override=override_from_json(r.catalog, r.classes, entity_t, obj)
+            entity_t,
+            r.rng,
+            override=override_from_json(r.catalog, r.classes, entity_t, obj),
+            fresh=plan.op == "create",  # a user created now was not created two years ago
         )
         obj = cast(dict[str, Any], to_json(r.catalog, entity_t, made))
     items[k] = obj

@@ -26,7 +26,7 @@ from thriftbox.values.canon import canonical, decoded_key
 from thriftbox.values.coherence import Fixer, struct_fixer
 from thriftbox.values.convert import ValueConversionError, from_json
 from thriftbox.values.fieldrng import FieldRng, mix, salt
-from thriftbox.values.scalars import Env, Gen, scalar_choice, scalar_gen
+from thriftbox.values.scalars import MAKERS, Env, Gen, scalar_choice, scalar_gen
 from thriftbox.values.validate import is_valid
 
 OPTIONAL_RATE = 0.7  # how often an optional field is set
@@ -69,6 +69,7 @@ class PlanCompiler:
         self.max_depth = max_depth
         self._gens: dict[tuple[TypeRef, tuple[str | None, ...], Annotations, str | None], Gen] = {}
         self._structs: dict[str, Gen] = {}
+        self._fresh: dict[str, Gen] = {}
         self._reach: dict[str, frozenset[str]] = {}
         self._heights: dict[str, float] = {}
         self._lock = threading.RLock()
@@ -192,7 +193,26 @@ class PlanCompiler:
         cell.append(self._build_struct(self.catalog.struct(qname)))
         return indirect
 
-    def _build_struct(self, sdef: StructDef) -> Gen:
+    def fresh_struct(self, qname: str) -> Gen:
+        """The generator of a ``qname`` just created: its own past timestamps fall in the last hour."""
+        g = self._fresh.get(qname)
+        if g is None:
+            with self._lock:
+                g = self._fresh.get(qname)
+                if g is None:
+                    self._struct(qname)  # recursive fields find the plain generator
+                    g = self._fresh[qname] = self._build_struct(self.catalog.struct(qname), fresh=True)
+        return g
+
+    def _recent(self, sdef: StructDef, f: Field) -> Gen | None:
+        """A past timestamp field's generator for the last hour, or None if ``f`` is not one."""
+        if f.type.kind not in SCALAR_KINDS or faker_annotations(f.annotations):
+            return None
+        if scalar_choice(f.type.kind, (f.name, f.type.alias), sdef.name, self.env)[1] != "timestamp":
+            return None
+        return MAKERS["recent_timestamp"](f.type.kind, hints.normalize(f.name), self.env)
+
+    def _build_struct(self, sdef: StructDef, fresh: bool = False) -> Gen:
         cls = self.classes.struct(sdef.qname)
         new = cls.__new__
         max_depth, hard = self.max_depth, self.max_depth + _HARD_LIMIT
@@ -207,7 +227,7 @@ class PlanCompiler:
             ):
                 empty = (lambda rng, depth: {}) if f.type.kind is Kind.MAP else (lambda rng, depth: [])
             optional = f.requiredness != "required" if recursive else f.requiredness == "optional"
-            gen = self.field_gen(sdef, f)
+            gen = (self._recent(sdef, f) if fresh else None) or self.field_gen(sdef, f)
             steps.append((f.name, optional, gen, self._default(f), recursive, empty, salt("field", f.name)))
         plan = tuple(steps)
         names = tuple(f.name for f in sdef.fields)

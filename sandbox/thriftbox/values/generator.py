@@ -35,16 +35,20 @@ _MISSING = object()
 _SCALARS = frozenset({int, str, bytes, bool, float, type(None)})
 
 
-def _start_of_year() -> dt.datetime:
+def today_utc() -> dt.datetime:
+    """The start (midnight, UTC) of the current day: the default "now" of generated data."""
     now = dt.datetime.now(dt.UTC)
-    return dt.datetime(now.year, 1, 1, tzinfo=dt.UTC)
+    return dt.datetime(now.year, now.month, now.day, tzinfo=dt.UTC)
 
 
 class ValueGenerator:
     """Generates wire values for the types of one catalog.
 
-    ``now`` is the instant recent dates are relative to (timestamps fall in the two years before it); it
-    defaults to the start of the current UTC year, so answers stay the same all year long.
+    ``now`` is the instant generated time is relative to: past timestamps fall in the two years before it,
+    future ones (``expiresAt``, ``dueDate``) from a day to a year after it, and the timestamps of what a create
+    method returns in the hour before it. It defaults to the start of the current UTC day (:func:`today_utc`),
+    so answers stay the same all day and "future" is always after the real now; pass it to pin answers (what
+    a ``--now`` option feeds). A naive datetime is taken as UTC.
     """
 
     def __init__(
@@ -63,7 +67,10 @@ class ValueGenerator:
         self.classes = classes
         self.seed = seed
         self.max_depth = max_depth
-        anchor = now or _start_of_year()
+        anchor = now or today_utc()
+        if anchor.tzinfo is None:
+            anchor = anchor.replace(tzinfo=dt.UTC)
+        self.now = anchor
         self._pools = Pools.shared(seed, locale)
         env = Env(self._pools, int(anchor.timestamp() * 1000))
         self._compiler = PlanCompiler(catalog, classes, env, max_depth)
@@ -198,10 +205,15 @@ class ValueGenerator:
         annotations: Mapping[str, str] | None = None,
         override: object = None,
         depth: int = 0,
+        fresh: bool = False,
     ) -> object:
         """A value of ``t``. ``hint`` is a field name; ``override`` replaces the value, or, for a struct given
-        as a dict (field → wire value, nested dicts for nested structs), fixes the fields it names."""
-        gen = self._compiler.gen(t, (hint, t.alias), faker_annotations(annotations))
+        as a dict (field → wire value, nested dicts for nested structs), fixes the fields it names. ``fresh``:
+        a struct created just now (its past timestamps fall in the last hour), as a create method returns."""
+        if fresh and t.kind is Kind.STRUCT:
+            gen = self._compiler.fresh_struct(str(t.name))
+        else:
+            gen = self._compiler.gen(t, (hint, t.alias), faker_annotations(annotations))
         if override is None:
             return gen(rng, depth)
         return self._apply(t, gen, override, rng, depth, "")

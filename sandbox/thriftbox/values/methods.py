@@ -144,6 +144,8 @@ def plan_method(
     catalog: Catalog, compiler: PlanCompiler, m: Method, annotations: tuple[tuple[str, str], ...]
 ) -> MethodPlan:
     gen = compiler.gen(m.returns, (m.name, m.returns.alias), annotations)
+    if m.returns.kind is Kind.STRUCT and is_create(m.name):
+        gen = compiler.fresh_struct(str(m.returns.name))  # createUser returns a user created just now
     list_fields: tuple[str, ...] = ()
     if m.returns.kind is Kind.STRUCT:
         sdef = catalog.struct(str(m.returns.name))
@@ -159,6 +161,17 @@ def plan_method(
     return MethodPlan(
         m.returns, gen, _echo_pairs(catalog, m), limit, list_fields, _batch(catalog, compiler, m)
     )
+
+
+_CREATE_WORDS = frozenset(
+    ("create", "add", "insert", "new", "register", "post", "submit", "upload", "signup")
+)
+
+
+def is_create(method_name: str) -> bool:
+    """Whether a method's name says it creates what it returns (its first word, as the state sees it)."""
+    first = hints.normalize(method_name).split("_")[0]
+    return first in _CREATE_WORDS
 
 
 def _echo_pairs(catalog: Catalog, m: Method) -> tuple[tuple[str, str], ...]:
