@@ -26,6 +26,8 @@ from thriftbox.values.canon import canonical, decoded_key
 from thriftbox.values.coherence import Fixer, struct_fixer
 from thriftbox.values.convert import ValueConversionError, from_json
 from thriftbox.values.fieldrng import FieldRng, mix, salt
+from thriftbox.values.follow import TimeShape, follower, time_shapes
+from thriftbox.values.places import GEO_KINDS
 from thriftbox.values.scalars import MAKERS, Env, Gen, scalar_choice, scalar_gen
 from thriftbox.values.validate import is_valid
 
@@ -70,6 +72,8 @@ class PlanCompiler:
         self._gens: dict[tuple[TypeRef, tuple[str | None, ...], Annotations, str | None], Gen] = {}
         self._structs: dict[str, Gen] = {}
         self._fresh: dict[str, Gen] = {}
+        self._fixers: dict[str, Fixer | None] = {}
+        self._shapes: dict[str, TimeShape] | None = None
         self._reach: dict[str, frozenset[str]] = {}
         self._heights: dict[str, float] = {}
         self._lock = threading.RLock()
@@ -231,7 +235,8 @@ class PlanCompiler:
             steps.append((f.name, optional, gen, self._default(f), recursive, empty, salt("field", f.name)))
         plan = tuple(steps)
         names = tuple(f.name for f in sdef.fields)
-        fixer = self._fixer(sdef)
+        fixer = self.fixer(sdef.qname)
+        follow = follower(sdef.qname, self._time_shapes(), self.env.now_ms)
 
         if sdef.kind == "union":
             # beyond max_depth: a member that cannot lead back here, else one that ends soonest
@@ -288,20 +293,48 @@ class PlanCompiler:
                     d[name] = gen(frng, child)
             if fixer is not None:
                 fixer(d, base, _NOTHING_FIXED)
+            if follow is not None:
+                follow(d)
             return obj
 
         return gen_struct
 
-    def _fixer(self, sdef: StructDef) -> Fixer | None:
-        if sdef.kind == "exception":
-            return None
-        kinds = {
+    def fixer(self, qname: str) -> Fixer | None:
+        """What makes the fields of a ``qname`` agree (see :mod:`.coherence`), or None."""
+        if qname not in self._fixers:
+            sdef = self.catalog.struct(qname)
+            fixer = None
+            if sdef.kind != "exception":
+                kinds = self._kinds(sdef)
+                defaults = frozenset(f.name for f in sdef.fields if f.default is not None)
+                children = []
+                for f in sdef.fields:
+                    if f.type.kind is Kind.STRUCT:
+                        geo = {
+                            n: GEO_KINDS[vk]
+                            for n, (_, vk) in self._kinds(self.catalog.struct(str(f.type.name))).items()
+                            if vk is not None and vk in GEO_KINDS
+                        }
+                        if geo:
+                            children.append((f.name, geo))
+                fixer = struct_fixer(kinds, defaults, self.env.pools, self.env.now_ms, tuple(children))
+            self._fixers[qname] = fixer
+        return self._fixers[qname]
+
+    def _kinds(self, sdef: StructDef) -> dict[str, tuple[Kind, str | None]]:
+        """The scalar fields of ``sdef`` (without annotations) and the value kinds they are generated as."""
+        return {
             f.name: (f.type.kind, scalar_choice(f.type.kind, (f.name, f.type.alias), sdef.name, self.env)[1])
             for f in sdef.fields
             if f.type.kind in SCALAR_KINDS and not faker_annotations(f.annotations)
         }
-        defaults = frozenset(f.name for f in sdef.fields if f.default is not None)
-        return struct_fixer(kinds, defaults, self.env.pools)
+
+    def _time_shapes(self) -> dict[str, TimeShape]:
+        if self._shapes is None:
+            self._shapes = time_shapes(
+                self.catalog, lambda sdef, name: self._kinds(sdef).get(name, (None, None))[1]
+            )
+        return self._shapes
 
     def _default(self, f: Field) -> Any:
         """The declared default as a wire value, or _NO_DEFAULT if there is none or it does not fit."""
