@@ -206,7 +206,9 @@ def test_an_address_with_a_us_state_is_in_the_us() -> None:
         if a.state in us_states:
             assert (a.countryCode, a.country) == ("US", "United States")
             in_us += 1
-        assert any((p.region, p.country_code, p.country) == (a.state, a.countryCode, a.country) for p in PLACES)
+        assert any(
+            (p.region, p.country_code, p.country) == (a.state, a.countryCode, a.country) for p in PLACES
+        )
     assert in_us > 120  # the Faker locale (en_US) is home three times out of four
 
 

@@ -305,14 +305,14 @@ class PlanCompiler:
             sdef = self.catalog.struct(qname)
             fixer = None
             if sdef.kind != "exception":
-                kinds = self._kinds(sdef)
+                kinds = self.kinds(sdef)
                 defaults = frozenset(f.name for f in sdef.fields if f.default is not None)
                 children = []
                 for f in sdef.fields:
                     if f.type.kind is Kind.STRUCT:
                         geo = {
                             n: GEO_KINDS[vk]
-                            for n, (_, vk) in self._kinds(self.catalog.struct(str(f.type.name))).items()
+                            for n, (_, vk) in self.kinds(self.catalog.struct(str(f.type.name))).items()
                             if vk is not None and vk in GEO_KINDS
                         }
                         if geo:
@@ -321,7 +321,7 @@ class PlanCompiler:
             self._fixers[qname] = fixer
         return self._fixers[qname]
 
-    def _kinds(self, sdef: StructDef) -> dict[str, tuple[Kind, str | None]]:
+    def kinds(self, sdef: StructDef) -> dict[str, tuple[Kind, str | None]]:
         """The scalar fields of ``sdef`` (without annotations) and the value kinds they are generated as."""
         return {
             f.name: (f.type.kind, scalar_choice(f.type.kind, (f.name, f.type.alias), sdef.name, self.env)[1])
@@ -332,7 +332,7 @@ class PlanCompiler:
     def _time_shapes(self) -> dict[str, TimeShape]:
         if self._shapes is None:
             self._shapes = time_shapes(
-                self.catalog, lambda sdef, name: self._kinds(sdef).get(name, (None, None))[1]
+                self.catalog, lambda sdef, name: self.kinds(sdef).get(name, (None, None))[1]
             )
         return self._shapes
 

@@ -258,7 +258,12 @@ class ValueGenerator:
         if t.kind is not Kind.STRUCT or not isinstance(override, Mapping):
             return override
         sdef = self.catalog.struct(str(t.name))
+        before = rng.getstate()
         obj = gen(rng, depth)
+        after = rng.getstate()
+        rng.setstate(before)
+        seed = rng.getrandbits(64)  # the struct's own first draw: its fixers then re-derive what they made
+        rng.setstate(after)
         if obj is None:  # cut off (a type with no finite value): start from an empty instance
             cls = self.classes.struct(sdef.qname)
             obj = cls.__new__(cls)
@@ -275,6 +280,9 @@ class ValueGenerator:
             if f.type.kind is Kind.STRUCT and isinstance(v, Mapping):
                 v = self._apply(f.type, self._compiler.field_gen(sdef, f), v, rng, depth + 1, where)
             d[name] = v
+        fixer = self._compiler.fixer(sdef.qname)
+        if fixer is not None and override:  # what the override sets drives the rest: Grace Hopper's email
+            fixer(d, seed, frozenset(override))
         return obj
 
     def _check_annotations(self) -> None:
