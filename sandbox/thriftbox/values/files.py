@@ -86,7 +86,7 @@ def _ext_of(name: str) -> str:
 
 def file_fixer(kinds: FieldKinds) -> Fixer | None:
     names = [n for n, (tk, vk) in kinds.items() if vk == "file_name" and tk is Kind.STRING]
-    paths = [n for n, (tk, vk) in kinds.items() if vk == "file_path" and tk is Kind.STRING]
+    paths = [n for n, (tk, vk) in kinds.items() if vk == "file_path" and tk is Kind.STRING and not _is_dir(n)]
     mimes = [n for n, (tk, vk) in kinds.items() if vk == "mime" and tk is Kind.STRING]
     exts = [n for n, (tk, _) in kinds.items() if normalize(n) in EXT_NAMES and tk is Kind.STRING]
     if len(names) + len(paths) + len(mimes) + len(exts) == 0:
@@ -142,6 +142,11 @@ def file_fixer(kinds: FieldKinds) -> Fixer | None:
                 d[n] = t.min_bytes + int(rng.random() * (t.max_bytes - t.min_bytes))
 
     return fix
+
+
+def _is_dir(name: str) -> bool:
+    """``bufferDir``, ``outputFolder``: a folder, not a file."""
+    return normalize(name).rsplit("_", 1)[-1] in ("dir", "directory", "folder", "root", "prefix")
 
 
 def _stem(path: str) -> str:

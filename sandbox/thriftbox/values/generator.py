@@ -224,6 +224,11 @@ class ValueGenerator:
         """An instance of the exception (or any struct) ``qname``, with ``override`` fields fixed."""
         return self.value(TypeRef(Kind.STRUCT, qname), rng, override=override)
 
+    def value_kinds(self, qname: str) -> dict[str, str | None]:
+        """The value kind ("email", "city", "timestamp"...; None: the type's default) each scalar field of the
+        struct ``qname`` is generated as (fields with a ``faker`` annotation are left out)."""
+        return {name: vk for name, (_, vk) in self._compiler.kinds(self.catalog.struct(qname)).items()}
+
     def finite(self, t: TypeRef) -> bool:
         """Whether ``t`` has any finite valid value. Not so for ``union A { 1: B b }  union B { 1: A a }``:
         such values are cut off after a few levels, with the innermost union empty."""
