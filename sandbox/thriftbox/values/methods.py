@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from thriftbox.idl.model import Catalog, Kind, Method, StructDef, TypeRef
+from thriftbox.idl.model import BASE_KINDS, Catalog, Kind, Method, StructDef, TypeRef
 from thriftbox.values import hints
 from thriftbox.values.canon import derive_seed
 from thriftbox.values.coherence import Fixer
@@ -232,6 +232,7 @@ def plan_method(
     )
 
 
+_ECHOED = BASE_KINDS | {Kind.ENUM}
 # value kinds whose echoed value drives other fields of the answer (see coherence)
 _DRIVING = frozenset(
     {"first_name", "last_name", "name", "email", "username", "birthdate", "age", "file_name", "file_path"}
@@ -306,9 +307,9 @@ def _echo_pairs(catalog: Catalog, m: Method) -> tuple[Echo, ...]:
             given = catalog.struct(str(a.type.name))
             if given.kind != "struct":
                 continue
-            for gf in given.fields:
+            for gf in given.fields:  # scalars only: a nested struct from the request may lack required fields
                 f = sdef.field_named(gf.name)
-                if f is not None and strip_alias(f.type) == strip_alias(gf.type):
+                if f is not None and f.type.kind in _ECHOED and strip_alias(f.type) == strip_alias(gf.type):
                     pairs.append(((a.name, gf.name), f.name))
             continue
         field_name = _matching_field(sdef, a.name, a.type)
