@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from tests.stubs.harness import REPO_MOCKS, Sandbox, catalog_for
 from thriftbox.stubs import StubEngine, load_stubs
@@ -70,3 +72,44 @@ def test_catalog_feed_and_ads_rules(box: Sandbox) -> None:
     warming = box.call("Catalog", "getReviews", itemId="flaky-1", limit=3).reply
     assert warming == AppError(6, "review index warming up")
     assert box.call("BaseService", "getVersion").reply == Success("1.4.0")
+
+
+def answered(box: Sandbox, service: str, method: str, **kwargs: object) -> Any:
+    """What the mock answers: the decision's value, or generated data when the decision leaves it open."""
+    decision = box.call(service, method, **kwargs)
+    if decision.reply is None:
+        return box.generator.answer(box.sid(service), method, box.args(service, method, **kwargs))
+    assert isinstance(decision.reply, Success), decision
+    return decision.reply.value
+
+
+def test_get_users_maps_exactly_the_requested_ids_before_and_after_other_calls(box: Sandbox) -> None:
+    """Reads always answer: a batch read of ids nothing stored generates them, as a single get does."""
+    assert sorted(answered(box, "Users", "getUsers", ids=[5, 6])) == [5, 6]
+    assert answered(box, "Users", "getUser", id=1).id == 1  # a read must not make the store look written
+    after_get = answered(box, "Users", "getUsers", ids=[5, 6])
+    assert sorted(after_get) == [5, 6]
+    assert all(after_get[k].id == k for k in (5, 6))
+    new_user = box.struct("NewUser", email="ada@example.com", firstName="Ada", lastName="Lovelace")
+    created = answered(box, "Users", "createUser", user=new_user)
+    mixed = answered(box, "Users", "getUsers", ids=[created.id, 6])
+    assert sorted(mixed) == sorted([created.id, 6])
+    assert mixed[created.id].firstName == "Ada"  # the stored one, as stored
+    assert mixed[6].id == 6
+    assert answered(box, "Users", "getUsers", ids=[created.id, 6]) == mixed  # the same answer again
+    box.call("Users", "deleteUser", id=created.id)
+    gone = answered(box, "Users", "getUsers", ids=[created.id, 6])
+    assert sorted(gone) == [6]  # a deleted user stays gone
+
+
+def test_a_stub_files_default_latency_applies_to_calls_answered_from_state(box: Sandbox) -> None:
+    """mocks/users.yaml: ``default: latency_ms: {min: 1, max: 5}``; the state answers getUser and createUser."""
+    new_user = box.struct("NewUser", email="ada@example.com", firstName="Ada", lastName="Lovelace")
+    created = box.call("Users", "createUser", user=new_user)
+    assert created.source == "state"
+    assert 0.001 <= created.latency_s <= 0.005
+    read = box.call("Users", "getUser", id=created.reply.value.id)  # type: ignore[union-attr]
+    assert read.source == "state"
+    assert 0.001 <= read.latency_s <= 0.005
+    generated = box.call("Users", "getUser", id=7)  # not stored: generated, through the state rule
+    assert 0.001 <= generated.latency_s <= 0.005

@@ -15,6 +15,7 @@ import pytest
 from tests.values.test_models import BOOL, DOUBLE, I32, I64, STRING, Model, alias, f, list_of, map_of
 from thriftbox.idl.model import TypeRef
 from thriftbox.values import ValueGenerator
+from thriftbox.values.places import PLACES
 from thriftbox.values.pools import Pools
 
 NOW_MS = dt.datetime.now(dt.UTC).timestamp() * 1000
@@ -197,10 +198,17 @@ def test_an_address_with_a_us_state_is_in_the_us() -> None:
         f(4, "country", STRING),
     )
     gen = ValueGenerator(m.catalog, m.classes())
-    for i in range(20):
+    us_states = set(Pools().get("state")) | {p.region for p in PLACES if p.country_code == "US"}
+    in_us = 0
+    for i in range(200):
         a = gen.value(s, random.Random(i))
-        assert (a.countryCode, a.country) == ("US", "United States")
-        assert a.state in Pools().get("state")
+        if a.state in us_states:
+            assert (a.countryCode, a.country) == ("US", "United States")
+            in_us += 1
+        assert any(
+            (p.region, p.country_code, p.country) == (a.state, a.countryCode, a.country) for p in PLACES
+        )
+    assert in_us > 120  # the Faker locale (en_US) is home three times out of four
 
 
 def test_ids_of_an_entity_look_alike_wherever_they_appear() -> None:

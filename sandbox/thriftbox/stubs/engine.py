@@ -21,6 +21,7 @@ from thriftbox.errors import StubError
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Method
 from thriftbox.stubs import limits, state
+from thriftbox.stubs.answers import Latency
 from thriftbox.stubs.compile import Rule, compile_rule
 from thriftbox.stubs.context import Context
 from thriftbox.stubs.load import ServiceStubs, StubBook
@@ -128,7 +129,7 @@ class StubEngine:
             outcome = state.apply(self.store, service_id, m, rule.plan, render, missing)
             if outcome is None:
                 return None
-            latency = rule.steps[0].latency
+            latency = rule.steps[0].latency or self._default_latency(service_id, args)
             reply = NoReply() if m.oneway else outcome.reply
             return Decision(
                 reply,
@@ -142,6 +143,18 @@ class StubEngine:
             reply = NoReply()
         latency_s = answer.latency.sample_ms(self._rng) / 1000.0 if answer.latency else 0.0
         return Decision(reply, latency_s, "stub", rule.id)
+
+    def _default_latency(self, service_id: str, args: Any) -> Latency | None:
+        """The latency of the first ``default`` rule that only delays (no answer of its own) and matches: the
+        state answers before the default rules are tried, and must be as late as they say."""
+        stubs = self.book.service(service_id)
+        api = [a.rule for a in reversed(self._api) if a.service_id == service_id and a.method is None]
+        for rule in [*api, *(stubs.default if stubs is not None else [])]:
+            step = rule.steps[0]
+            delays = rule.plan is None and len(rule.steps) == 1 and step.kind == "generate" and step.latency
+            if delays and (rule.when is None or self._matches(rule, args)):
+                return step.latency
+        return None
 
     def _step(self, rule: Rule) -> int:
         n = len(rule.steps)

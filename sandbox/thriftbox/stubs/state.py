@@ -12,6 +12,7 @@ when it declares one (an exception whose name says not found / no such / missing
 
 from __future__ import annotations
 
+import random
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any, Literal, cast
 from thriftbox.idl.model import Kind, Method, TypeRef
 from thriftbox.stubs.crud import Plan
 from thriftbox.stubs.templates import Render, arg_value
+from thriftbox.values.canon import derive_seed
 from thriftbox.values.convert import (
     INT_RANGES,
     ValueConversionError,
@@ -47,6 +49,10 @@ class StateStore:
 
     def collection(self, service_id: str, collection: str) -> dict[str, Any]:
         return self.data.setdefault(service_id, {}).setdefault(collection, {})
+
+    def stored(self, service_id: str, collection: str) -> dict[str, Any]:
+        """The collection's entities, without creating it (an empty dict when nothing was written)."""
+        return self.data.get(service_id, {}).get(collection, {})
 
     def touched(self, service_id: str, collection: str) -> bool:
         return collection in self.data.get(service_id, {})
@@ -93,12 +99,17 @@ def apply(
     if plan.op == "list":
         if not store.touched(service_id, plan.collection):
             return Outcome(None, False)
-        return Outcome(_listed(store, service_id, method, plan, r, entity_t), True)
+        return Outcome(_listed(store, service_id, method, plan, r, entity_t, missing), True)
     key = arg_value(r.args, plan.key_path)
     if key is None:
         return None
-    items = store.collection(service_id, plan.collection)
     k = key_text(key)
+    # a read must not create the collection: a list of it would then answer from (empty) state
+    items = (
+        store.collection(service_id, plan.collection)
+        if plan.op == "delete"
+        else store.stored(service_id, plan.collection)
+    )
     absent = k in store.deleted.get((service_id, plan.collection), set()) or missing == "throw"
     if plan.op == "delete":
         removed = items.pop(k, None)
@@ -149,7 +160,10 @@ def _write(
         obj = {**items[k], **obj}
     elif plan.source:  # the fields the argument does not have are made up once, then kept
         made = r.generator.value(
-            entity_t, r.rng, override=override_from_json(r.catalog, r.classes, entity_t, obj)
+            entity_t,
+            r.rng,
+            override=override_from_json(r.catalog, r.classes, entity_t, obj),
+            fresh=plan.op == "create",  # a user created now was not created two years ago
         )
         obj = cast(dict[str, Any], to_json(r.catalog, entity_t, made))
     items[k] = obj
@@ -215,10 +229,17 @@ def _written(method: Method, plan: Plan, r: Render, entity_t: TypeRef, obj: Any,
 
 
 def _listed(
-    store: StateStore, service_id: str, method: Method, plan: Plan, r: Render, entity_t: TypeRef
+    store: StateStore,
+    service_id: str,
+    method: Method,
+    plan: Plan,
+    r: Render,
+    entity_t: TypeRef,
+    missing: Missing,
 ) -> Reply | None:
     stored = store.collection(service_id, plan.collection)
     entities = list(stored.items())
+    requested: list[Any] = []  # getUsers(ids): keys asked for by name
     entity_fields = {f.name: f for f in r.catalog.struct(plan.collection).fields}
     limit, offset = None, 0
     for name, t, value in _inputs(r, method):
@@ -233,6 +254,15 @@ def _listed(
         elif t.kind in (Kind.LIST, Kind.SET) and (low in ("ids", "keys") or name.endswith(("Ids", "_ids"))):
             keys = {key_text(v) for v in value}
             entities = [(k, obj) for k, obj in entities if k in keys]
+            requested = list(value)
+    if requested and missing == "generate":  # reads always answer: keys never stored are made up, as get does
+        gone = store.deleted.get((service_id, plan.collection), set())
+        have = {k for k, _ in entities}
+        for key in requested:
+            k = key_text(key)
+            if k not in have and k not in gone and k not in stored:
+                have.add(k)
+                entities.append((k, _generated(r, service_id, plan, entity_t, key)))
     entities = entities[offset : None if limit is None or limit <= 0 else offset + limit]
     values = [v for v in (_load(r, entity_t, obj) for _, obj in entities) if v is not None]
     ret = method.returns
@@ -247,6 +277,15 @@ def _listed(
                 override[f.name] = len(stored)
         return Success(r.generator.value(ret, r.rng, override=override))
     return None
+
+
+def _generated(r: Render, service_id: str, plan: Plan, entity_t: TypeRef, key: Any) -> Any:
+    """The JSON form of the entity a read of a never-stored ``key`` makes up: a pure function of the key."""
+    rng = random.Random(
+        derive_seed(r.generator.seed, service_id, plan.collection, "\x1dmissing", key_text(key))
+    )
+    made = r.generator.value(entity_t, rng, override={plan.key_field: key})
+    return to_json(r.catalog, entity_t, made)
 
 
 def _inputs(r: Render, method: Method) -> list[tuple[str, TypeRef, Any]]:

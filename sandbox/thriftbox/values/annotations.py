@@ -49,6 +49,27 @@ def check_annotation(
         raise ConfigError(err.message, hint=err.hint, location=where) from None
 
 
+def check_annotations(
+    catalog: Catalog, env: Env | None = None, *, seed: int = 0, locale: str = "en_US"
+) -> None:
+    """Raise ConfigError (at the annotation, with a did-you-mean hint) for the first ``faker`` annotation of
+    ``catalog`` that names no provider or one that cannot fit its field. Needs only the catalog: ``serve`` and
+    ``thriftbox check`` can both call it when they load the IDL."""
+    if env is None:
+        from thriftbox.values.pools import Pools
+
+        env = Env(Pools.shared(seed, locale), 0)
+    for sdef in catalog.structs.values():
+        for f in sdef.fields:
+            ann = faker_annotations(f.annotations)
+            if ann:
+                check_annotation(f.type, dict(ann), env, catalog, Location(sdef.file, f.line, f.col))
+    for svc, m in catalog.iter_methods():
+        ann = faker_annotations(m.annotations)
+        if ann and m.declared_in == svc.id:
+            check_annotation(m.returns, dict(ann), env, catalog, Location(svc.file, m.line, m.col))
+
+
 def annotated_gen(t: TypeRef, ann: Mapping[str, str], env: Env, catalog: Catalog) -> Gen | None:
     """The generator the annotations ask for, or None if they say nothing about a ``t``."""
     lo, hi = bounds(ann)

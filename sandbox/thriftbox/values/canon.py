@@ -47,8 +47,11 @@ def _canon(v: object) -> object:
         )
     if isinstance(v, set | frozenset):
         return ("<", tuple(sorted(repr(_canon(x)) for x in v)))
-    if hasattr(t, "thrift_spec"):
-        return (t.__name__, tuple([_canon(getattr(v, n, None)) for n in _field_names(t)]))
+    if hasattr(t, "thrift_spec"):  # unset fields left out: a field added to the IDL leaves the text as it was
+        return (
+            t.__name__,
+            tuple([(n, _canon(x)) for n in _field_names(t) if (x := getattr(v, n, None)) is not None]),
+        )
     return repr(v)
 
 

@@ -16,18 +16,19 @@ import copy
 import math
 import random
 import threading
-from collections.abc import Mapping
 from typing import Any
 
-from thriftbox.errors import Location
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import BASE_KINDS, Catalog, Field, Kind, StructDef, TypeRef
 from thriftbox.values import hints
-from thriftbox.values.annotations import Annotations, annotated_gen, check_annotation, faker_annotations
+from thriftbox.values.annotations import Annotations, annotated_gen, faker_annotations
 from thriftbox.values.canon import canonical, decoded_key
 from thriftbox.values.coherence import Fixer, struct_fixer
 from thriftbox.values.convert import ValueConversionError, from_json
-from thriftbox.values.scalars import Env, Gen, scalar_choice, scalar_gen
+from thriftbox.values.fieldrng import FieldRng, mix, salt
+from thriftbox.values.follow import TimeShape, follower, time_shapes
+from thriftbox.values.places import GEO_KINDS
+from thriftbox.values.scalars import MAKERS, Env, Gen, scalar_choice, scalar_gen
 from thriftbox.values.validate import is_valid
 
 OPTIONAL_RATE = 0.7  # how often an optional field is set
@@ -35,6 +36,7 @@ DEFAULT_RATE = 0.5  # how often a field with a declared default gets exactly tha
 _HARD_LIMIT = 12  # levels past max_depth after which even required recursive structs stop
 
 _NO_DEFAULT: Any = object()
+_NOTHING_FIXED: frozenset[str] = frozenset()
 SCALAR_KINDS = BASE_KINDS - {Kind.BOOL}
 _MESSAGE_FIELDS = frozenset(
     ("message", "msg", "why", "reason", "error", "error_message", "detail", "description", "cause")
@@ -69,6 +71,9 @@ class PlanCompiler:
         self.max_depth = max_depth
         self._gens: dict[tuple[TypeRef, tuple[str | None, ...], Annotations, str | None], Gen] = {}
         self._structs: dict[str, Gen] = {}
+        self._fresh: dict[str, Gen] = {}
+        self._fixers: dict[str, Fixer | None] = {}
+        self._shapes: dict[str, TimeShape] | None = None
         self._reach: dict[str, frozenset[str]] = {}
         self._heights: dict[str, float] = {}
         self._lock = threading.RLock()
@@ -98,10 +103,6 @@ class PlanCompiler:
             message = humanize(sdef.name)
             return lambda rng, depth: message
         return self.gen(f.type, (f.name, f.type.alias), ann, sdef.name)
-
-    def check_annotation(self, t: TypeRef, annotations: Mapping[str, str], where: Location | None) -> None:
-        """Raise ConfigError now if a ``faker`` annotation names no provider or cannot fit ``t``."""
-        check_annotation(t, dict(faker_annotations(annotations)), self.env, self.catalog, where)
 
     # -- compiling -------------------------------------------------------------------------------------
 
@@ -196,11 +197,30 @@ class PlanCompiler:
         cell.append(self._build_struct(self.catalog.struct(qname)))
         return indirect
 
-    def _build_struct(self, sdef: StructDef) -> Gen:
+    def fresh_struct(self, qname: str) -> Gen:
+        """The generator of a ``qname`` just created: its own past timestamps fall in the last hour."""
+        g = self._fresh.get(qname)
+        if g is None:
+            with self._lock:
+                g = self._fresh.get(qname)
+                if g is None:
+                    self._struct(qname)  # recursive fields find the plain generator
+                    g = self._fresh[qname] = self._build_struct(self.catalog.struct(qname), fresh=True)
+        return g
+
+    def _recent(self, sdef: StructDef, f: Field) -> Gen | None:
+        """A past timestamp field's generator for the last hour, or None if ``f`` is not one."""
+        if f.type.kind not in SCALAR_KINDS or faker_annotations(f.annotations):
+            return None
+        if scalar_choice(f.type.kind, (f.name, f.type.alias), sdef.name, self.env)[1] != "timestamp":
+            return None
+        return MAKERS["recent_timestamp"](f.type.kind, hints.normalize(f.name), self.env)
+
+    def _build_struct(self, sdef: StructDef, fresh: bool = False) -> Gen:
         cls = self.classes.struct(sdef.qname)
         new = cls.__new__
         max_depth, hard = self.max_depth, self.max_depth + _HARD_LIMIT
-        steps: list[tuple[str, bool, Gen, Any, bool, Gen | None]] = []
+        steps: list[tuple[str, bool, Gen, Any, bool, Gen | None, int]] = []
         for f in sdef.fields:
             recursive = self._reaches(f.type, sdef.qname)
             empty: Gen | None = None
@@ -211,10 +231,12 @@ class PlanCompiler:
             ):
                 empty = (lambda rng, depth: {}) if f.type.kind is Kind.MAP else (lambda rng, depth: [])
             optional = f.requiredness != "required" if recursive else f.requiredness == "optional"
-            steps.append((f.name, optional, self.field_gen(sdef, f), self._default(f), recursive, empty))
+            gen = (self._recent(sdef, f) if fresh else None) or self.field_gen(sdef, f)
+            steps.append((f.name, optional, gen, self._default(f), recursive, empty, salt("field", f.name)))
         plan = tuple(steps)
         names = tuple(f.name for f in sdef.fields)
-        fixer = self._fixer(sdef)
+        fixer = self.fixer(sdef.qname)
+        follow = follower(sdef.qname, self._time_shapes(), self.env.now_ms)
 
         if sdef.kind == "union":
             # beyond max_depth: a member that cannot lead back here, else one that ends soonest
@@ -232,13 +254,15 @@ class PlanCompiler:
                 if not plan or depth >= hard:  # hard: only for unions with no finite value at all
                     return obj
                 choices = safe if depth >= max_depth else plan
-                name, _, gen, default, recursive, empty = choices[int(rng.random() * len(choices))]
+                base = rng.getrandbits(64)  # the member with the highest score: adding one keeps the others'
+                name, _, gen, default, recursive, empty, fsalt = max(choices, key=lambda s: mix(base ^ s[6]))
+                frng = FieldRng(mix(base ^ fsalt))
                 if recursive and depth >= max_depth and empty is not None:
-                    d[name] = empty(rng, depth)
-                elif default is not _NO_DEFAULT and rng.random() < DEFAULT_RATE:
+                    d[name] = empty(frng, depth)
+                elif default is not _NO_DEFAULT and frng.random() < DEFAULT_RATE:
                     d[name] = copy.deepcopy(default)
                 else:
-                    d[name] = gen(rng, depth + 1)
+                    d[name] = gen(frng, depth + 1)
                 return obj
 
             return gen_union
@@ -248,7 +272,8 @@ class PlanCompiler:
             d = obj.__dict__
             cut = depth >= max_depth
             child = depth + 1
-            for name, optional, gen, default, recursive, empty in plan:
+            base = rng.getrandbits(64)  # each field draws from its own source: see fieldrng
+            for name, optional, gen, default, recursive, empty, fsalt in plan:
                 if recursive and cut:
                     if optional or depth >= hard:
                         d[name] = None
@@ -256,31 +281,60 @@ class PlanCompiler:
                     if empty is not None:
                         d[name] = empty(rng, depth)
                         continue
-                elif optional and rng.random() >= OPTIONAL_RATE:
+                frng = FieldRng(mix(base ^ fsalt))
+                if optional and not (recursive and cut) and frng.random() >= OPTIONAL_RATE:
                     d[name] = None
                     continue
-                if default is not _NO_DEFAULT and rng.random() < DEFAULT_RATE:
+                if default is not _NO_DEFAULT and frng.random() < DEFAULT_RATE:
                     d[name] = (
                         default if type(default) in (int, str, float, bool, bytes) else copy.deepcopy(default)
                     )
                 else:
-                    d[name] = gen(rng, child)
+                    d[name] = gen(frng, child)
             if fixer is not None:
-                fixer(d, rng)
+                fixer(d, base, _NOTHING_FIXED)
+            if follow is not None:
+                follow(d)
             return obj
 
         return gen_struct
 
-    def _fixer(self, sdef: StructDef) -> Fixer | None:
-        if sdef.kind == "exception":
-            return None
-        kinds = {
+    def fixer(self, qname: str) -> Fixer | None:
+        """What makes the fields of a ``qname`` agree (see :mod:`.coherence`), or None."""
+        if qname not in self._fixers:
+            sdef = self.catalog.struct(qname)
+            fixer = None
+            if sdef.kind != "exception":
+                kinds = self.kinds(sdef)
+                defaults = frozenset(f.name for f in sdef.fields if f.default is not None)
+                children = []
+                for f in sdef.fields:
+                    if f.type.kind is Kind.STRUCT:
+                        geo = {
+                            n: GEO_KINDS[vk]
+                            for n, (_, vk) in self.kinds(self.catalog.struct(str(f.type.name))).items()
+                            if vk is not None and vk in GEO_KINDS
+                        }
+                        if geo:
+                            children.append((f.name, geo))
+                fixer = struct_fixer(kinds, defaults, self.env.pools, self.env.now_ms, tuple(children))
+            self._fixers[qname] = fixer
+        return self._fixers[qname]
+
+    def kinds(self, sdef: StructDef) -> dict[str, tuple[Kind, str | None]]:
+        """The scalar fields of ``sdef`` (without annotations) and the value kinds they are generated as."""
+        return {
             f.name: (f.type.kind, scalar_choice(f.type.kind, (f.name, f.type.alias), sdef.name, self.env)[1])
             for f in sdef.fields
             if f.type.kind in SCALAR_KINDS and not faker_annotations(f.annotations)
         }
-        defaults = frozenset(f.name for f in sdef.fields if f.default is not None)
-        return struct_fixer(kinds, defaults, self.env.pools)
+
+    def _time_shapes(self) -> dict[str, TimeShape]:
+        if self._shapes is None:
+            self._shapes = time_shapes(
+                self.catalog, lambda sdef, name: self.kinds(sdef).get(name, (None, None))[1]
+            )
+        return self._shapes
 
     def _default(self, f: Field) -> Any:
         """The declared default as a wire value, or _NO_DEFAULT if there is none or it does not fit."""

@@ -20,10 +20,10 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from thriftbox.errors import ConfigError, Location
+from thriftbox.errors import ConfigError
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Kind, TypeRef
-from thriftbox.values.annotations import faker_annotations
+from thriftbox.values.annotations import check_annotations, faker_annotations
 from thriftbox.values.canon import canonical, derive_seed
 from thriftbox.values.compiler import PlanCompiler
 from thriftbox.values.convert import ValueConversionError
@@ -35,16 +35,20 @@ _MISSING = object()
 _SCALARS = frozenset({int, str, bytes, bool, float, type(None)})
 
 
-def _start_of_year() -> dt.datetime:
+def today_utc() -> dt.datetime:
+    """The start (midnight, UTC) of the current day: the default "now" of generated data."""
     now = dt.datetime.now(dt.UTC)
-    return dt.datetime(now.year, 1, 1, tzinfo=dt.UTC)
+    return dt.datetime(now.year, now.month, now.day, tzinfo=dt.UTC)
 
 
 class ValueGenerator:
     """Generates wire values for the types of one catalog.
 
-    ``now`` is the instant recent dates are relative to (timestamps fall in the two years before it); it
-    defaults to the start of the current UTC year, so answers stay the same all year long.
+    ``now`` is the instant generated time is relative to: past timestamps fall in the two years before it,
+    future ones (``expiresAt``, ``dueDate``) from a day to a year after it, and the timestamps of what a create
+    method returns in the hour before it. It defaults to the start of the current UTC day (:func:`today_utc`),
+    so answers stay the same all day and "future" is always after the real now; pass it to pin answers (what
+    a ``--now`` option feeds). A naive datetime is taken as UTC.
     """
 
     def __init__(
@@ -63,7 +67,10 @@ class ValueGenerator:
         self.classes = classes
         self.seed = seed
         self.max_depth = max_depth
-        anchor = now or _start_of_year()
+        anchor = now or today_utc()
+        if anchor.tzinfo is None:
+            anchor = anchor.replace(tzinfo=dt.UTC)
+        self.now = anchor
         self._pools = Pools.shared(seed, locale)
         env = Env(self._pools, int(anchor.timestamp() * 1000))
         self._compiler = PlanCompiler(catalog, classes, env, max_depth)
@@ -145,7 +152,8 @@ class ValueGenerator:
             if not _SCALARS.issuperset(map(type, values)):
                 return answer(service_id, method, args)
             h = prefix.copy()  # as in _call_seed(_canonical_args(args))
-            h.update(repr((cls.__name__, values)).encode("utf-8", "surrogatepass"))
+            named = tuple([(n, v) for n, v in zip(names, values, strict=True) if v is not None])
+            h.update(repr((cls.__name__, named)).encode("utf-8", "surrogatepass"))
             base = pool.get((service_id, method, int.from_bytes(h.digest(), "big") % variants), _MISSING)
             if base is _MISSING:  # the variant's first use: generate it
                 return answer(service_id, method, args)
@@ -166,7 +174,12 @@ class ValueGenerator:
         if names is not None:
             values = tuple([getattr(args, n, None) for n in names])
             if _SCALARS.issuperset(map(type, values)):
-                return repr((cls.__name__, values))
+                return repr(
+                    (
+                        cls.__name__,
+                        tuple([(n, v) for n, v in zip(names, values, strict=True) if v is not None]),
+                    )
+                )
         return canonical(args)
 
     def _call_seed(self, service_id: str, method: str, args_key: str) -> int:
@@ -192,10 +205,15 @@ class ValueGenerator:
         annotations: Mapping[str, str] | None = None,
         override: object = None,
         depth: int = 0,
+        fresh: bool = False,
     ) -> object:
         """A value of ``t``. ``hint`` is a field name; ``override`` replaces the value, or, for a struct given
-        as a dict (field → wire value, nested dicts for nested structs), fixes the fields it names."""
-        gen = self._compiler.gen(t, (hint, t.alias), faker_annotations(annotations))
+        as a dict (field → wire value, nested dicts for nested structs), fixes the fields it names. ``fresh``:
+        a struct created just now (its past timestamps fall in the last hour), as a create method returns."""
+        if fresh and t.kind is Kind.STRUCT:
+            gen = self._compiler.fresh_struct(str(t.name))
+        else:
+            gen = self._compiler.gen(t, (hint, t.alias), faker_annotations(annotations))
         if override is None:
             return gen(rng, depth)
         return self._apply(t, gen, override, rng, depth, "")
@@ -205,6 +223,11 @@ class ValueGenerator:
     ) -> object:
         """An instance of the exception (or any struct) ``qname``, with ``override`` fields fixed."""
         return self.value(TypeRef(Kind.STRUCT, qname), rng, override=override)
+
+    def value_kinds(self, qname: str) -> dict[str, str | None]:
+        """The value kind ("email", "city", "timestamp"...; None: the type's default) each scalar field of the
+        struct ``qname`` is generated as (fields with a ``faker`` annotation are left out)."""
+        return {name: vk for name, (_, vk) in self._compiler.kinds(self.catalog.struct(qname)).items()}
 
     def finite(self, t: TypeRef) -> bool:
         """Whether ``t`` has any finite valid value. Not so for ``union A { 1: B b }  union B { 1: A a }``:
@@ -240,7 +263,12 @@ class ValueGenerator:
         if t.kind is not Kind.STRUCT or not isinstance(override, Mapping):
             return override
         sdef = self.catalog.struct(str(t.name))
+        before = rng.getstate()
         obj = gen(rng, depth)
+        after = rng.getstate()
+        rng.setstate(before)
+        seed = rng.getrandbits(64)  # the struct's own first draw: its fixers then re-derive what they made
+        rng.setstate(after)
         if obj is None:  # cut off (a type with no finite value): start from an empty instance
             cls = self.classes.struct(sdef.qname)
             obj = cls.__new__(cls)
@@ -257,15 +285,11 @@ class ValueGenerator:
             if f.type.kind is Kind.STRUCT and isinstance(v, Mapping):
                 v = self._apply(f.type, self._compiler.field_gen(sdef, f), v, rng, depth + 1, where)
             d[name] = v
+        fixer = self._compiler.fixer(sdef.qname)
+        if fixer is not None and override:  # what the override sets drives the rest: Grace Hopper's email
+            fixer(d, seed, frozenset(override))
         return obj
 
     def _check_annotations(self) -> None:
         """Every ``faker`` annotation must name a real provider that fits its field: checked once, here."""
-        for sdef in self.catalog.structs.values():
-            for f in sdef.fields:
-                if faker_annotations(f.annotations):
-                    where = Location(sdef.file, f.line, f.col)
-                    self._compiler.check_annotation(f.type, f.annotations, where)
-        for svc, m in self.catalog.iter_methods():
-            if faker_annotations(m.annotations) and m.declared_in == svc.id:
-                self._compiler.check_annotation(m.returns, m.annotations, Location(svc.file, m.line, m.col))
+        check_annotations(self.catalog, self._compiler.env)

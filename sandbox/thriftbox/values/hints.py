@@ -190,6 +190,10 @@ RULES: tuple[tuple[str, str], ...] = (
         ),
         "duration",
     ),
+    (
+        _end("due_date due_on expiry_date expiration_date expires_on expire_on valid_until_date end_date"),
+        "future_date",
+    ),
     (_end(_FUTURE, _UNIT), "future_timestamp"),
     (_end(_PAST, _UNIT), "timestamp"),
     (_end("date day_date"), "date"),

@@ -116,7 +116,7 @@ _PRODUCERS: dict[str, Callable[[Any, random.Random], str]] = {
     "words": lambda f, r: _words(f, r.randint(2, 3)),
     "phrase": lambda f, r: _phrase(f),
     "identifier": lambda f, r: f"{f.word()}_{f.word()}",
-    "slug": lambda f, r: "-".join(f.words(r.randint(2, 4))),
+    "slug": lambda f, r: "-".join(f.words(r.randint(2, 4))).lower(),
     "tag": lambda f, r: r.choice(TAGS),
     "tag_name": lambda f, r: r.choice(TAGS).replace("-", " ").title(),
     "category": lambda f, r: r.choice(CATEGORIES),

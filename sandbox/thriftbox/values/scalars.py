@@ -20,6 +20,7 @@ from thriftbox.values.pools import POOL_BITS, POOL_KINDS, Pools
 
 Gen = Callable[[random.Random, int], object]
 
+_HOUR_MS = 3_600_000
 _DAY_MS = 86_400_000
 _YEAR_MS = 365 * _DAY_MS
 _HEX = "0123456789abcdef"
@@ -32,7 +33,7 @@ class Env:
     """What scalar generators share: the pools and the fixed 'now' that recent dates are relative to."""
 
     pools: Pools
-    now_ms: int  # every timestamp is at most 2 years before (or 1 year after, for expiry) this instant
+    now_ms: int  # past timestamps are at most 2 years before this instant, future ones at most 1 year after
 
 
 Maker = Callable[[Kind, str, Env], Gen | None]
@@ -308,6 +309,8 @@ MAKERS.update(
         "hash": _secret(64),
         "timestamp": _instant(-2 * _YEAR_MS, 0),
         "future_timestamp": _instant(_DAY_MS, _YEAR_MS),
+        "recent_timestamp": _instant(-_HOUR_MS, 0),  # what a create method returns was made just now
+        "future_date": _date(1, 365),
         "date": _date(-730, 0),
         "birthdate": _date(-90 * 365, -18 * 365),
         "duration": _duration,
