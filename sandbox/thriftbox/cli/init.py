@@ -30,7 +30,9 @@ def init(force: bool) -> None:
     here = Path.cwd()
     target = here / FILENAME
     if target.exists() and not force:
-        raise ConfigError(f"{FILENAME} already exists here", hint="keep it, or overwrite it: thriftbox init --force")
+        raise ConfigError(
+            f"{FILENAME} already exists here", hint="keep it, or overwrite it: thriftbox init --force"
+        )
     folders = idl_folders(here)
     if not folders:
         err.print("[yellow]warning:[/] no .thrift file below this folder; `paths` says idl, edit it")

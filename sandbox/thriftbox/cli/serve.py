@@ -13,7 +13,6 @@ from thriftbox.cli.common import handle_errors, include_opt, path_arg
 from thriftbox.cli.output import err, out, status_table
 from thriftbox.runtime.base import RUNTIME_NAMES
 
-
 # option (parameter name) -> the ServeConfig field it sets; given explicitly, it wins over thriftbox.toml
 FIELDS = {
     "paths": "paths",
@@ -122,7 +121,8 @@ def serve(
     found = find_project_file(Path.cwd())
     if found is None and not paths:
         raise click.UsageError(
-            "Missing argument 'PATHS...': give the IDL folders, or write a thriftbox.toml (thriftbox init)", ctx
+            "Missing argument 'PATHS...': give the IDL folders, or write a thriftbox.toml (thriftbox init)",
+            ctx,
         )
     given = dict(ctx.params, no_watch=not no_watch)  # the field is `watch`
     if found is None:

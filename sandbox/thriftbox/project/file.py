@@ -49,11 +49,19 @@ SERVE_KEYS = (
     Key("include", "paths", "folders that `include`s resolve against", "-I/--include-dir", "include_dirs"),
     Key("mocks", "path", "folder (or file) of stub files", "--mocks", "mocks_dir"),
     Key("seed", "integer", "seed of the generated data: same seed, same answers", "--seed", "seed"),
-    Key("port", "integer", "first port; services keep theirs across runs", "--port", "port", low=1, high=65535),
+    Key(
+        "port", "integer", "first port; services keep theirs across runs", "--port", "port", low=1, high=65535
+    ),
     Key("runtime", "string", "where mocks run: `auto`, `process` or `docker`", "--runtime", "runtime"),
     Key("host", "string", "address mocks listen on / are published on", "--host", "host"),
     Key("workers", "integer", "processes answering each mock's port", "--workers", "workers", low=1, high=64),
-    Key("base_image", "string", "Docker runtime: base image with Python 3 and pip", "--base-image", "base_image"),
+    Key(
+        "base_image",
+        "string",
+        "Docker runtime: base image with Python 3 and pip",
+        "--base-image",
+        "base_image",
+    ),
     Key("admin_port", "integer", "port of the admin API", "--admin-port", "admin_port", low=0, high=65535),
     Key("admin_host", "string", "address of the admin API", "--admin-host", "admin_host"),
     Key("watch", "boolean", "reload on save (`false`: as `--no-watch`)", "--no-watch", "watch"),
@@ -67,7 +75,13 @@ SERVICE_KEYS = (
         "reserved: checked, not applied yet (use a `default: {latency_ms: ...}` rule in its stub file)",
         default="none",
     ),
-    Key("replicas", "integer", "copies of the mock in exports (kept for `thriftbox export`)", default="1", low=1),
+    Key(
+        "replicas",
+        "integer",
+        "copies of the mock in exports (kept for `thriftbox export`)",
+        default="1",
+        low=1,
+    ),
 )
 TABLES = {"serve": "what `thriftbox serve` takes", "services": 'per service: `[services."users.Users"]`'}
 
@@ -128,9 +142,7 @@ def read_project_file(path: Path) -> ProjectFile:
         if not isinstance(data[name], dict):
             raise checker.wrong((name,), data[name], f"a table ([{name}])")
     serve = {key.name: checker.value(("serve", key.name), key, v) for key, v in checker.keys("serve", data)}
-    services = {
-        sid: checker.service(sid, table) for sid, table in data.get("services", {}).items()
-    }
+    services = {sid: checker.service(sid, table) for sid, table in data.get("services", {}).items()}
     return ProjectFile(path, serve, services, positions)
 
 
@@ -190,7 +202,8 @@ class _Checker:
             if (key.low is not None and value < key.low) or (key.high is not None and value > key.high):
                 bounds = f"from {key.low}" + (f" to {key.high}" if key.high is not None else " up")
                 raise ConfigError(
-                    f"{key.name} must be {bounds}, not {value}", location=self.positions.location(where, value=True)
+                    f"{key.name} must be {bounds}, not {value}",
+                    location=self.positions.location(where, value=True),
                 )
             return value
         if kind == "boolean":
@@ -224,9 +237,7 @@ class _Checker:
             location=self.positions.location(where, value=True),
         )
 
-    def unknown(
-        self, where: tuple[str, ...], name: str, known: Iterable[str], what: str
-    ) -> ConfigError:
+    def unknown(self, where: tuple[str, ...], name: str, known: Iterable[str], what: str) -> ConfigError:
         names = list(known)
         close = difflib.get_close_matches(name, names, 1)
         hint = f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(names)

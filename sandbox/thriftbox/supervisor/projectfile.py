@@ -24,7 +24,9 @@ def config_from_project(project: ProjectFile | None, root: Path, **overrides: An
         runtime = project.serve.get("runtime")
         if runtime is not None and runtime not in RUNTIME_NAMES:
             raise project.error(
-                ("serve", "runtime"), f"unknown runtime {runtime!r}", "choose one of: " + ", ".join(RUNTIME_NAMES)
+                ("serve", "runtime"),
+                f"unknown runtime {runtime!r}",
+                "choose one of: " + ", ".join(RUNTIME_NAMES),
             )
         fields = {key.name: key.field for key in SERVE_KEYS}
         values = {fields[name]: value for name, value in project.serve.items()}
@@ -79,7 +81,7 @@ def reference() -> str:
             )
         out.append("")
     out += [
-        "A `[services.\"id\"]` table names a service by its id (`namespace.Service`, as `thriftbox status` shows "
+        'A `[services."id"]` table names a service by its id (`namespace.Service`, as `thriftbox status` shows '
         "it). A fixed `port` wins over the remembered one; another service that remembered that port moves to "
         "a free one. A service with `enabled = false` is not started, and hot reload does not start it either. "
         "`latency` accepts what a stub rule's `latency_ms` takes (a number of milliseconds, "
@@ -91,7 +93,9 @@ def reference() -> str:
     return "\n".join(out)
 
 
-def template(paths: Iterable[str], mocks: str | None, services: Iterable[str], *, commented: bool = True) -> str:
+def template(
+    paths: Iterable[str], mocks: str | None, services: Iterable[str], *, commented: bool = True
+) -> str:
     """A ``thriftbox.toml`` serving ``paths``: the other ``[serve]`` keys commented with their defaults, and a
     commented ``[services."id"]`` example per service."""
     lines = [

@@ -126,9 +126,7 @@ class Session:
             self.runtime, self.runtime_reason = choose_runtime(self.config.runtime, self.config.base_image)
         if self.on_runtime is not None:
             self.on_runtime(self.runtime.name, self.runtime_reason)
-        ports = assign_ports(
-            project.layout, served, config.port, host=project.host, fixed=config.fixed_ports
-        )
+        ports = assign_ports(project.layout, served, config.port, host=project.host, fixed=config.fixed_ports)
         for sid, settings in sorted(config.services.items()):
             if settings.latency is not None and sid in ports:
                 self.report(f"{sid}: latency in thriftbox.toml is not applied yet (see docs/project-file.md)")
