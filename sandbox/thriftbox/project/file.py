@@ -67,8 +67,15 @@ SERVE_KEYS = (
     Key("watch", "boolean", "reload on save (`false`: as `--no-watch`)", "--no-watch", "watch"),
 )
 SERVICE_KEYS = (
-    Key("port", "integer", "a fixed port for this service", default="the next free one", low=1, high=65535),
-    Key("enabled", "boolean", "`false`: the service is not served", default="true"),
+    Key(
+        "port",
+        "integer",
+        "a fixed port for this service",
+        default="remembered, else the next free one",
+        low=1,
+        high=65535,
+    ),
+    Key("enabled", "boolean", "`false`: the service is not served", default="`true`"),
     Key(
         "latency",
         "latency",

@@ -45,7 +45,7 @@ def default_of(key: Key) -> str:
         return "`$THRIFTBOX_BASE_IMAGE`, else python:3.11-slim"
     if value is None:
         return "none"
-    return _toml(list(value) if isinstance(value, tuple) else value)
+    return f"`{_toml(list(value) if isinstance(value, tuple) else value)}`"
 
 
 def reference() -> str:
@@ -87,7 +87,7 @@ def reference() -> str:
         "`latency` accepts what a stub rule's `latency_ms` takes (a number of milliseconds, "
         "`{ min = 10, max = 50 }` or `{ p50 = 20, p99 = 400 }`) but is not applied yet; until it is, `serve` "
         "says so when it starts. The pytest plugin uses `enabled` but not fixed ports, so tests can run beside "
-        "a `thriftbox serve`.",
+        "a `thriftbox serve`; it takes `paths`, `include`, `mocks`, `runtime` and `seed` from `[serve]`.",
         "",
     ]
     return "\n".join(out)
