@@ -148,3 +148,11 @@ def test_the_init_template_parses_and_lists_services_commented(tmp_path: Path) -
     assert set(every_example.services) == {"feed.Feed", "users.Users"}
     assert every_example.services["feed.Feed"].enabled is False
     assert {s.port for s in every_example.services.values()} == {9190, 9191}
+
+
+def test_paths_given_over_the_file_tolerate_its_settings_of_other_services(tmp_path: Path) -> None:
+    catalog = load_catalog([Path(__file__).resolve().parents[2] / "idl"])
+    project = read_project_file(write(tmp_path, '[services."billing.Billing"]\nenabled = false\n'))
+    assert config_from_project(project, tmp_path).strict_services
+    other = config_from_project(project, tmp_path, paths=("idl",))
+    check_services(other.services, catalog, strict=other.strict_services)  # no error: not this IDL's

@@ -153,10 +153,11 @@ def read_project_file(path: Path) -> ProjectFile:
     return ProjectFile(path, serve, services, positions)
 
 
-def check_services(services: Mapping[str, ServiceSettings], catalog: Catalog) -> None:
-    """Every configured service is in ``catalog``, and no two share a fixed port (else a ConfigError)."""
+def check_services(services: Mapping[str, ServiceSettings], catalog: Catalog, *, strict: bool = True) -> None:
+    """Every configured service is in ``catalog`` (unless not ``strict``: the IDL was given elsewhere than the
+    file), and no two share a fixed port; else a ConfigError."""
     for sid, settings in services.items():
-        if sid in catalog.services:
+        if sid in catalog.services or not strict:
             continue
         found = catalog.find_service(sid)
         close = [found.id] if found is not None else difflib.get_close_matches(sid, list(catalog.services), 1)

@@ -29,12 +29,14 @@ class Settings:
     port: int | None = None  # the first port; None: any free range
     contract: Path | None = None
     services: Mapping[str, ServiceSettings] = field(default_factory=dict)  # thriftbox.toml's, without ports
+    idl_from_project: bool = False  # the IDL is thriftbox.toml's: its [services] must all be in it
 
     def serve_config(self, root: Path, port: int) -> ServeConfig:
         """What to serve for a test session: these settings, no watching, the admin API on any free port."""
         return ServeConfig(
             paths=self.idl, runtime=self.runtime, port=port, include_dirs=self.include_dirs, seed=self.seed,
             mocks_dir=self.mocks, watch=False, root=root, admin_port=0, services=self.services,
+            strict_services=self.idl_from_project,
         )  # fmt: skip
 
 
@@ -108,4 +110,5 @@ def resolve(config: pytest.Config) -> Settings:
         port=number("port"),
         contract=one("contract"),
         services=services,
+        idl_from_project=not config.getoption("thriftbox_idl") and not config.getini("thriftbox_idl"),
     )

@@ -39,6 +39,7 @@ class ServeConfig:
     base_image: str | None = None  # Docker runtime: None means $THRIFTBOX_BASE_IMAGE, else python:3.11-slim
     workers: int = 1  # processes per mock host, for load tests (see thriftbox.host.workers)
     services: Mapping[str, ServiceSettings] = field(default_factory=dict)  # by id: fixed port, enabled, ...
+    strict_services: bool = True  # False: settings of services the IDL does not define are ignored
 
     def __post_init__(self) -> None:
         if isinstance(self.paths, (str, Path)):

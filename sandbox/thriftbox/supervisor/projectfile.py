@@ -31,6 +31,7 @@ def config_from_project(project: ProjectFile | None, root: Path, **overrides: An
         fields = {key.name: key.field for key in SERVE_KEYS}
         values = {fields[name]: value for name, value in project.serve.items()}
         values["services"] = dict(project.services)
+        values["strict_services"] = "paths" not in overrides  # other IDL: settings of others do not apply
     return ServeConfig(**{**values, **overrides, "root": root})
 
 

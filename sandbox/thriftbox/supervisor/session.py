@@ -113,7 +113,7 @@ class Session:
                 hint="thriftbox serves the `service` definitions of your .thrift files; check the folder",
             )
         config = self.config
-        check_services(config.services, catalog)  # thriftbox.toml names only services the IDL has
+        check_services(config.services, catalog, strict=config.strict_services)  # thriftbox.toml's ids exist
         served = [sid for sid in catalog.services if sid not in config.disabled]
         if not served:
             raise ConfigError(
