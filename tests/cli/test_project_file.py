@@ -90,10 +90,14 @@ BAD = [
      "choose one of"),
     ("[serve]\npaths = ['idl']\n\n[services.'users.User']\nport = 9190\n",
      "thriftbox.toml:4:2: no service 'users.User' in the served IDL", "did you mean 'users.Users'?"),
+    ("[serve]\npaths = ['idl']\nmocks = 'stubs'\n", "thriftbox.toml:3:9: stubs: no such file or folder",
+     "relative to its folder"),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("text", "error", "hint"), BAD, ids=["key", "type", "syntax", "runtime", "service"])
+@pytest.mark.parametrize(
+    ("text", "error", "hint"), BAD, ids=["key", "type", "syntax", "runtime", "service", "path"]
+)
 def test_a_bad_file_is_reported_at_its_line_and_nothing_starts(
     demo_project: Path, text: str, error: str, hint: str | None
 ) -> None:

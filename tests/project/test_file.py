@@ -46,6 +46,9 @@ def error_of(tmp_path: Path, text: str) -> ConfigError:
 
 def test_keys_become_serve_settings_with_paths_relative_to_the_file(tmp_path: Path) -> None:
     project = read_project_file(write(tmp_path, GOOD))
+    for folder in ("idl", "more", "mocks", "shared"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "more" / "x.thrift").touch()
     config = config_from_project(project, tmp_path / "elsewhere", seed=9)
     assert tuple(config.paths) == (tmp_path / "idl", tmp_path / "more" / "x.thrift")
     assert config.mocks_dir == tmp_path / "mocks"

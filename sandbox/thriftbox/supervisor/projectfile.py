@@ -5,6 +5,7 @@ the commented file ``thriftbox init`` writes, all from the one key definition in
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from thriftbox.runtime.base import RUNTIME_NAMES
 from thriftbox.supervisor.config import ServeConfig
 
 _FIELDS = {f.name: f for f in dataclasses.fields(ServeConfig)}
+SERVE_FIELDS = {key.name: key.field for key in SERVE_KEYS}  # [serve] key -> the ServeConfig field it sets
 
 
 def config_from_project(project: ProjectFile | None, root: Path, **overrides: Any) -> ServeConfig:
@@ -28,7 +30,16 @@ def config_from_project(project: ProjectFile | None, root: Path, **overrides: An
                 f"unknown runtime {runtime!r}",
                 "choose one of: " + ", ".join(RUNTIME_NAMES),
             )
-        fields = {key.name: key.field for key in SERVE_KEYS}
+        for name in ("paths", "include", "mocks"):
+            given = project.serve.get(name)
+            missing = [p for p in ([given] if isinstance(given, Path) else given or ()) if not p.exists()]
+            if missing and SERVE_FIELDS[name] not in overrides:
+                raise project.error(
+                    ("serve", name),
+                    f"{os.path.relpath(missing[0], project.path.parent)}: no such file or folder",
+                    "paths in thriftbox.toml are relative to its folder",
+                )
+        fields = SERVE_FIELDS
         values = {fields[name]: value for name, value in project.serve.items()}
         values["services"] = dict(project.services)
         values["strict_services"] = "paths" not in overrides  # other IDL: settings of others do not apply
