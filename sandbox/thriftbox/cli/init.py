@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from thriftbox.cli.common import handle_errors
 from thriftbox.cli.output import err, out
@@ -40,7 +41,7 @@ def init(force: bool) -> None:
     try:
         services = sorted(load_catalog([here / f for f in folders]).services) if folders else []
     except ThriftboxError as error:
-        err.print(f"[yellow]warning:[/] the IDL does not load ({error}); no services listed")
+        err.print(f"[yellow]warning:[/] the IDL does not load ({escape(str(error))}); no services listed")
     mocks = "mocks" if (here / "mocks").is_dir() else None
     target.write_text(template(folders or ["idl"], mocks, services), encoding="utf-8")
     out.print(f"wrote {FILENAME}: serves {', '.join(folders or ['idl'])}, {len(services)} service(s)")

@@ -144,6 +144,12 @@ def read_project_file(path: Path) -> ProjectFile:
         ) from None
     checker = _Checker(path.parent, positions)
     for name in data:
+        if name == "real":
+            raise ConfigError(
+                "[real] services are not supported by this version of thriftbox",
+                hint="start your own service beside `thriftbox serve` for now",
+                location=positions.location((name,)),
+            )
         if name not in TABLES:
             raise checker.unknown((name,), name, TABLES, "table")
         if not isinstance(data[name], dict):

@@ -51,7 +51,11 @@ class Positions:
         return found
 
     def location(self, keys: tuple[str, ...], *, value: bool = False) -> Location:
-        """Where ``keys`` is (its value with ``value``), else its nearest enclosing key, else the file."""
+        """Where ``keys`` is (its value with ``value``), else the first key below it (``[real.x]`` for
+        ``real``), else its nearest enclosing key, else the file."""
+        below = sorted(v for k, v in self.keys.items() if k[: len(keys)] == keys)
+        if keys not in self.keys and below:
+            return Location(self.path, below[0][0], below[0][1])
         for end in range(len(keys), 0, -1):
             hit = self.keys.get(keys[:end])
             if hit is not None:

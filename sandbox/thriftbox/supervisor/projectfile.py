@@ -101,6 +101,9 @@ def reference() -> str:
         "says so when it starts. The pytest plugin uses `enabled` but not fixed ports, so tests can run beside "
         "a `thriftbox serve`; it takes `paths`, `include`, `mocks`, `runtime` and `seed` from `[serve]`.",
         "",
+        "Real services beside the mocks (`[real.NAME]` tables) are not supported yet: such a table is refused "
+        "with an error at its line, rather than ignored.",
+        "",
     ]
     return "\n".join(out)
 
