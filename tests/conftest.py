@@ -6,9 +6,9 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from hypothesis import settings
 
-import pytest
 from tests.corpus import CORPUS, MISSING
 
 REPO = Path(__file__).resolve().parents[1]

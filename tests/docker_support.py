@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
 from thriftbox.errors import ThriftboxError
 from thriftbox.runtime.docker.image import base_image
 from thriftbox.runtime.docker.sdk import DockerRuntime, engine_available

@@ -4,6 +4,7 @@ with the reason and the way to build one offline; under THRIFTBOX_REQUIRE_DOCKER
 from __future__ import annotations
 
 import pytest
+
 from tests import docker_support
 from thriftbox.errors import ThriftboxError
 

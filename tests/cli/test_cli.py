@@ -6,9 +6,9 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
-import pytest
 from tests.serve_support import REPO, cli_env, serve, thriftbox_cmd
 from thriftbox.cli.main import main
 from thriftbox.control.client import request_json

@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from thriftbox.contract import Finding, breaking, load_side
 from thriftbox.contract.breaking import INFO_KINDS, KINDS
 from thriftbox.errors import ConfigError

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from thriftbox.contract.cases import LARGE, PROFILES, EdgeValues, edge_cases, generated_cases, method_cases
 from thriftbox.contract.check import check_value
 from thriftbox.idl import load_catalog

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from thriftbox.contract.check import Problem, check_result, check_value
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, EnumDef, Field, Kind, Method, StructDef, TypeRef

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from thriftpy2.protocol import TCyBinaryProtocolFactory
 from thriftpy2.utils import deserialize, serialize
 
-import pytest
 from tests.corpus import CORPUS, FILES, needs_corpus
 from tests.idl.test_corpus import FBTHRIFT, _include_dirs
 from thriftbox.contract.check import check_result

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from thriftpy2.thrift import TApplicationException
 
-import pytest
 from tests.contract.providers import USERS_IDL, UserHandler, serve
 from thriftbox.contract import VerifyReport, verify
 from thriftbox.errors import ConfigError

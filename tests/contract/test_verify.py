@@ -7,9 +7,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import pytest
 from thriftpy2.thrift import TApplicationException
 
-import pytest
 from tests.contract.providers import DRIFTED_IDL, USERS_IDL, UserHandler, serve
 from thriftbox.contract import VerifyReport, verify
 from thriftbox.errors import CallError, ConfigError

@@ -7,12 +7,12 @@ import struct
 from pathlib import Path
 from typing import Any
 
+import pytest
 from thriftpy2.protocol import TCompactProtocolFactory, TCyBinaryProtocolFactory
 from thriftpy2.thrift import TType
 from thriftpy2.transport import TCyMemoryBuffer
 from thriftpy2.utils import serialize
 
-import pytest
 from thriftbox.contract.cases import PROFILES, EdgeValues
 from thriftbox.contract.decode import Decoder
 from thriftbox.contract.reader import BinaryReader, CompactReader, MalformedReply, RawList

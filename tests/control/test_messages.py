@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from thriftbox.control import paths
 from thriftbox.control.client import (
     AdminClient,

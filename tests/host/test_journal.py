@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+
 from tests.stubs.harness import USERS_IDL, catalog_for
 from thriftbox.host.journal import Journal
 from thriftbox.idl.classes import Classes

@@ -8,6 +8,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+
 from thriftbox.host.config import HostConfig
 from thriftbox.host.mock import MockApp
 from thriftbox.host.process import MockHost

@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from thriftpy2.thrift import TApplicationException
 
-import pytest
 from tests.serve_support import REPO, Served, cli_env, free_base_port, serve, thriftbox_cmd
 from thriftbox.client.catalog import ThriftClient
 from thriftbox.control.client import request_json

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from thriftpy2.protocol import TCyBinaryProtocolFactory
 from thriftpy2.thrift import TPayload
 from thriftpy2.utils import deserialize, serialize
 
-import pytest
 from tests.corpus import CORPUS, FILES, needs_corpus
 from thriftbox.errors import IdlError
 from thriftbox.idl import Catalog, load_catalog

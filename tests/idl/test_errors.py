@@ -9,10 +9,10 @@ import os
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import pytest
 from tests.corpus import CORPUS
 from thriftbox.errors import IdlError, Location
 from thriftbox.idl import load_catalog

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
-import pytest
 from thriftbox.cli import main
 from thriftbox.errors import IdlError
 from thriftbox.idl import load_catalog

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from thriftbox.errors import IdlError
 from thriftbox.idl import load_catalog
 from thriftbox.idl.loader import MAX_FILE_BYTES

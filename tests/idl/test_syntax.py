@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from thriftpy2.protocol import TCyBinaryProtocolFactory
 from thriftpy2.utils import deserialize, serialize
 
-import pytest
 from thriftbox.idl import Catalog, load_catalog
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Kind, TypeRef

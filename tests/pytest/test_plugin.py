@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from thriftbox.contract import verify
 from thriftbox.contract.interactions import interaction, journal_violations, merge_interactions
 from thriftbox.idl.classes import Classes

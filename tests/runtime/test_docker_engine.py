@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import pytest
 import thriftpy2
 from thriftpy2.rpc import make_client
 
-import pytest
 import thriftbox
 from tests.docker_support import leftovers, mock_image, wait_until
 from tests.serve_support import cli_env, free_base_port

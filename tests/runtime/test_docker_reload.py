@@ -12,6 +12,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
+
 from tests.serve_support import free_base_port
 from thriftbox.control import client as control
 from thriftbox.control.client import HttpError

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import docker
-
 import pytest
+
 from tests.docker_support import leftovers, mock_image
 from tests.serve_support import serve
 from thriftbox.idl import load_catalog

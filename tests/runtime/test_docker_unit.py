@@ -14,12 +14,12 @@ from unittest.mock import MagicMock, patch
 
 import docker
 import docker.errors
+import pytest
 import requests
 from docker.models.containers import Container, ContainerCollection
 from docker.models.images import ImageCollection
 from docker.models.networks import NetworkCollection
 
-import pytest
 import thriftbox
 from thriftbox.control import client as control
 from thriftbox.errors import MockStartError, PortInUse, RuntimeUnavailable

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from tests.stubs.harness import REPO_MOCKS, Sandbox, catalog_for
 from thriftbox.stubs import StubEngine, load_stubs
 from thriftbox.values import ValueGenerator

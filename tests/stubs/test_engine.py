@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from tests.stubs.harness import Sandbox, sandbox
 from thriftbox.errors import StubError
 from thriftbox.stubs import load_stubs

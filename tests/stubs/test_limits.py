@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from tests.stubs.harness import USERS_IDL, catalog_for, sandbox, write_stubs
 from tests.supervisor.test_reload_process import RecordingRuntime, make_project
 from thriftbox.errors import StubError

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from tests.stubs.harness import USERS_IDL, catalog_for, sandbox, write_stubs
 from thriftbox.errors import StubError
 from thriftbox.stubs import load_stubs

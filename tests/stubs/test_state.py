@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from tests.stubs.harness import Sandbox, sandbox
 from thriftbox.errors import StubError
 from thriftbox.wire.app import Raise, Success

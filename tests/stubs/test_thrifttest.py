@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from tests.stubs.harness import REPO_MOCKS, Sandbox, sandbox
 from thriftbox.wire.app import AppError, NoReply, Raise, Success
 

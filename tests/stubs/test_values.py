@@ -9,11 +9,11 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pytest
 from thriftpy2.protocol import TBinaryProtocol, TCompactProtocol
 from thriftpy2.thrift import TMessageType
 from thriftpy2.transport import TMemoryBuffer
 
-import pytest
 from tests.stubs.harness import Sandbox, sandbox, write_stubs
 from thriftbox.errors import StubError
 from thriftbox.idl import load_catalog

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import thriftpy2
 from thriftpy2.rpc import make_client
 from thriftpy2.thrift import TApplicationException
 
-import pytest
 from tests.serve_support import REPO, Served, serve
 from thriftbox.control.client import HttpError, request_json
 

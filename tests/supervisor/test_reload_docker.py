@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import docker
-
 import pytest
+
 from tests.docker_support import mock_image
 from tests.serve_support import Served, serve
 from tests.supervisor.test_reload_process import (

@@ -19,9 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from thriftpy2.thrift import TApplicationException
 
-import pytest
 from tests.serve_support import Served, cli_env, serve, thriftbox_cmd
 from thriftbox.client.catalog import ThriftClient
 from thriftbox.idl import load_catalog

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
 from thriftbox.errors import ConfigError
 from thriftbox.supervisor import watch
 from thriftbox.supervisor.watch import Watcher, is_relevant, watch_targets

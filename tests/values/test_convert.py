@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import pytest
+
 from tests.values.test_generator import kitchen_sink
 from tests.values.test_models import (
     BINARY,

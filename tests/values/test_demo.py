@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from thrift.protocol import TBinaryProtocol
 from thrift.transport import TTransport
 
-import pytest
 from tests.corpus import CORPUS, FILES, MISSING
 from tests.values.test_models import as_decoded, wire_round_trip
 from thriftbox.errors import IdlError

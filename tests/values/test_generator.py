@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.values.test_models import (
     BINARY,
     BOOL,

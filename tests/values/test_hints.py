@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from thriftbox.values.hints import candidates, normalize, split_by, true_probability
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+
 from tests.values.test_models import BOOL, DOUBLE, I32, I64, STRING, Model, alias, f, list_of, map_of
 from thriftbox.idl.model import TypeRef
 from thriftbox.values import ValueGenerator

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tests.serve_support import REPO, serve
 from thriftbox.idl import load_catalog
 

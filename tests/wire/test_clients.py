@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 import thriftpy2.http
 from thriftpy2.protocol import (
     TBinaryProtocolFactory,
@@ -18,7 +19,6 @@ from thriftpy2.protocol import (
 from thriftpy2.rpc import make_client
 from thriftpy2.transport import TBufferedTransportFactory, TFramedTransportFactory
 
-import pytest
 from tests.wire.test_support import WIRE_IDL, EchoApp, ResettingApacheJSONProtocolFactory, load_client_module
 from thriftbox.wire import ServerThread, ThriftServer
 

@@ -7,9 +7,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from thriftpy2.thrift import TApplicationException, TMessageType
 
-import pytest
 from tests.wire.test_support import (
     WRONG_IDL,
     EchoApp,

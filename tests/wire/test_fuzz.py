@@ -16,11 +16,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from thriftpy2.rpc import make_client
 
-import pytest
 from tests.wire.test_support import (
     Call,
     EchoApp,

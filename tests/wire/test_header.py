@@ -7,12 +7,12 @@ import struct
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from thrift.protocol.THeaderProtocol import THeaderProtocol
 from thrift.protocol.TMultiplexedProtocol import TMultiplexedProtocol
 from thrift.transport import TSocket, TTransport
 from thrift.transport.THeaderTransport import THeaderClientType, THeaderSubprotocolID, THeaderTransformID
 
-import pytest
 from tests.wire.apache import generate
 from tests.wire.test_support import WIRE_IDL, EchoApp
 from thriftbox.wire import Call, ServerThread, ThriftServer

@@ -6,11 +6,11 @@ import struct
 import time
 from typing import Any
 
+import pytest
 from thriftpy2.protocol import TBinaryProtocol, TCompactProtocol
 from thriftpy2.thrift import TMessageType
 from thriftpy2.transport import TMemoryBuffer
 
-import pytest
 from tests.wire.test_support import ResettingApacheJSONProtocol, load_client_module
 from thriftbox.wire import scan
 from thriftbox.wire.detect import detect

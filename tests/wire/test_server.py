@@ -8,9 +8,9 @@ import threading
 import time
 from collections.abc import Iterator
 
+import pytest
 from thriftpy2.thrift import TMessageType
 
-import pytest
 from tests.wire.test_support import EchoApp, RawClient, binary_call, load_client_module
 from thriftbox.client.probe import probe
 from thriftbox.errors import PortInUse

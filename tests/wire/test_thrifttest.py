@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from thrift.protocol import TBinaryProtocol, TCompactProtocol, THeaderProtocol, TJSONProtocol
 from thrift.protocol.TMultiplexedProtocol import TMultiplexedProtocol
 from thrift.Thrift import TApplicationException
 from thrift.transport import THttpClient, TSocket, TTransport, TZlibTransport
 
-import pytest
 from tests.serve_support import REPO, Served, serve
 
 pytestmark = pytest.mark.skipif(

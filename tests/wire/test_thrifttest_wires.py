@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from thrift.protocol import THeaderProtocol
 from thrift.protocol.TMultiplexedProtocol import TMultiplexedProtocol
 from thrift.transport import TSocket, TTransport, TZlibTransport
 
-import pytest
 from tests.serve_support import Served
 from tests.wire import test_thrifttest as checks
 

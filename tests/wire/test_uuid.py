@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from thrift.protocol import TBinaryProtocol, TCompactProtocol, TJSONProtocol
 from thrift.protocol.TBase import TBase
 from thrift.Thrift import TApplicationException, TMessageType, TType
@@ -19,7 +20,6 @@ from thrift.transport import TSocket, TTransport
 from thriftpy2.protocol import TBinaryProtocol as TpBinaryProtocol
 from thriftpy2.transport import TMemoryBuffer
 
-import pytest
 from thriftbox.host.uuids import mark_classes
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.loader import load_catalog

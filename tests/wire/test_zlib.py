@@ -7,11 +7,11 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from thrift.protocol import TBinaryProtocol, TCompactProtocol
 from thrift.transport import TSocket, TTransport
 from thrift.transport.TZlibTransport import TZlibTransport
 
-import pytest
 from tests.wire.apache import generate
 from tests.wire.test_support import WIRE_IDL, EchoApp, binary_call, load_client_module
 from thriftbox.wire import ServerThread, ThriftServer

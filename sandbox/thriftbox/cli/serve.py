@@ -13,9 +13,25 @@ from thriftbox.cli.common import handle_errors, include_opt, path_arg
 from thriftbox.cli.output import err, out, status_table
 from thriftbox.runtime.base import RUNTIME_NAMES
 
+# option (parameter name) -> the ServeConfig field it sets; given explicitly, it wins over thriftbox.toml
+FIELDS = {
+    "paths": "paths",
+    "runtime": "runtime",
+    "host": "host",
+    "port": "port",
+    "include_dirs": "include_dirs",
+    "seed": "seed",
+    "mocks_dir": "mocks_dir",
+    "no_watch": "watch",
+    "admin_port": "admin_port",
+    "admin_host": "admin_host",
+    "base_image": "base_image",
+    "workers": "workers",
+}
+
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True)  # plain strings: a Path would hide "https://"
+@click.argument("paths", nargs=-1)  # plain strings: a Path would hide "https://"
 @click.option(
     "--runtime",
     type=click.Choice(RUNTIME_NAMES),
@@ -67,8 +83,10 @@ from thriftbox.runtime.base import RUNTIME_NAMES
     help="Processes answering each mock's port, for load tests: up to one per core. Stub counters "
     "(sequences, times, state) then count per process.",
 )
+@click.pass_context
 @handle_errors
 def serve(
+    ctx: click.Context,
     paths: tuple[str, ...],
     runtime: str,
     host: str,
@@ -84,33 +102,44 @@ def serve(
 ) -> None:
     """Serve every service in PATHS (folders or .thrift files) until Ctrl-C.
 
+    Without PATHS, serves what thriftbox.toml (in this folder or a parent) says; options given here override
+    the file (see docs/project-file.md).
+
     \b
     Examples:
+      thriftbox serve                         # as thriftbox.toml says
       thriftbox serve idl/
       thriftbox serve idl/ --mocks mocks/ --port 9100
       thriftbox serve idl/ --runtime process --no-watch
       thriftbox serve idl/ --workers 4        # a load test: four processes per mock
     """
+    from thriftbox.project.file import find_project_file, read_project_file
     from thriftbox.supervisor.config import ServeConfig
+    from thriftbox.supervisor.projectfile import config_from_project
     from thriftbox.supervisor.session import serve as serve_api
 
-    config = ServeConfig(
-        paths=paths,
-        runtime=runtime,
-        host=host,
-        port=port,
-        include_dirs=include_dirs,
-        seed=seed,
-        mocks_dir=mocks_dir,
-        watch=not no_watch,
-        admin_port=admin_port,
-        admin_host=admin_host,
-        base_image=base_image,
-        workers=workers,
-    )
+    found = find_project_file(Path.cwd())
+    if found is None and not paths:
+        raise click.UsageError(
+            "Missing argument 'PATHS...': give the IDL folders, or write a thriftbox.toml (thriftbox init)",
+            ctx,
+        )
+    given = dict(ctx.params, no_watch=not no_watch)  # the field is `watch`
+    if found is None:
+        config = ServeConfig(**{field: given[name] for name, field in FIELDS.items()})
+    else:
+        explicit = {
+            field: given[name]
+            for name, field in FIELDS.items()
+            if ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)
+        }
+        project = read_project_file(found)
+        config = config_from_project(project, Path.cwd(), **explicit)
+        err.print(f"project file: {found}")
     if not config.admin_is_local:
         err.print(
-            f"[yellow]warning:[/] the admin API listens on {admin_host}: anyone who reaches it can change stubs"
+            f"[yellow]warning:[/] the admin API listens on {config.admin_host}: anyone who reaches it can change "
+            "stubs"
         )
     signal.signal(signal.SIGTERM, _interrupt)  # `kill`, `docker stop`, CI timeouts: clean up as on Ctrl-C
     session = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from thriftbox.project.layout import Layout
@@ -37,19 +37,32 @@ def port_free(host: str, port: int) -> bool:
 
 
 def assign_ports(
-    layout: Layout, service_ids: Iterable[str], base: int, *, host: str = "127.0.0.1", persist: bool = True
+    layout: Layout,
+    service_ids: Iterable[str],
+    base: int,
+    *,
+    host: str = "127.0.0.1",
+    persist: bool = True,
+    fixed: Mapping[str, int] | None = None,
 ) -> dict[str, int]:
-    """Ports for ``service_ids``: the remembered one where there is one, else the lowest unused from ``base``.
+    """Ports for ``service_ids``: the ``fixed`` one where given (thriftbox.toml), else the remembered one, else
+    the lowest unused from ``base``.
 
     Ports recorded for services that no longer exist stay reserved, so a service that comes back gets its old
-    port. New services skip ports that something else on this machine already listens on.
+    port. New services skip ports that something else on this machine already listens on. A fixed port is not
+    remembered; a service that remembered a port another one now has fixed moves to a free one.
     """
     path = layout.ports_file
+    fixed = dict(fixed or {})
     known = _load(path)
-    taken = set(known.values())
+    pinned = set(fixed.values())
+    taken = set(known.values()) | pinned
     result: dict[str, int] = {}
     for sid in sorted(service_ids):
-        if sid in known:
+        if sid in fixed:
+            result[sid] = fixed[sid]
+            continue
+        if sid in known and known[sid] not in pinned:
             result[sid] = known[sid]
             continue
         port = base

@@ -1,15 +1,19 @@
-"""The plugin's options, resolved: flags over ini keys, checked, with serve's own defaults.
+"""The plugin's options, resolved: flags over ini keys over thriftbox.toml, checked, with serve's own defaults.
 
 Imported when a hook or the fixture first needs them, not when the plugin loads.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from thriftbox.errors import ConfigError
+from thriftbox.project.file import ServiceSettings, find_project_file, read_project_file
 from thriftbox.runtime.base import RUNTIME_NAMES
 from thriftbox.supervisor.config import ServeConfig
 
@@ -25,25 +29,56 @@ class Settings:
     seed: int = ServeConfig.seed
     port: int | None = None  # the first port; None: any free range
     contract: Path | None = None
+    services: Mapping[str, ServiceSettings] = field(default_factory=dict)  # thriftbox.toml's, without ports
+    idl_from_project: bool = False  # the IDL is thriftbox.toml's: its [services] must all be in it
 
     def serve_config(self, root: Path, port: int) -> ServeConfig:
         """What to serve for a test session: these settings, no watching, the admin API on any free port."""
         return ServeConfig(
             paths=self.idl, runtime=self.runtime, port=port, include_dirs=self.include_dirs, seed=self.seed,
-            mocks_dir=self.mocks, watch=False, root=root, admin_port=0,
+            mocks_dir=self.mocks, watch=False, root=root, admin_port=0, services=self.services,
+            strict_services=self.idl_from_project,
         )  # fmt: skip
+
+
+def project_settings(config: pytest.Config) -> tuple[dict[str, Any], dict[str, ServiceSettings]]:
+    """``[serve]`` and ``[services]`` of the thriftbox.toml in pytest's rootdir (or where it was started) or a
+    parent; fixed service ports are left out, so that tests run beside a ``thriftbox serve``."""
+    found = find_project_file(config.rootpath) or find_project_file(config.invocation_params.dir)
+    if found is None:
+        return {}, {}
+    try:
+        project = read_project_file(found)
+    except ConfigError as err:
+        raise pytest.UsageError(f"thriftbox: {err}" + (f" (hint: {err.hint})" if err.hint else "")) from None
+    return project.serve, {sid: replace(s, port=None) for sid, s in project.services.items()}
 
 
 def resolve(config: pytest.Config) -> Settings:
     """The options, flags over ini keys; flag paths are relative to where pytest was started, ini paths to
     the ini file. Raises pytest.UsageError for a value that cannot be used."""
     here = config.invocation_params.dir
+    project, services = project_settings(config)
+    from_project = {
+        "idl": "paths",
+        "include": "include",
+        "mocks": "mocks",
+        "runtime": "runtime",
+        "seed": "seed",
+    }
+
+    def fallback(name: str) -> Any:
+        return project.get(from_project.get(name, ""))
 
     def paths(name: str) -> list[Path]:
         flag = config.getoption(f"thriftbox_{name}")
         if flag:
             return [here / p for p in ([flag] if isinstance(flag, str) else flag)]
-        return list(config.getini(f"thriftbox_{name}"))
+        ini = list(config.getini(f"thriftbox_{name}"))
+        if ini or fallback(name) is None:
+            return ini
+        value = fallback(name)
+        return list(value) if isinstance(value, tuple) else [value]
 
     def one(name: str) -> Path | None:
         found = paths(name)
@@ -52,7 +87,8 @@ def resolve(config: pytest.Config) -> Settings:
         return found[0] if found else None
 
     def text(name: str) -> str:
-        return str(config.getoption(f"thriftbox_{name}") or config.getini(f"thriftbox_{name}") or "").strip()
+        given = config.getoption(f"thriftbox_{name}") or config.getini(f"thriftbox_{name}")
+        return str(given if given else fallback(name) if fallback(name) is not None else "").strip()
 
     def number(name: str) -> int | None:
         value = text(name)
@@ -74,4 +110,6 @@ def resolve(config: pytest.Config) -> Settings:
         seed=number("seed") or 0,
         port=number("port"),
         contract=one("contract"),
+        services=services,
+        idl_from_project=not config.getoption("thriftbox_idl") and not config.getini("thriftbox_idl"),
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
 from thriftbox.runtime.base import RUNTIME_NAMES
 
 if TYPE_CHECKING:
@@ -70,7 +71,14 @@ def thriftbox(
     from thriftbox.pytest.share import Share
 
     config = request.config
-    options = settings(config)
+    try:
+        options = settings(config)
+    except pytest.UsageError as err:  # a bad value or thriftbox.toml: the message says where, no traceback
+        problem = str(err)
+    else:
+        problem = ""
+    if problem:
+        pytest.fail(problem, pytrace=False)
     if not options.idl:
         pytest.fail(
             "thriftbox: no IDL to serve; set thriftbox_idl in your pytest configuration", pytrace=False

@@ -7,11 +7,12 @@ build one of these; everything further down (the runtime's :class:`~thriftbox.ru
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from thriftbox.errors import ConfigError
+from thriftbox.project.file import ServiceSettings
 from thriftbox.runtime.base import DEFAULT_MAX_FRAME, RUNTIME_NAMES
 
 LOOPBACK = "127.0.0.1"
@@ -36,6 +37,8 @@ class ServeConfig:
     admin_host: str = LOOPBACK
     base_image: str | None = None  # Docker runtime: None means $THRIFTBOX_BASE_IMAGE, else python:3.11-slim
     workers: int = 1  # processes per mock host, for load tests (see thriftbox.host.workers)
+    services: Mapping[str, ServiceSettings] = field(default_factory=dict)  # by id: fixed port, enabled, ...
+    strict_services: bool = True  # False: settings of services the IDL does not define are ignored
 
     def __post_init__(self) -> None:
         if isinstance(self.paths, (str, Path)):
@@ -44,6 +47,16 @@ class ServeConfig:
             raise ConfigError(
                 f"unknown runtime {self.runtime!r}", hint="choose one of: " + ", ".join(RUNTIME_NAMES)
             )
+
+    @property
+    def fixed_ports(self) -> dict[str, int]:
+        """Service id -> the port it must have (``[services."id"] port``), for the enabled services."""
+        return {sid: s.port for sid, s in self.services.items() if s.port is not None and s.enabled}
+
+    @property
+    def disabled(self) -> frozenset[str]:
+        """The ids of services that are not to be served (``enabled = false``)."""
+        return frozenset(sid for sid, s in self.services.items() if not s.enabled)
 
     @property
     def admin_is_local(self) -> bool:

@@ -7,9 +7,10 @@ bad save changes nothing, and changes a failed reload could not apply wait for t
 
 from __future__ import annotations
 
+import dataclasses
 import queue
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -51,12 +52,16 @@ class Reloader:
         first_port: int,
         report: Callable[[str], None],
         changed: Callable[[], None],
+        fixed_ports: Mapping[str, int] | None = None,
+        disabled: frozenset[str] = frozenset(),
     ) -> None:
         self.project = project
         self.runtime = runtime
         self.catalog = catalog
         self.ports = ports
         self.first_port = first_port
+        self.fixed_ports = dict(fixed_ports or {})
+        self.disabled = disabled  # never started, by a reload either (enabled = false in thriftbox.toml)
         self.report = report
         self.changed = changed
         self.changes: queue.Queue[set[Path]] = queue.Queue()  # batches of saved paths, from the watcher
@@ -168,7 +173,7 @@ class Reloader:
             new = self.load()
             saved_stubs = any(self._is_stub_file(p) for p in self._unapplied)
             stubs = self._load_stubs(new) if saved_stubs else None
-            plan = plan_reload(self.catalog, new, self._unapplied, self._stub_services(stubs))
+            plan = self._enabled(plan_reload(self.catalog, new, self._unapplied, self._stub_services(stubs)))
             stubs = self._apply(plan, new, stubs)
         except ThriftboxError as err:
             self._failed(names, err)
@@ -180,6 +185,18 @@ class Reloader:
         self.report(f"{names}: {plan.summary()} in {(time.perf_counter() - t0) * 1000:.0f} ms")
         if self._watched:
             self._rewatch()  # an include outside the watched folders may have come or gone
+
+    def _enabled(self, plan: ReloadPlan) -> ReloadPlan:
+        """``plan`` without the disabled services: they neither start, reload nor stop."""
+        if not self.disabled:
+            return plan
+        off = self.disabled
+        return dataclasses.replace(
+            plan,
+            started=tuple(s for s in plan.started if s not in off),
+            stopped=tuple(s for s in plan.stopped if s not in off),
+            reloaded=tuple(c for c in plan.reloaded if c.service_id not in off),
+        )
 
     def _shown(self, path: Path) -> str:
         """A changed file as the user knows it: relative to the project folder when it is inside."""
@@ -227,7 +244,11 @@ class Reloader:
         if plan.started:
             ports.update(
                 assign_ports(
-                    self.project.layout, [*ports, *plan.started], self.first_port, host=self.project.host
+                    self.project.layout,
+                    [*ports, *plan.started],
+                    self.first_port,
+                    host=self.project.host,
+                    fixed=self.fixed_ports,
                 )
             )
         started = [MockSpec(sid, ports[sid]) for sid in plan.started]

@@ -17,6 +17,7 @@ from types import TracebackType
 from thriftbox.errors import ConfigError, ThriftboxError
 from thriftbox.idl import load_catalog
 from thriftbox.idl.model import Catalog
+from thriftbox.project.file import check_services
 from thriftbox.project.layout import project_name
 from thriftbox.project.ports import assign_ports, port_free
 from thriftbox.project.state import (
@@ -125,13 +126,24 @@ class Session:
                 "no service found in " + ", ".join(map(str, project.idl_dirs)),
                 hint="thriftbox serves the `service` definitions of your .thrift files; check the folder",
             )
+        config = self.config
+        check_services(config.services, catalog, strict=config.strict_services)  # thriftbox.toml's ids exist
+        served = [sid for sid in catalog.services if sid not in config.disabled]
+        if not served:
+            raise ConfigError(
+                "every service is disabled (enabled = false in thriftbox.toml)",
+                hint="enable at least one service",
+            )
         stubs = load_stub_book(project.mocks_dir, catalog)  # a broken stub file stops serve here, path:line
         if self.runtime is None:
             self.progress("choosing a runtime...")
             self.runtime, self.runtime_reason = choose_runtime(self.config.runtime, self.config.base_image)
         if self.on_runtime is not None:
             self.on_runtime(self.runtime.name, self.runtime_reason)
-        ports = assign_ports(project.layout, catalog.services, self.config.port, host=project.host)
+        ports = assign_ports(project.layout, served, config.port, host=project.host, fixed=config.fixed_ports)
+        for sid, settings in sorted(config.services.items()):
+            if settings.latency is not None and sid in ports:
+                self.report(f"{sid}: latency in thriftbox.toml is not applied yet (see docs/project-file.md)")
         specs = [MockSpec(sid, port) for sid, port in ports.items()]
         t0 = time.perf_counter()
         self._start_runtime(specs)
@@ -143,7 +155,9 @@ class Session:
             catalog=catalog,
             stubs=stubs,
             ports=ports,
-            first_port=self.config.port,
+            first_port=config.port,
+            fixed_ports=config.fixed_ports,
+            disabled=config.disabled,
             report=self.report,
             changed=self._write_state,
         )
