@@ -79,8 +79,10 @@ def check(paths: tuple[str, ...], include_dirs: tuple[Path, ...]) -> None:
     """Validate IDL: print its services and methods, exit 1 on the first error."""
     from thriftbox.idl import load_catalog
     from thriftbox.supervisor.config import validate_paths
+    from thriftbox.values import check_annotations
 
     catalog = load_catalog(validate_paths(paths), validate_paths(include_dirs))
+    check_annotations(catalog)  # as serve does: a misspelt faker provider is an error here too
     for svc in catalog.services.values():
         out.print(f"[bold]{svc.id}[/]" + (f" extends {svc.extends}" if svc.extends else ""))
         for m in svc.methods.values():

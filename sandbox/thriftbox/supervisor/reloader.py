@@ -21,6 +21,7 @@ from thriftbox.idl.model import Catalog
 from thriftbox.project.ports import assign_ports
 from thriftbox.runtime.base import MockSpec, Project, Runtime
 from thriftbox.supervisor.plan import ReloadPlan, plan_reload
+from thriftbox.values import check_annotations
 
 if TYPE_CHECKING:
     from thriftbox.stubs import StubBook
@@ -84,7 +85,9 @@ class Reloader:
         return self.project.mocks_dir
 
     def load(self) -> Catalog:
-        return load_catalog(self.paths, self.include_dirs)
+        catalog = load_catalog(self.paths, self.include_dirs)
+        check_annotations(catalog)  # a misspelt faker provider fails the reload at its line, as at start
+        return catalog
 
     def stop_watching(self) -> None:
         watcher, self._watcher = self._watcher, None

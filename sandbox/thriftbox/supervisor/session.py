@@ -33,6 +33,7 @@ from thriftbox.runtime.registry import choose_runtime, get_runtime
 from thriftbox.supervisor.admin import AdminServer
 from thriftbox.supervisor.config import ServeConfig, validate_paths
 from thriftbox.supervisor.reloader import Reloader, load_stub_book
+from thriftbox.values import check_annotations
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ class Session:
                 "or serve from another folder",
             )
         catalog = load_catalog(project.idl_dirs, project.include_dirs)
+        check_annotations(catalog)  # a misspelt faker provider: at its line, before any host starts
         if not catalog.services:
             raise ConfigError(
                 "no service found in " + ", ".join(map(str, project.idl_dirs)),
