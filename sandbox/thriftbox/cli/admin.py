@@ -103,8 +103,10 @@ def journal(target: str | None, as_json: bool, follow: bool, clear: bool) -> Non
     """
     api = admin()
     if clear:
-        api.clear_journal()
-        err.print("journal cleared")
+        scope = resolve_target(target) if target else {}
+        api.clear_journal(scope.get("service"), scope.get("method"))
+        which = ".".join(scope[k] for k in ("service", "method") if k in scope)
+        err.print(f"journal of {which} cleared" if which else "journal cleared")
         return
     query = JournalQuery.from_params(resolve_target(target) if target else {})
     cursor = ""

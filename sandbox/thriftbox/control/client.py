@@ -135,8 +135,10 @@ class _Client:
         path = paths.JOURNAL + (f"?{urlencode(params)}" if params else "")
         return JournalPage.from_json(self.request("GET", path, timeout=timeout))
 
-    def clear_journal(self, *, timeout: float | None = None) -> Any:
-        return self.request("DELETE", paths.JOURNAL, timeout=timeout)
+    def clear_journal(
+        self, service: str | None = None, method: str | None = None, *, timeout: float | None = None
+    ) -> Any:
+        return self.request("DELETE", paths.journal_clear(service, method), timeout=timeout)
 
     def stubs(self, service: str | None = None) -> list[dict[str, Any]]:
         query = f"?{urlencode({'service': service})}" if service else ""

@@ -8,6 +8,8 @@ host's only: ``serve`` and a host's main process use them. Paths are patterns fo
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 HEALTH = "/health"
 RELOAD = "/reload"
 SHUTDOWN = "/shutdown"
@@ -17,6 +19,12 @@ JOURNAL = "/journal"
 STUBS = "/stubs"
 STUB = "/stubs/{rule_id}"
 STATE_RESET = "/state/reset"
+
+
+def journal_clear(service: str | None = None, method: str | None = None) -> str:
+    """``DELETE`` this to empty the journal: all of it, or one service's (and method's) calls."""
+    params = {k: v for k, v in (("service", service), ("method", method)) if v}
+    return JOURNAL + (f"?{urlencode(params)}" if params else "")
 
 
 def stub(rule_id: str) -> str:

@@ -86,8 +86,14 @@ class Journal:
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
-    def clear(self) -> None:
+    def clear(self, service: str | None = None, method: str | None = None) -> None:
+        """Forget every entry, or only those of ``service`` (and ``method``); ids are never reused."""
+        if service is None:
+            self._entries.clear()
+            return
+        kept = [e for e in self._entries if not (_service(e) == service and method in (None, _method(e)))]
         self._entries.clear()
+        self._entries.extend(kept)
 
     # -- reading -----------------------------------------------------------------------------------------
 

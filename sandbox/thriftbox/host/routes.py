@@ -90,10 +90,12 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
         return 200, JournalPage(entries, cursor.encode(), host.journal.last_id).to_json()
 
     @control.route("DELETE", paths.JOURNAL)
-    async def clear_journal(_: Request) -> tuple[int, Any]:
-        host.journal.clear()
-        await to_workers("DELETE", paths.JOURNAL)
-        return 200, {"cleared": True, "last_id": host.journal.last_id}
+    async def clear_journal(request: Request) -> tuple[int, Any]:
+        service = _service_id(host, request.query.get("service"))
+        method = request.query.get("method") or None
+        host.journal.clear(service, method)
+        await to_workers("DELETE", paths.journal_clear(service, method))
+        return 200, {"cleared": service or "all", "last_id": host.journal.last_id}
 
     @control.route("GET", paths.STUBS)
     async def stubs(request: Request) -> tuple[int, Any]:

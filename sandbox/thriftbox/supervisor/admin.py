@@ -124,10 +124,12 @@ class AdminServer:
             return 200, (await self._journal(JournalQuery.from_params(request.query))).to_json()
 
         @c.route("DELETE", paths.JOURNAL)
-        async def clear(_: Request) -> tuple[int, Any]:
-            for url in self._hosts():
-                await self._ask(url, HostClient.clear_journal)
-            return 200, {"cleared": True}
+        async def clear(request: Request) -> tuple[int, Any]:
+            service = request.query.get("service") or None
+            method = request.query.get("method") or None
+            for url in self._hosts(service):
+                await self._ask(url, partial(HostClient.clear_journal, service=service, method=method))
+            return 200, {"cleared": service or "all"}
 
         @c.route("GET", paths.STUBS)
         async def stubs(request: Request) -> tuple[int, Any]:
