@@ -31,3 +31,18 @@ def test_clearing_one_services_journal_keeps_the_others(demo_project: Path) -> N
         assert methods(demo_project) == {"catalog.Catalog.getItem"}
         run(demo_project, "journal", "--clear")
         assert methods(demo_project) == set()
+
+
+def test_stubs_and_journal_name_a_stub_rule_the_same_way(demo_project: Path) -> None:
+    with serve(demo_project, ["idl/"], "--mocks", "mocks/"):
+        assert run(demo_project / "idl", "call", "Users.getUser", '{"id": 42}').returncode == 0
+        (entry,) = [
+            json.loads(line) for line in run(demo_project / "idl", "journal", "--json").stdout.splitlines()
+        ]
+        rules = json.loads(run(demo_project / "idl", "stubs", "Users").stdout)
+        ids = {r["id"] for r in rules}
+        assert entry["rule"] in ids  # the journal names a rule `stubs` lists, in the same words
+        assert entry["rule"].startswith("mocks/users.yaml:")  # relative to the project, from any subfolder
+        assert all(not i.startswith("/") for i in ids)
+        line = run(demo_project / "idl", "journal").stdout
+        assert f"stub {entry['rule']}" in line

@@ -88,6 +88,13 @@ class AdminServer:
         if self._thread is not None:
             self._thread.join(5)
 
+    def _shown(self, rule: Any) -> Any:
+        """A rule id as users see it in the journal and in the stub listing alike: a stub file below the project
+        folder relative to it (``mocks/users.yaml:12``); other ids (``api:3``, ``state``) as they are."""
+        if self.root is not None and isinstance(rule, str) and rule.startswith(self.root):
+            return rule[len(self.root) :]
+        return rule
+
     # -- fan-out -------------------------------------------------------------------------------------------
 
     def _hosts(self, service: str | None = None) -> list[str]:
@@ -137,7 +144,7 @@ class AdminServer:
             out: list[Any] = []
             for url in self._hosts(service):
                 out += await self._ask(url, partial(HostClient.stubs, service=service))
-            return 200, out
+            return 200, [{**rule, "id": self._shown(rule.get("id"))} for rule in out]
 
         @c.route("POST", paths.STUBS)
         async def add(request: Request) -> tuple[int, Any]:
@@ -185,9 +192,7 @@ class AdminServer:
             remaining = deadline - asyncio.get_running_loop().time()
             if entries or remaining <= 0:
                 entries.sort(key=lambda e: (e["time"], e["id"]))
-                if self.root is not None:
-                    for e in entries:
-                        if isinstance(e.get("rule"), str) and e["rule"].startswith(self.root):
-                            e["rule"] = e["rule"][len(self.root) :]
+                for e in entries:
+                    e["rule"] = self._shown(e.get("rule"))
                 return JournalPage(entries, Cursor(tuple(parts)).encode())
             await asyncio.sleep(min(0.1, remaining))
