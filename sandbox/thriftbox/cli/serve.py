@@ -47,7 +47,8 @@ FIELDS = {
     default=9090,
     show_default=True,
     type=click.IntRange(1, 65535),
-    help="First port; each service keeps its port across restarts (.thriftbox/ports.json).",
+    help="First port: services are numbered from it and keep their ports across restarts while it stays "
+    "the same (.thriftbox/ports.json).",
 )
 @include_opt
 @click.option(

@@ -9,20 +9,27 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from thriftbox.project.layout import Layout
 
+FIRST = "first_port"  # the key of the first port the numbers were given from (service ids always hold a dot)
 
-def _load(path: Path) -> dict[str, int]:
+
+def _load(path: Path) -> tuple[int | None, dict[str, int]]:
+    """The first port remembered (None for an older file) and service id -> port."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
+        return None, {}
     if not isinstance(data, dict):
-        return {}
-    return {str(k): int(v) for k, v in data.items() if isinstance(v, int)}
+        return None, {}
+    first = data.get(FIRST)
+    known = {str(k): int(v) for k, v in data.items() if k != FIRST and isinstance(v, int)}
+    if not isinstance(first, int):  # written before the first port was kept: the lowest one stands for it
+        first = min(known.values(), default=None)
+    return first, known
 
 
 def port_free(host: str, port: int) -> bool:
@@ -44,17 +51,22 @@ def assign_ports(
     host: str = "127.0.0.1",
     persist: bool = True,
     fixed: Mapping[str, int] | None = None,
+    report: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """Ports for ``service_ids``: the ``fixed`` one where given (thriftbox.toml), else the remembered one, else
     the lowest unused from ``base``.
 
     Ports recorded for services that no longer exist stay reserved, so a service that comes back gets its old
-    port. New services skip ports that something else on this machine already listens on. A fixed port is not
-    remembered; a service that remembered a port another one now has fixed moves to a free one.
+    port. New services skip ports that something else on this machine already listens on, and ``report`` is told
+    so. A fixed port is not remembered; a service that remembered a port another one now has fixed moves to a
+    free one. Asked for another ``base`` than the numbers were given from, every service is numbered anew from
+    it (``serve --port``): the first port asked for wins over the ports remembered.
     """
     path = layout.ports_file
     fixed = dict(fixed or {})
-    known = _load(path)
+    first, known = _load(path)
+    if first is not None and first != base:
+        known = {}
     pinned = set(fixed.values())
     taken = set(known.values()) | pinned
     result: dict[str, int] = {}
@@ -67,6 +79,11 @@ def assign_ports(
             continue
         port = base
         while port in taken or not port_free(host, port):
+            if port not in taken:
+                taken.add(port)  # in use by something else: said once; the next services skip it silently
+                if report is not None:
+                    instead = _next_free(port, taken, host)
+                    report(f"port {port} is in use on {host}: {sid} serves on {instead} instead")
             port += 1
         known[sid] = port
         taken.add(port)
@@ -74,5 +91,12 @@ def assign_ports(
     if persist:
         with contextlib.suppress(OSError):
             layout.folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(dict(sorted(known.items())), indent=2) + "\n", encoding="utf-8")
+            data = {FIRST: base, **dict(sorted(known.items()))}
+            path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return result
+
+
+def _next_free(port: int, taken: set[int], host: str) -> int:
+    while port in taken or not port_free(host, port):
+        port += 1
+    return port

@@ -252,6 +252,7 @@ class Reloader:
                     self.first_port,
                     host=self.project.host,
                     fixed=self.fixed_ports,
+                    report=self.report,
                 )
             )
         started = [MockSpec(sid, ports[sid]) for sid in plan.started]

@@ -142,7 +142,14 @@ class Session:
             self.runtime, self.runtime_reason = choose_runtime(self.config.runtime, self.config.base_image)
         if self.on_runtime is not None:
             self.on_runtime(self.runtime.name, self.runtime_reason)
-        ports = assign_ports(project.layout, served, config.port, host=project.host, fixed=config.fixed_ports)
+        ports = assign_ports(
+            project.layout,
+            served,
+            config.port,
+            host=project.host,
+            fixed=config.fixed_ports,
+            report=self.report,
+        )
         for sid, settings in sorted(config.services.items()):
             if settings.latency is not None and sid in ports:
                 self.report(f"{sid}: latency in thriftbox.toml is not applied yet (see docs/project-file.md)")
@@ -198,6 +205,11 @@ class Session:
         self.admin = AdminServer(runtime.control_urls, self.config.admin_host, port, root=self.project.root)
         self.admin.start()
         self.admin_url = self.admin.url
+        if self.config.admin_port is None and port == 0 and self.config.port > 1:
+            self.report(
+                f"port {self.config.port - 1} is in use on {self.config.admin_host}: "
+                f"the admin API listens on {self.admin.url.rsplit(':', 1)[-1]} instead"
+            )
 
     def stop(self) -> None:
         """Stop everything this session started. Idempotent."""
