@@ -24,6 +24,7 @@ from thriftbox.host.config import DEFAULT_MAX_FRAME
 @click.option("--workers", default=1, type=click.IntRange(1, 64))
 @click.option("--worker-channel", default=None, type=int)
 @click.option("--journal-start", default=0, type=int)
+@click.option("--now", default=None)
 @handle_errors
 def host(
     idl_dirs: tuple[Path, ...],
@@ -37,6 +38,7 @@ def host(
     workers: int,
     worker_channel: int | None,
     journal_start: int,
+    now: str | None,
 ) -> None:
     """Run a mock host (used by the runtimes; not for direct use)."""
     from thriftbox.host.config import HostConfig
@@ -61,5 +63,6 @@ def host(
         workers=workers,
         worker_channel=worker_channel,
         journal_start=journal_start,
+        now=now,
     )
     run_host(config)

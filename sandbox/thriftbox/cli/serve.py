@@ -27,6 +27,7 @@ FIELDS = {
     "admin_host": "admin_host",
     "base_image": "base_image",
     "workers": "workers",
+    "now": "now",
 }
 
 
@@ -84,6 +85,13 @@ FIELDS = {
     help="Processes answering each mock's port, for load tests: up to one per core. Stub counters "
     "(sequences, times, state) then count per process.",
 )
+@click.option(
+    "--now",
+    default=None,
+    metavar="WHEN",
+    help="Pin the instant generated time is relative to (ISO date or time, UTC) [default: the start of today]: "
+    "the same answers on any day.",
+)
 @click.pass_context
 @handle_errors
 def serve(
@@ -100,6 +108,7 @@ def serve(
     admin_host: str,
     base_image: str | None,
     workers: int,
+    now: str | None,
 ) -> None:
     """Serve every service in PATHS (folders or .thrift files) until Ctrl-C.
 

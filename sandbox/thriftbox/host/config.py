@@ -26,6 +26,7 @@ class HostConfig:
     workers: int = 1  # processes serving the ports (see thriftbox.host.workers)
     worker_channel: int | None = None  # set in a worker process: the fd connections arrive on
     journal_start: int = 0  # the id after which the journal numbers its entries
+    now: str | None = None  # ISO instant generated time is relative to (serve --now); None: today
 
     def argv(self) -> list[str]:
         """``host --bind ... --service ID=PORT ...``: the arguments of ``thriftbox`` that run this host."""
@@ -33,6 +34,8 @@ class HostConfig:
         cmd += ["--seed", str(self.seed), "--max-frame", str(self.max_frame)]
         if self.workers > 1:
             cmd += ["--workers", str(self.workers)]
+        if self.now is not None:
+            cmd += ["--now", self.now]
         if self.journal_start:
             cmd += ["--journal-start", str(self.journal_start)]
         if self.worker_channel is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import signal
 import socket
@@ -64,7 +65,8 @@ class MockHost:
         catalog = load_catalog(self.config.idl_dirs, self.config.include_dirs)
         classes = Classes(catalog)
         mark_classes(classes)  # which binary values the wire sends as uuids (Apache >= 0.19's type 16)
-        generator = ValueGenerator(catalog, classes, seed=self.config.seed)
+        now = dt.datetime.fromisoformat(self.config.now) if self.config.now else None
+        generator = ValueGenerator(catalog, classes, seed=self.config.seed, now=now)
         book = load_stubs(self.config.mocks_dir, catalog, classes)
         return Loaded(catalog, classes, generator, book)
 

@@ -65,6 +65,13 @@ SERVE_KEYS = (
     Key("admin_port", "integer", "port of the admin API", "--admin-port", "admin_port", low=0, high=65535),
     Key("admin_host", "string", "address of the admin API", "--admin-host", "admin_host"),
     Key("watch", "boolean", "reload on save (`false`: as `--no-watch`)", "--no-watch", "watch"),
+    Key(
+        "now",
+        "string",
+        "pin the instant generated time is relative to (ISO date or datetime, UTC)",
+        "--now",
+        "now",
+    ),
 )
 SERVICE_KEYS = (
     Key(

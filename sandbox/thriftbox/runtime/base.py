@@ -33,6 +33,7 @@ class Project:
     host: str = "127.0.0.1"  # where ports are published / bound on this machine
     max_frame: int = DEFAULT_MAX_FRAME
     workers: int = 1  # processes per mock host (see thriftbox.host.workers)
+    now: str | None = None  # ISO instant generated time is relative to (serve --now); None: today
 
     @property
     def layout(self) -> Layout:

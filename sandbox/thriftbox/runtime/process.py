@@ -44,6 +44,7 @@ def host_command(project: Project, mocks: Sequence[MockSpec], *, bind: str, cont
         control_port=control_port,
         max_frame=project.max_frame,
         workers=project.workers,
+        now=project.now,
     )
     return [sys.executable, "-m", "thriftbox", *config.argv()]
 

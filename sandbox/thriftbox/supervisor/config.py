@@ -7,6 +7,7 @@ build one of these; everything further down (the runtime's :class:`~thriftbox.ru
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,12 +38,15 @@ class ServeConfig:
     admin_host: str = LOOPBACK
     base_image: str | None = None  # Docker runtime: None means $THRIFTBOX_BASE_IMAGE, else python:3.11-slim
     workers: int = 1  # processes per mock host, for load tests (see thriftbox.host.workers)
+    now: str | None = None  # generated time is relative to this instant (ISO, UTC); None: the start of today
     services: Mapping[str, ServiceSettings] = field(default_factory=dict)  # by id: fixed port, enabled, ...
     strict_services: bool = True  # False: settings of services the IDL does not define are ignored
 
     def __post_init__(self) -> None:
         if isinstance(self.paths, (str, Path)):
             object.__setattr__(self, "paths", (self.paths,))
+        if self.now is not None:
+            parse_now(self.now)
         if self.runtime not in RUNTIME_NAMES:
             raise ConfigError(
                 f"unknown runtime {self.runtime!r}", hint="choose one of: " + ", ".join(RUNTIME_NAMES)
@@ -61,6 +65,18 @@ class ServeConfig:
     @property
     def admin_is_local(self) -> bool:
         return self.admin_host in (LOOPBACK, "localhost", "::1")
+
+
+def parse_now(text: str) -> dt.datetime:
+    """``--now``: an ISO date or datetime, UTC unless it says otherwise; ConfigError (with the form) otherwise."""
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"--now {text!r} is not a date or time",
+            hint="write it as ISO 8601: 2026-01-31 or 2026-01-31T09:30",
+        ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
 def validate_paths(paths: Sequence[Path | str]) -> tuple[Path, ...]:

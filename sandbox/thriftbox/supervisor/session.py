@@ -90,6 +90,7 @@ class Session:
             host=config.host,
             max_frame=config.max_frame,
             workers=config.workers,
+            now=config.now,
         )
         self.runtime = runtime
         self.runtime_reason = "given"

@@ -147,6 +147,7 @@ def host_command(project: Project, spec: MockSpec, control_port: int) -> list[st
         control_port=control_port,
         max_frame=project.max_frame,
         workers=project.workers,
+        now=project.now,
     )
     return config.argv()
 
