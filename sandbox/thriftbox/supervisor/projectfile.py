@@ -142,7 +142,13 @@ def _example(key: Key, *, service: bool = False) -> str:
         return {"enabled": "false", "latency": "{ p50 = 20, p99 = 400 }", "replicas": "2"}[key.name]
     value = _FIELDS[key.field].default
     if value is None:
-        return {"admin_port": "9089", "base_image": '"python:3.11-slim"', "mocks": '"mocks"'}[key.name]
+        examples = {
+            "admin_port": "9089",
+            "base_image": '"python:3.11-slim"',
+            "mocks": '"mocks"',
+            "now": '"2026-01-31"',
+        }
+        return examples[key.name]
     return _toml(list(value) if isinstance(value, tuple) else value)
 
 
