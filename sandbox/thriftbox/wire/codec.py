@@ -96,14 +96,49 @@ class Codec:
         raise NotImplementedError
 
 
-class BinaryCodec(Codec):
-    protocol: ProtocolName = "binary"
+class _StreamCodec(Codec):
+    """Binary and compact: one reusable writer over one buffer, and the uuid rewrite after its envelope."""
 
     def __init__(self) -> None:
         self._in = TCyMemoryBuffer()
-        self._reader = TCyBinaryProtocol(self._in, strict_read=False)
         self._out = TCyMemoryBuffer()
-        self._writer = TCyBinaryProtocol(self._out, strict_read=False, strict_write=True)
+        self._writer = self._new_writer(self._out)
+
+    def _new_writer(self, out: Any) -> Any:
+        raise NotImplementedError
+
+    def _envelope_end(self, data: bytes) -> int:
+        """Where the reply struct starts in an encoded message."""
+        raise NotImplementedError
+
+    def encode(self, name: str, mtype: int, seqid: int, struct: Any) -> bytes:
+        out = self._out
+        try:
+            self._writer.write_message_begin(name, mtype, seqid)
+            self._writer.write_struct(struct)
+            data: bytes = out.getvalue()
+        except BaseException:
+            self._writer = self._new_writer(out)  # compact's field-id stack is left half way
+            raise
+        finally:
+            out.clean()
+        if self.uuid_modern and getattr(type(struct), "thrift_has_uuids", False):
+            data = uuidreply.to_modern(self.protocol, data, self._envelope_end(data), type(struct))
+        return data
+
+
+class BinaryCodec(_StreamCodec):
+    protocol: ProtocolName = "binary"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._reader = TCyBinaryProtocol(self._in, strict_read=False)
+
+    def _new_writer(self, out: Any) -> Any:
+        return TCyBinaryProtocol(out, strict_read=False, strict_write=True)
+
+    def _envelope_end(self, data: bytes) -> int:
+        return int(scan.binary_envelope(data, 0, len(data))[3])
 
     def decode_args(self, payload: bytes, args: Any) -> None:
         self._in.setvalue(payload)
@@ -115,28 +150,19 @@ class BinaryCodec(Codec):
     def wire_types(self, payload: bytes) -> dict[int, int]:
         return scan.binary_fields(payload)
 
-    def encode(self, name: str, mtype: int, seqid: int, struct: Any) -> bytes:
-        out = self._out
-        try:
-            self._writer.write_message_begin(name, mtype, seqid)
-            self._writer.write_struct(struct)
-            data: bytes = out.getvalue()
-        finally:
-            out.clean()
-        if self.uuid_modern and getattr(type(struct), "thrift_has_uuids", False):
-            at = scan.binary_envelope(data, 0, len(data))[3]
-            data = uuidreply.to_modern("binary", data, at, type(struct))
-        return data
 
-
-class CompactCodec(Codec):
+class CompactCodec(_StreamCodec):
     protocol: ProtocolName = "compact"
 
     def __init__(self) -> None:
-        self._in = TCyMemoryBuffer()
+        super().__init__()
         self._reader = TCompactProtocol(self._in)
-        self._out = TCyMemoryBuffer()
-        self._writer = TCompactProtocol(self._out)
+
+    def _new_writer(self, out: Any) -> Any:
+        return TCompactProtocol(out)
+
+    def _envelope_end(self, data: bytes) -> int:
+        return int(scan.compact_envelope(data, 0, len(data))[3])
 
     def decode_args(self, payload: bytes, args: Any) -> None:
         self._in.setvalue(payload)
@@ -151,22 +177,6 @@ class CompactCodec(Codec):
 
     def wire_types(self, payload: bytes) -> dict[int, int]:
         return scan.compact_fields(payload)
-
-    def encode(self, name: str, mtype: int, seqid: int, struct: Any) -> bytes:
-        out = self._out
-        try:
-            self._writer.write_message_begin(name, mtype, seqid)
-            self._writer.write_struct(struct)
-            data: bytes = out.getvalue()
-        except BaseException:
-            self._writer = TCompactProtocol(out)
-            raise
-        finally:
-            out.clean()
-        if self.uuid_modern and getattr(type(struct), "thrift_has_uuids", False):
-            at = scan.compact_envelope(data, 0, len(data))[3]
-            data = uuidreply.to_modern("compact", data, at, type(struct))
-        return data
 
 
 class JsonCodec(Codec):
