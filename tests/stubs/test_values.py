@@ -173,22 +173,12 @@ def strict_json(data: bytes | str) -> Any:
     return json.loads(data, parse_constant=refuse)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wire/codec.py JsonCodec.encode: thriftpy2's TApacheJSONProtocol json.dumps() a double NaN as bare NaN; "
-    'Apache\'s TJSONProtocol writes "NaN", "Infinity", "-Infinity" as JSON strings',
-)
 def test_nan_over_the_json_protocol_is_valid_json(tmp_path: Path, idl: Path) -> None:
     box = sandbox(tmp_path, rule("score", "return: .nan"), idl)
     data = encoded(box, "Values", "score", box.call("Values", "score", x=1.0).reply, JsonCodec())
     assert strict_json(data)[4]["0"] == {"dbl": "NaN"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="values/convert.py to_json returns float('nan') for a double, which the journal and admin API write "
-    'as bare NaN; it should give the strings "NaN", "Infinity", "-Infinity" (and from_json accept them)',
-)
 def test_nan_in_the_journal_form_is_valid_json(tmp_path: Path, idl: Path) -> None:
     box = sandbox(tmp_path, rule("holder", "return: {rating: .nan}"), idl)
     reply = box.call("Values", "holder", id=1).reply

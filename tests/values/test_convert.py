@@ -200,3 +200,15 @@ def test_override_from_json_keeps_structs_partial(shop: Any) -> None:
     with pytest.raises(ValueConversionError) as err:
         override_from_json(m.catalog, m.classes(), types["user"], {"address": {"town": "Oslo"}})
     assert err.value.path == "address.town"
+
+
+@pytest.mark.parametrize(("value", "text"), [(float("inf"), "Infinity"), (float("-inf"), "-Infinity")])
+def test_special_doubles_are_strings_in_json_and_come_back(value: float, text: str) -> None:
+    m = Model()
+    assert to_json(m.catalog, DOUBLE, value) == text
+    assert json.loads(json.dumps(to_json(m.catalog, DOUBLE, value), allow_nan=False)) == text
+    assert from_json(m.catalog, m.classes(), DOUBLE, text) == value
+    nan = from_json(m.catalog, m.classes(), DOUBLE, "NaN")
+    assert isinstance(nan, float)
+    assert nan != nan
+    assert to_json(m.catalog, DOUBLE, nan) == "NaN"

@@ -14,6 +14,7 @@ import binascii
 import copy
 import difflib
 import json
+import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
@@ -54,6 +55,10 @@ def to_json(catalog: Catalog, t: TypeRef, value: object) -> object:
         return base64.b64encode(value).decode("ascii") if isinstance(value, bytes | bytearray) else value
     if kind is Kind.UUID:
         return str(uuid.UUID(bytes=bytes(value))) if isinstance(value, bytes | bytearray) else value
+    if kind is Kind.DOUBLE and isinstance(value, float) and not math.isfinite(value):
+        return (
+            "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+        )  # as Apache's JSON writes
     if kind is Kind.STRUCT:
         return fields_to_json(catalog.struct(str(t.name)).fields, value, partial(to_json, catalog))
     if kind in (Kind.LIST, Kind.SET):
@@ -134,6 +139,8 @@ class _Converter:
         if kind is Kind.DOUBLE:
             if isinstance(obj, int | float) and not isinstance(obj, bool):
                 return float(obj)
+            if obj in ("NaN", "Infinity", "-Infinity"):
+                return float(obj)  # what to_json and Apache's JSON protocol write for them
             raise _wrong(path, obj, "a number (double)", _quote_hint(obj, number=True))
         if kind is Kind.STRING:
             if isinstance(obj, str):

@@ -9,6 +9,7 @@ protocol; JSON uses ``TApacheJSONProtocol``, fresh for every message because it 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import thriftpy2.protocol
@@ -220,7 +221,26 @@ class JsonCodec(Codec):
         data: bytes = out.getvalue()
         if self.uuid_modern and getattr(type(struct), "thrift_has_uuids", False):
             data = uuidjson.to_modern(data, type(struct))
+        if b"NaN" in data or b"Infinity" in data:
+            data = _special_doubles(data)
         return data
+
+
+def _special_doubles(data: bytes) -> bytes:
+    """thriftpy2's JSON writer puts a NaN or infinite double as a bare ``NaN``/``Infinity`` token, which is not
+    JSON; Apache's TJSONProtocol writes them as the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``."""
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+        if isinstance(value, list):
+            return [fix(v) for v in value]
+        if isinstance(value, dict):
+            return {k: fix(v) for k, v in value.items()}
+        return value
+
+    message = json.loads(data)
+    return json.dumps(fix(message), separators=(",", ":"), allow_nan=False).encode()
 
 
 def parse_json_message(data: bytes) -> tuple[str, int, int, dict[str, Any]]:
