@@ -231,3 +231,25 @@ def test_http_connection_close_is_honoured(served: tuple[ThriftServer, EchoApp])
     assert head.startswith(b"HTTP/1.1 200 OK")
     assert b"application/x-thrift" in head
     assert b"ok:http" in reply
+
+
+def test_a_json_seqid_beyond_int32_is_answered_and_the_next_call_too(
+    served: tuple[ThriftServer, EchoApp],
+) -> None:
+    """A JSON message whose seqid does not fit i32 is answered with its seqid as sent (it got no reply: the client
+    hung), and a call pipelined behind it on the same connection is answered."""
+    server, _ = served
+    bad = b'[1,"fail",1,4294967296,{"1":{"str":"a"}}]'
+    good = b'[1,"fail",1,7,{"1":{"str":"b"}}]'
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(bad + good)
+        received = b""
+        deadline = time.monotonic() + 5
+        while received.count(b"]") < 2 and time.monotonic() < deadline:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    first, _, rest = received.partition(b"]")
+    assert b'"fail",2,4294967296,' in first  # a REPLY with the seqid it was sent
+    assert b"ok:b" in rest  # and the second one answered

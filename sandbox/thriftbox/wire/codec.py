@@ -3,20 +3,20 @@
 Messages reach a codec complete and structurally checked (see :mod:`thriftbox.wire.scan`), so decoding never
 waits for bytes and never trusts a size that the bytes cannot back. Binary uses the Cython protocol over a
 ``TCyMemoryBuffer`` (lenient read, strict write, as Apache servers do); compact uses thriftpy2's pure-Python
-protocol; JSON uses ``TApacheJSONProtocol``, fresh for every message because it caches the request it read.
+protocol; JSON reads with ``TApacheJSONProtocol``, fresh for every message because it caches the request it read,
+and writes with :mod:`thriftbox.wire.jsonwrite`.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import thriftpy2.protocol
 import thriftpy2.transport
 from thriftpy2.thrift import TType
 
-from thriftbox.wire import scan, uuidjson, uuidreply, uuidwire
+from thriftbox.wire import jsonwrite, scan, uuidjson, uuidreply, uuidwire
 from thriftbox.wire.app import ProtocolName
 
 # thriftpy2's protocol classes are untyped; they are used through these names.
@@ -212,35 +212,13 @@ class JsonCodec(Codec):
         self._check.uuid_modern = False
 
     def encode(self, name: str, mtype: int, seqid: int, struct: Any) -> bytes:
-        # thriftpy2's JSON writer writes any value it is given; the binary writer checks types.
-        self._check.encode(name, mtype, seqid, struct)
-        out = TCyMemoryBuffer()
-        proto = TApacheJSONProtocol(out)
-        proto.write_message_begin(name, mtype, seqid)
-        proto.write_struct(struct)
-        data: bytes = out.getvalue()
+        # the JSON writer writes any value it is given; the binary writer checks types (not the seqid: a JSON
+        # client may send one beyond i32, and gets it back as it sent it).
+        self._check.encode(name, mtype, seqid if -(2**31) <= seqid < 2**31 else 0, struct)
+        data = jsonwrite.message(name, mtype, seqid, struct)
         if self.uuid_modern and getattr(type(struct), "thrift_has_uuids", False):
             data = uuidjson.to_modern(data, type(struct))
-        if b"NaN" in data or b"Infinity" in data:
-            data = _special_doubles(data)
         return data
-
-
-def _special_doubles(data: bytes) -> bytes:
-    """thriftpy2's JSON writer puts a NaN or infinite double as a bare ``NaN``/``Infinity`` token, which is not
-    JSON; Apache's TJSONProtocol writes them as the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``."""
-
-    def fix(value: Any) -> Any:
-        if isinstance(value, float) and not math.isfinite(value):
-            return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
-        if isinstance(value, list):
-            return [fix(v) for v in value]
-        if isinstance(value, dict):
-            return {k: fix(v) for k, v in value.items()}
-        return value
-
-    message = json.loads(data)
-    return json.dumps(fix(message), separators=(",", ":"), allow_nan=False).encode()
 
 
 def parse_json_message(data: bytes) -> tuple[str, int, int, dict[str, Any]]:
