@@ -32,7 +32,7 @@ from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import ServiceDef
 from thriftbox.stubs import StubEngine, load_stubs
 from thriftbox.values import ValueGenerator
-from thriftbox.wire.server import ThriftServer
+from thriftbox.wire.server import ThriftServer, raise_open_file_limit
 
 logger = logging.getLogger(__name__)
 
@@ -290,4 +290,5 @@ class MockHost:
 
 def run_host(config: HostConfig) -> None:
     """Serve until SIGTERM/SIGINT. ThriftboxErrors (bad IDL, port in use) propagate to the CLI."""
+    raise_open_file_limit()  # each client connection holds a descriptor
     asyncio.run(MockHost(config).run())

@@ -34,6 +34,7 @@ from thriftbox.supervisor.admin import AdminServer
 from thriftbox.supervisor.config import ServeConfig, validate_paths
 from thriftbox.supervisor.reloader import Reloader, load_stub_book
 from thriftbox.values import check_annotations
+from thriftbox.wire.server import raise_open_file_limit
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +116,7 @@ class Session:
     def start(self) -> list[MockStatus]:
         """Start every mock; returns once each answers, with their status. Watches for saves if asked to."""
         project = self.project
+        raise_open_file_limit()  # for the hosts this process starts, too: they inherit it
         running = read_state(project.layout)
         if running is not None and running.pid != os.getpid():
             raise ConfigError(

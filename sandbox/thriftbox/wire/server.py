@@ -8,6 +8,7 @@ next message is bound with the new one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import socket
@@ -21,6 +22,24 @@ from thriftbox.wire.stream import ReadBuffer
 log = logging.getLogger("thriftbox.wire")
 
 DEFAULT_MAX_FRAME = 16 * 2**20
+BACKOFF_FIRST, BACKOFF_MAX = 0.05, 1.0  # seconds accepting pauses once out of file descriptors
+LOG_EVERY = 10.0  # seconds between two warnings about it
+_OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+
+
+def raise_open_file_limit() -> None:
+    """Raise this process's soft limit of open files to its hard limit: every client connection holds one."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 class ThriftServer:
@@ -40,6 +59,9 @@ class ThriftServer:
         # A host with worker processes passes accepted connections on: handoff(sock) -> True when it took
         # the socket (the caller then closes its copy), False to serve the connection here.
         self.handoff: Callable[[socket.socket], bool] | None = None
+        self._backoff = 0.0  # seconds accepting is paused for, once out of descriptors (0: not paused)
+        self._paused = 0  # pauses since the last warning
+        self._next_report = 0.0  # loop time before which pauses are counted, not logged
 
     @property
     def port(self) -> int:
@@ -70,14 +92,43 @@ class ThriftServer:
                 sock, _ = listener.accept()
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
                 return
-            except OSError as exc:  # e.g. out of file descriptors: keep listening
-                log.warning("%s:%d: cannot accept a connection: %s", self.host, self._port, exc)
+            except OSError as exc:
+                if exc.errno in _OUT_OF_RESOURCES:
+                    self._back_off(listener, exc)
+                else:
+                    log.warning("%s:%d: cannot accept a connection: %s", self.host, self._port, exc)
                 return
+            self._backoff = 0.0
             handoff = self.handoff
             if handoff is not None and handoff(sock):
                 sock.close()
                 continue
             self.adopt(sock)
+
+    def _back_off(self, listener: socket.socket, exc: OSError) -> None:
+        """Out of descriptors: stop accepting for a moment (doubling up to a second) instead of spinning on a
+        listener that stays readable, and say so at most once every LOG_EVERY seconds, with a count."""
+        loop = self._loop
+        assert loop is not None
+        loop.remove_reader(listener.fileno())
+        self._backoff = min(max(self._backoff * 2, BACKOFF_FIRST), BACKOFF_MAX)
+        self._paused += 1
+        now = loop.time()
+        if now >= self._next_report:
+            log.warning(
+                "%s:%d: cannot accept connections: %s; paused %d time(s) since the last report "
+                "(raise the open-file limit: ulimit -n)",
+                self.host,
+                self._port,
+                exc.strerror or exc,
+                self._paused,
+            )
+            self._next_report, self._paused = now + LOG_EVERY, 0
+        loop.call_later(self._backoff, self._resume, listener)
+
+    def _resume(self, listener: socket.socket) -> None:
+        if self._loop is not None and listener in self._socks and listener.fileno() != -1:
+            self._loop.add_reader(listener.fileno(), self._accept, listener)
 
     def adopt(self, sock: socket.socket) -> None:
         """Serve an accepted connection (from this server's port, or passed in by the host's main process)."""
