@@ -9,10 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import thriftpy2
-from thriftpy2.rpc import make_client
-
 from tests.serve_support import REPO, free_base_port
+from thriftbox.client.catalog import ThriftClient
+from thriftbox.idl.classes import Classes
 from thriftbox.project.ports import port_free
 
 DOC = REPO / "docs" / "python-api.md"
@@ -49,12 +48,12 @@ def test_a_program_serves_the_demo_and_leaves_nothing_running(tmp_path: Path) ->
         assert sorted(session.ports) == [
             "ads.Ads", "catalog.Catalog", "common.BaseService", "feed.Feed", "users.Users"
         ]  # fmt: skip
-        users = thriftpy2.load(str(REPO / "idl" / "users.thrift"), module_name="users_api_thrift")
-        client = make_client(users.Users, "127.0.0.1", session.ports["users.Users"], timeout=10_000)
-        try:
-            assert client.getUser(42).id == 42
-        finally:
-            client.close()
+        assert session.catalog is not None
+        classes = Classes(
+            session.catalog
+        )  # not thriftpy2.load: its include cache may hold another common.thrift
+        with ThriftClient(classes, "users.Users", "127.0.0.1", session.ports["users.Users"]) as client:
+            assert client.call("getUser", id=42).id == 42
         state = json.loads((tmp_path / ".thriftbox" / "state.json").read_text())
         assert state["admin_url"] == session.admin_url
         assert {m["service"] for m in state["mocks"]} == set(session.ports)
