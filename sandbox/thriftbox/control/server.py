@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY = 8 * 2**20
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
+WILDCARDS = frozenset({"0.0.0.0", "::", ""})  # a server bound to every address of the machine
 
 
 @dataclass
@@ -146,7 +147,7 @@ class ControlServer:
         """The ``Host`` header values naming this server: its loopback names, and its own address."""
         port = self.port
         names = {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}
-        if not is_loopback(self.host) and self.host not in ("0.0.0.0", "::", ""):
+        if not is_loopback(self.host) and self.host not in WILDCARDS:
             names.add(f"[{self.host}]:{port}" if ":" in self.host else f"{self.host}:{port}")
         return names
 
@@ -157,7 +158,7 @@ class ControlServer:
         writes = method not in READS
         if self.same_origin:
             own = self.own_hosts()
-            if self.host in ("0.0.0.0", "::", ""):  # any address of the machine: the token guards every request
+            if self.host in WILDCARDS:  # any address of the machine: the token guards every request
                 own.add(headers.get("host", "").lower())
             if headers.get("host", "").lower() not in own:
                 return 403, "the Host header does not name this server"
