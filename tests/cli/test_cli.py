@@ -173,6 +173,7 @@ def test_call_exit_code_3_for_a_declared_exception(demo_project: Path) -> None:
             served.state()["admin_url"] + "/stubs",
             "POST",
             {"service": "Users", "method": "getUser", "rule": rule},
+            token=served.state()["admin_token"],
         )
         assert added["id"]
         proc = subprocess.run(

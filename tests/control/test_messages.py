@@ -91,7 +91,7 @@ def test_paths_fill_in_a_rule_id() -> None:
 def _answering(monkeypatch: pytest.MonkeyPatch, error: Exception) -> list[tuple[Any, ...]]:
     sent: list[tuple[Any, ...]] = []
 
-    def fake(url: str, method: str, body: Any, timeout: float) -> Any:
+    def fake(url: str, method: str, body: Any, timeout: float, token: str | None = None) -> Any:
         sent.append((url, method, body, timeout))
         raise error
 

@@ -71,7 +71,8 @@ def wait_until(check: Any, what: str, timeout: float = TIMEOUT) -> None:
 
 
 def admin(served: Served, path: str, method: str = "GET", body: Any = None) -> Any:
-    return request_json(served.state()["admin_url"] + path, method, body)
+    state = served.state()
+    return request_json(state["admin_url"] + path, method, body, token=state["admin_token"])
 
 
 @contextmanager
@@ -263,7 +264,10 @@ def test_a_worker_that_hangs_is_killed_and_replaced(served: Served) -> None:
         rule = {"when": {"id": 77}, "return": {"handle": "after-the-hang"}}
         t0 = time.monotonic()
         body = {"service": "Users", "method": "getUser", "rule": rule}
-        added = request_json(served.state()["admin_url"] + "/stubs", "POST", body, timeout=60)
+        state = served.state()
+        added = request_json(
+            state["admin_url"] + "/stubs", "POST", body, timeout=60, token=state["admin_token"]
+        )
         assert time.monotonic() - t0 < 20  # the change did not wait on it for long
         wait_until(lambda: not alive(worker), "the hung worker is killed")
         wait_until(lambda: len(children(pid) - {worker}) == 1, "a new worker process")

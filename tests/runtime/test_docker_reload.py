@@ -143,7 +143,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     base = free_base_port(10)
     s = Setup(tmp_path, engine, runtime, {"clock.Clock": base, "orders.Orders": base + 1}, set(), [])
 
-    def post(url: str, method: str, body: dict[str, Any], timeout: float) -> Any:
+    def post(url: str, method: str, body: dict[str, Any], timeout: float, token: str | None = None) -> Any:
         (sid,) = body["reloaded"]
         engine.log.append(f"reload {sid}")
         s.posted.append(sid)

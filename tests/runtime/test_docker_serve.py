@@ -97,7 +97,7 @@ def test_workers_share_a_containers_port_and_reload_together(engine: Any, tmp_pa
         assert len(hosts) == 2, commands  # the host and its worker, in the one container
         assert sum("--worker-channel" in c for c in hosts) == 1
         admin = served.state()["admin_url"]
-        request_json(admin + "/journal", "DELETE")
+        request_json(admin + "/journal", "DELETE", token=served.state()["admin_token"])
         clients = [
             ThriftClient(classes, "users.Users", "127.0.0.1", served.port("users.Users")) for _ in range(4)
         ]

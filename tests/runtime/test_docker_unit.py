@@ -214,7 +214,14 @@ def test_a_reload_copies_the_folders_again_then_tells_the_container(tmp_path: Pa
     assert [c[0] for c in container.method_calls] == ["exec_run", "put_archive"]
     assert container.exec_run.call_args.args[0][-1] == str(IDL.resolve())  # the old copy goes first
     body = {"reloaded": ["users.Users"], "started": [], "stopped": []}
-    post.assert_called_once_with("http://127.0.0.1:32999/reload", "POST", body, timeout=30)
+    assert runtime.project is not None
+    token = runtime.project.control_token  # the host token: the container has it in its environment
+    post.assert_called_once_with("http://127.0.0.1:32999/reload", "POST", body, timeout=30, token=token)
+    environment = client.containers.create.call_args.kwargs["environment"]
+    assert environment == {"THRIFTBOX_CONTROL_TOKEN": token}
+    assert not any(
+        token in part for part in client.containers.create.call_args.args[1]
+    )  # not on its command line
 
 
 def test_a_port_the_engine_cannot_bind_becomes_port_in_use(tmp_path: Path) -> None:

@@ -45,7 +45,8 @@ def opened(client: Any) -> Any:
 
 
 def admin(served: Served, path: str, method: str = "GET", body: Any = None) -> Any:
-    return request_json(served.state()["admin_url"] + path, method, body)
+    state = served.state()
+    return request_json(state["admin_url"] + path, method, body, token=state["admin_token"])
 
 
 def users_client(served: Served, idl: Path | None = None) -> Any:

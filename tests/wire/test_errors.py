@@ -220,6 +220,38 @@ def test_http_errors_answer_then_close(
     assert b"Connection: close" in answer
 
 
+def test_http_refuses_browser_style_cross_origin_posts(served: tuple[ThriftServer, EchoApp]) -> None:
+    """Issue 16: a web page must not reach a mock's HTTP transport; a Thrift client (no Origin) still does."""
+    server, _ = served
+    body = binary_call("fail", tp.Echo.fail_args(how="http"))
+    host = f"127.0.0.1:{server.port}".encode()
+    heads = {
+        b"403": [
+            b"Origin: http://attacker.example\r\nContent-Type: text/plain",
+            b"Origin: http://attacker.example\r\nContent-Type: application/x-thrift",
+            b"Origin: null\r\nContent-Type: application/x-thrift",
+            b"Origin: http://" + host + b"\r\nContent-Type: text/plain;charset=UTF-8",
+        ],
+        b"200": [
+            b"Content-Type: application/x-thrift",
+            b"Origin: http://" + host + b"\r\nContent-Type: application/x-thrift",
+        ],
+    }
+    for status, variants in heads.items():
+        for extra in variants:
+            request = (
+                b"POST / HTTP/1.1\r\nHost: %s\r\n%s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                % (
+                    host,
+                    extra,
+                    len(body),
+                )
+            )
+            answer = http_exchange(server.port, request + body)
+            assert answer.startswith(b"HTTP/1.1 " + status), (extra, answer[:80])
+            assert (b"ok:http" in answer) == (status == b"200")  # refused: no call was made
+
+
 def test_http_connection_close_is_honoured(served: tuple[ThriftServer, EchoApp]) -> None:
     server, _ = served
     body = binary_call("fail", tp.Echo.fail_args(how="http"))

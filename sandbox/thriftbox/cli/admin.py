@@ -6,7 +6,7 @@ import json
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,8 +16,11 @@ from thriftbox.control.client import AdminClient
 from thriftbox.control.messages import JournalQuery
 from thriftbox.errors import ConfigError
 
+if TYPE_CHECKING:
+    from thriftbox.project.state import ServeState
 
-def admin_url() -> str:
+
+def _serving() -> ServeState:
     from thriftbox.project.state import find_serving
 
     _, state = find_serving(Path.cwd())
@@ -26,12 +29,18 @@ def admin_url() -> str:
             "no `thriftbox serve` runs in this folder or above it",
             hint="start one with: thriftbox serve idl/",
         )
-    return state.admin_url
+    return state
+
+
+def admin_url() -> str:
+    return _serving().admin_url
 
 
 def admin() -> AdminClient:
-    """The admin API of the ``serve`` running in this folder (its errors are CallErrors)."""
-    return AdminClient(admin_url(), timeout=70.0)
+    """The admin API of the ``serve`` running in this folder (its errors are CallErrors), with its admin token
+    from the state file."""
+    state = _serving()
+    return AdminClient(state.admin_url, timeout=70.0, token=state.admin_token or None)
 
 
 def _line(e: dict[str, Any]) -> str:

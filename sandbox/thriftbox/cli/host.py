@@ -20,6 +20,7 @@ from thriftbox.host.config import DEFAULT_MAX_FRAME
 @click.option("--service", "services", multiple=True, required=True, help="SERVICE_ID=PORT")
 @click.option("--bind", default="127.0.0.1")
 @click.option("--control-port", default=0, type=int)
+@click.option("--control-bind", default="127.0.0.1", help="where the control endpoint listens")
 @click.option("--max-frame", default=DEFAULT_MAX_FRAME, type=int)
 @click.option("--workers", default=1, type=click.IntRange(1, 64))
 @click.option("--worker-channel", default=None, type=int)
@@ -34,6 +35,7 @@ def host(
     services: tuple[str, ...],
     bind: str,
     control_port: int,
+    control_bind: str,
     max_frame: int,
     workers: int,
     worker_channel: int | None,
@@ -59,6 +61,7 @@ def host(
         seed=seed,
         bind=bind,
         control_port=control_port,
+        control_bind=control_bind,
         max_frame=max_frame,
         workers=workers,
         worker_channel=worker_channel,

@@ -146,11 +146,6 @@ def serve(
         project = read_project_file(found)
         config = config_from_project(project, Path.cwd(), **explicit)
         err.print(f"project file: {found}")
-    if not config.admin_is_local:
-        err.print(
-            f"[yellow]warning:[/] the admin API listens on {config.admin_host}: anyone who reaches it can change "
-            "stubs"
-        )
     signal.signal(signal.SIGTERM, _interrupt)  # `kill`, `docker stop`, CI timeouts: clean up as on Ctrl-C
     session = None
     try:

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from thriftbox.control import paths
+from thriftbox.control.auth import TOKEN_HEADER, host_token
 from thriftbox.control.messages import (
     HttpError,
     JournalPage,
@@ -39,13 +40,19 @@ __all__ = [
 ]
 
 
-def request_json(url: str, method: str = "GET", body: Any = None, timeout: float = 10.0) -> Any:
-    """One blocking JSON request; :class:`HttpError` on a non-2xx answer, OSError when there is none."""
+def request_json(
+    url: str, method: str = "GET", body: Any = None, timeout: float = 10.0, *, token: str | None = None
+) -> Any:
+    """One blocking JSON request (``token`` in the X-Thriftbox-Token header); :class:`HttpError` on a non-2xx
+    answer, OSError when there is none."""
     import urllib.error
     import urllib.request
 
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers[TOKEN_HEADER] = token
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             raw = resp.read()
@@ -104,9 +111,10 @@ class StubRefused(AdminRefused, StubError):
 class _Client:
     """The admin routes, which a mock host and the admin API serve alike (docs/admin-api.yaml)."""
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, timeout: float = 10.0, token: str | None = None) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.token = token
 
     def request(
         self, method: str, path: str, body: Any = None, *, timeout: float | None = None, what: str = ""
@@ -115,7 +123,9 @@ class _Client:
         ``what`` names the request in the error (default: ``METHOD path``)."""
         url = self.url + path
         try:
-            return request_json(url, method, body, timeout=self.timeout if timeout is None else timeout)
+            return request_json(
+                url, method, body, timeout=self.timeout if timeout is None else timeout, token=self.token
+            )
         except HttpError as err:
             raise self._refused(url, err, what or f"{method} {path}") from None
         except OSError as err:
@@ -164,12 +174,19 @@ class _Client:
 
 class HostClient(_Client):
     """The control endpoint of one mock host at ``url``. ``label`` prefixes error messages (e.g. the service
-    id); ``name`` is what the host is called in them ("the mock host", "the container")."""
+    id); ``name`` is what the host is called in them ("the mock host", "the container"). ``token``: the host
+    token (default: the one this process was given, so a host reaches its workers with its own)."""
 
     def __init__(
-        self, url: str, *, timeout: float = 10.0, label: str = "", name: str = "the mock host"
+        self,
+        url: str,
+        *,
+        timeout: float = 10.0,
+        label: str = "",
+        name: str = "the mock host",
+        token: str | None = None,
     ) -> None:
-        super().__init__(url, timeout)
+        super().__init__(url, timeout, token if token is not None else host_token())
         self.label = f"{label}: " if label else ""
         self.name = name
 
@@ -194,7 +211,7 @@ class HostClient(_Client):
 
 
 class AdminClient(_Client):
-    """The admin API of the ``serve`` at ``url``."""
+    """The admin API of the ``serve`` at ``url``; ``token``: its admin token (``state.json``'s ``admin_token``)."""
 
     def _refused(self, url: str, err: HttpError, what: str) -> Refused:
         message = f"the admin API answered {err.status}: {err.message}"

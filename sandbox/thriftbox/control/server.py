@@ -4,6 +4,13 @@ control endpoint and the admin API (the routes: :mod:`thriftbox.control.paths`).
 No framework: the endpoints are a handful of JSON routes, and this keeps the host's start-up and memory small.
 Routes are ``(method, path)`` with ``{name}`` segments; handlers get a :class:`Request` and return
 ``(status, json_body)``, or raise :class:`~thriftbox.control.messages.HttpError` to answer with an error.
+
+Who may call (one check before any route, :meth:`ControlServer._refusal`): with a ``token``, a request without
+that token in the ``X-Thriftbox-Token`` header gets 403 (``open_paths`` excepted; with ``token_for_reads=False``
+only state-changing methods need it); with ``same_origin``, a ``Host`` header that is not an address the server
+listens on, or a state-changing request from a foreign ``Origin``, gets 403 (DNS rebinding, cross-site requests).
+A body must come as ``application/json`` (415 otherwise): a web page cannot send that cross-origin without a
+CORS preflight, which this server never grants. See docs/security.md.
 """
 
 from __future__ import annotations
@@ -18,11 +25,14 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from thriftbox.control.auth import TOKEN_HEADER, is_loopback, same_token
 from thriftbox.control.messages import HttpError
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 8 * 2**20
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+WILDCARDS = frozenset({"0.0.0.0", "::", ""})  # a server bound to every address of the machine
 
 
 @dataclass
@@ -40,9 +50,22 @@ Handler = Callable[[Request], Awaitable[tuple[int, Any]]]
 class ControlServer:
     """Serve JSON routes on ``host:port`` (port 0 picks a free one; see :attr:`port`)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        token: str | None = None,
+        token_for_reads: bool = True,
+        open_paths: frozenset[str] = frozenset(),
+        same_origin: bool = False,
+    ) -> None:
         self.host = host
         self._port = port
+        self.token = token
+        self.token_for_reads = token_for_reads
+        self.open_paths = open_paths
+        self.same_origin = same_origin
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._server: asyncio.Server | None = None
 
@@ -103,6 +126,10 @@ class ControlServer:
         keep_alive = headers.get("connection", "").lower() != "close"
         url = urlsplit(target)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        refusal = self._refusal(method, url.path, headers, bool(raw))
+        if refusal is not None:
+            await self._send(writer, refusal[0], {"error": refusal[1]}, close=not keep_alive)
+            return keep_alive
         try:
             body = json.loads(raw) if raw else None
             status, payload = await self._dispatch(Request(method, url.path, query, body=body))
@@ -115,6 +142,35 @@ class ControlServer:
             status, payload = 500, {"error": f"{type(err).__name__}: {err}"}
         await self._send(writer, status, payload, close=not keep_alive)
         return keep_alive
+
+    def own_hosts(self) -> set[str]:
+        """The ``Host`` header values naming this server: its loopback names, and its own address."""
+        port = self.port
+        names = {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}
+        if not is_loopback(self.host) and self.host not in WILDCARDS:
+            names.add(f"[{self.host}]:{port}" if ":" in self.host else f"{self.host}:{port}")
+        return names
+
+    def _refusal(
+        self, method: str, path: str, headers: dict[str, str], has_body: bool
+    ) -> tuple[int, str] | None:
+        """Why this request is refused before any route sees it (status, message), or None."""
+        writes = method not in READS
+        if self.same_origin:
+            own = self.own_hosts()
+            if self.host in WILDCARDS:  # any address of the machine: the token guards every request
+                own.add(headers.get("host", "").lower())
+            if headers.get("host", "").lower() not in own:
+                return 403, "the Host header does not name this server"
+            origin = headers.get("origin")
+            if writes and origin is not None and origin.lower() not in {f"http://{h}" for h in own}:
+                return 403, f"cross-origin requests are refused (Origin: {origin})"
+        guarded = self.token is not None and path not in self.open_paths and (writes or self.token_for_reads)
+        if guarded and not same_token(headers.get(TOKEN_HEADER.lower()), self.token or ""):
+            return 403, f"a {TOKEN_HEADER} header with this server's token is required"
+        if has_body and headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            return 415, "a request body must be sent as Content-Type: application/json"
+        return None
 
     async def _dispatch(self, request: Request) -> tuple[int, Any]:
         allowed = False

@@ -22,6 +22,7 @@ class HostConfig:
     seed: int = 0
     bind: str = "127.0.0.1"
     control_port: int = 0
+    control_bind: str = "127.0.0.1"  # loopback whatever `bind` is; a container's interface in Docker
     max_frame: int = DEFAULT_MAX_FRAME
     workers: int = 1  # processes serving the ports (see thriftbox.host.workers)
     worker_channel: int | None = None  # set in a worker process: the fd connections arrive on
@@ -31,6 +32,8 @@ class HostConfig:
     def argv(self) -> list[str]:
         """``host --bind ... --service ID=PORT ...``: the arguments of ``thriftbox`` that run this host."""
         cmd = ["host", "--bind", self.bind, "--control-port", str(self.control_port)]
+        if self.control_bind != "127.0.0.1":
+            cmd += ["--control-bind", self.control_bind]
         cmd += ["--seed", str(self.seed), "--max-frame", str(self.max_frame)]
         if self.workers > 1:
             cmd += ["--workers", str(self.workers)]

@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from thriftbox.control import paths
+from thriftbox.control.auth import host_token
 from thriftbox.control.client import HostClient, HostRefused
 from thriftbox.control.messages import HttpError, ReloadRequest, ReloadResult
 from thriftbox.control.server import ControlServer, Request
@@ -42,8 +43,12 @@ class MockHost:
         self.config = config
         self.servers: dict[str, ThriftServer] = {}
         worker = config.worker_channel is not None
+        # every request but /health must carry the token serve gave (a host started by hand without one is open)
         self.control = ControlServer(
-            "127.0.0.1" if worker else config.bind, 0 if worker else config.control_port
+            "127.0.0.1" if worker else config.control_bind,
+            0 if worker else config.control_port,
+            token=host_token(),
+            open_paths=frozenset({paths.HEALTH}),
         )
         self.pool: WorkerPool | None = None  # the main process of a host with workers
         self.link: WorkerLink | None = None  # a worker process

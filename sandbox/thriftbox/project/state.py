@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -48,6 +49,7 @@ class ServeState:
     project: ServedProject
     mocks: tuple[MockStatus, ...]
     reload_error: str | None = None  # the last reload failed: still serving the last good definitions
+    admin_token: str = ""  # what state-changing admin requests must carry (the file is 0600)
 
     def port_of(self, service_id: str) -> tuple[str, int] | None:
         """Where the mock of ``service_id`` answers, if it is served."""
@@ -80,13 +82,20 @@ class ServeState:
             ),
             mocks=tuple(MockStatus(**m) for m in data["mocks"]),
             reload_error=None if data.get("reload_error") is None else str(data["reload_error"]),
+            admin_token=str(data.get("admin_token") or ""),
         )
 
 
 def write_state(layout: Layout, state: ServeState) -> None:
-    layout.folder.mkdir(parents=True, exist_ok=True)
+    """Write the state file, readable by its owner only (it holds the admin token), in a 0700 folder."""
+    layout.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # a folder another user made: the file's own mode still holds
+        layout.folder.chmod(0o700)
     tmp = layout.state_file.with_name(layout.state_file.name + ".tmp")
-    tmp.write_text(json.dumps(state.to_json(), indent=2) + "\n", encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(out.fileno(), 0o600)  # an old .tmp file keeps its mode through O_CREAT
+        out.write(json.dumps(state.to_json(), indent=2) + "\n")
     tmp.replace(layout.state_file)
 
 

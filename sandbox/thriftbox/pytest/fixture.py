@@ -107,6 +107,7 @@ class Thriftbox:
         self.peer: str | None = None  # where this worker's clients connect from, when the mocks are shared
         self.session: Session | None = None  # None on a worker that attached to another's mocks
         self._admin_url = ""
+        self._admin_token = ""  # what state-changing admin requests carry
         self._ports: dict[str, int] = {}
         self._catalog: Catalog | None = None
         self.recorded: list[dict[str, Any]] = []  # contract interactions, when a contract is asked for
@@ -136,6 +137,7 @@ class Thriftbox:
 
                 self._catalog = load_catalog(self.settings.idl, self.settings.include_dirs)
                 self._admin_url = str(info["admin_url"])
+                self._admin_token = str(info.get("admin_token") or "")
                 self._ports = {str(k): int(v) for k, v in info["ports"].items()}
         elif not serving:  # Docker: calls reach a container from its network, not from this worker's address
             self._serve((self.worker + 1) * WORKER_PORT_SPAN)
@@ -144,7 +146,12 @@ class Thriftbox:
         self._serve(0)
         runtime = self.session.runtime if self.session else None
         shared = runtime is not None and runtime.name == "process"
-        return {"admin_url": self._admin_url, "ports": self._ports, "shared": shared}
+        return {
+            "admin_url": self._admin_url,
+            "admin_token": self._admin_token,
+            "ports": self._ports,
+            "shared": shared,
+        }
 
     def _serve(self, offset: int) -> None:
         s = self.settings
@@ -160,6 +167,7 @@ class Thriftbox:
                 logger.info("ports taken while starting the mocks; trying another range")
                 continue
             self.session = session
+            self._admin_token = session.admin.token if session.admin is not None else ""
             self._admin_url, self._ports, self._catalog = (
                 session.admin_url,
                 dict(session.ports),
@@ -190,7 +198,7 @@ class Thriftbox:
 
     def _admin(self) -> AdminClient:
         """The admin API of the mocks; its errors are ControlErrors (a refused stub: a StubError)."""
-        return AdminClient(self.admin_url)
+        return AdminClient(self.admin_url, token=self._admin_token or None)
 
     @property
     def ports(self) -> dict[str, int]:

@@ -71,6 +71,8 @@ class Share:
             serving = info is None
             if info is None:
                 info = {**serve(), "pid": os.getpid(), "worker": self.worker}
+                self.info.touch(mode=0o600)  # it holds the admin token
+                self.info.chmod(0o600)
                 self.info.write_text(json.dumps(info), encoding="utf-8")
             if info.get("shared"):
                 self._write_users({**self._users(), self.worker: os.getpid()})

@@ -9,10 +9,11 @@ runtime through the :class:`Runtime` protocol only.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from thriftbox.control.auth import new_token
 from thriftbox.host.config import DEFAULT_MAX_FRAME as DEFAULT_MAX_FRAME  # re-exported: serve
 from thriftbox.project.layout import Layout
 from thriftbox.project.state import MockStatus
@@ -34,6 +35,8 @@ class Project:
     max_frame: int = DEFAULT_MAX_FRAME
     workers: int = 1  # processes per mock host (see thriftbox.host.workers)
     now: str | None = None  # ISO instant generated time is relative to (serve --now); None: today
+    # the host token: its hosts get it in their environment and refuse control requests without it
+    control_token: str = field(default_factory=new_token, repr=False)
 
     @property
     def layout(self) -> Layout:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 
 from thriftbox.client.probe import probe
+from thriftbox.control.auth import HOST_TOKEN_ENV
 from thriftbox.control.client import HostClient
 from thriftbox.control.messages import ReloadRequest
 from thriftbox.errors import ThriftboxError
@@ -25,6 +26,7 @@ from thriftbox.runtime.base import MockSpec, MockStatus, Project
 from thriftbox.runtime.wait import free_port, host_exited, log_hint, port_in_use, tail, wait_ready
 
 _PR_SET_PDEATHSIG = 1
+CONTROL_HOST = "127.0.0.1"  # the host's control endpoint listens on loopback whatever --host says
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -80,11 +82,11 @@ class ProcessRuntime:
         layout = self.project.layout
         layout.logs_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = layout.host_log
-        self.control_port = free_port(self.project.host)
+        self.control_port = free_port(CONTROL_HOST)
         cmd = host_command(
             self.project, list(self.mocks.values()), bind=self.project.host, control_port=self.control_port
         )
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", HOST_TOKEN_ENV: self.project.control_token}
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 cmd,
@@ -148,8 +150,11 @@ class ProcessRuntime:
 
     def control_urls(self) -> dict[str, str]:
         assert self.project is not None
-        url = f"http://{self.project.host}:{self.control_port}"
-        return dict.fromkeys(self.mocks, url)
+        return dict.fromkeys(self.mocks, self.control_url)
+
+    @property
+    def control_url(self) -> str:
+        return f"http://{CONTROL_HOST}:{self.control_port}"
 
     def reload(
         self, reloaded: Collection[str], started: Sequence[MockSpec], stopped: Collection[str]
@@ -158,7 +163,7 @@ class ProcessRuntime:
         request = ReloadRequest(
             tuple(sorted(reloaded)), {m.service_id: m.port for m in started}, tuple(sorted(stopped))
         )
-        HostClient(f"http://{self.project.host}:{self.control_port}").reload(
+        HostClient(self.control_url, token=self.project.control_token).reload(
             request
         )  # HostRefused: bad files
         for sid in stopped:

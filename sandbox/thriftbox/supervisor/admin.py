@@ -3,6 +3,10 @@
 Every mock host serves the admin routes on its control endpoint (:mod:`thriftbox.host.routes`); ``serve`` runs
 this API (``--admin-port``) so that users, the CLI and the pytest plugin see one API whatever the runtime. The
 routes are documented in docs/admin-api.yaml.
+
+It refuses what a web page could forge (docs/security.md): a ``Host`` header that is not its own address (DNS
+rebinding), a state-changing request from a foreign ``Origin`` or without the admin token (``state.json``), a body
+that is not ``application/json``. Bound to anything but loopback, it wants the token for reads too.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from thriftbox.control import paths
+from thriftbox.control.auth import is_loopback, new_token
 from thriftbox.control.client import HostClient, Refused, Unreachable
 from thriftbox.control.messages import Cursor, HttpError, JournalEntry, JournalPage, JournalQuery
 from thriftbox.control.server import ControlServer, Request
@@ -43,10 +48,17 @@ class AdminServer:
         host: str = "127.0.0.1",
         port: int = 0,
         root: Path | None = None,
+        *,
+        token: str | None = None,
+        host_token: str | None = None,
     ) -> None:
         self.urls = urls
         self.root = f"{root}/" if root is not None else None  # stub files below it are named relative to it
-        self.control = ControlServer(host, port)
+        self.token = token or new_token()  # the admin token: what the CLI and the pytest plugin send
+        self.host_token = host_token  # what the mock hosts want (None: this process's own)
+        self.control = ControlServer(
+            host, port, token=self.token, token_for_reads=not is_loopback(host), same_origin=True
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -110,7 +122,7 @@ class AdminServer:
         """``call`` on the host at ``url``; what the host refused is answered with its status, a host that does
         not answer with 502."""
         try:
-            return await asyncio.to_thread(call, HostClient(url, timeout=65.0))
+            return await asyncio.to_thread(call, HostClient(url, timeout=65.0, token=self.host_token))
         except Refused as err:
             raise HttpError(err.status, err.reason) from None
         except Unreachable as err:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+from thriftbox.control.auth import is_loopback
 from thriftbox.errors import ConfigError, ThriftboxError
 from thriftbox.idl import load_catalog
 from thriftbox.idl.model import Catalog
@@ -156,6 +157,7 @@ class Session:
         for sid, settings in sorted(config.services.items()):
             if settings.latency is not None and sid in ports:
                 self.report(f"{sid}: latency in thriftbox.toml is not applied yet (see docs/project-file.md)")
+        self._warn_exposure()
         specs = [MockSpec(sid, port) for sid, port in ports.items()]
         t0 = time.perf_counter()
         self._start_runtime(specs)
@@ -178,6 +180,19 @@ class Session:
         if self.config.watch:
             self.reloader.start_watching()  # before the caller says so: a save right after is seen
         return self.runtime.status()
+
+    def _warn_exposure(self) -> None:
+        """One line for each address beyond loopback that this serve is asked to listen on (docs/security.md)."""
+        if not is_loopback(self.project.host):
+            self.report(
+                f"warning: --host {self.project.host}: the mock ports answer anyone who can reach this machine "
+                "(the control endpoints stay on loopback and want a token; see docs/security.md)"
+            )
+        if not is_loopback(self.config.admin_host):
+            self.report(
+                f"warning: --admin-host {self.config.admin_host}: the admin API is reachable beyond this machine; "
+                "every request needs the admin token of .thriftbox/state.json (see docs/security.md)"
+            )
 
     def _start_runtime(self, specs: list[MockSpec]) -> None:
         runtime = self.runtime
@@ -205,7 +220,13 @@ class Session:
             port = wanted if wanted > 0 and port_free(self.config.admin_host, wanted) else 0
         runtime = self.runtime
         assert runtime is not None
-        self.admin = AdminServer(runtime.control_urls, self.config.admin_host, port, root=self.project.root)
+        self.admin = AdminServer(
+            runtime.control_urls,
+            self.config.admin_host,
+            port,
+            root=self.project.root,
+            host_token=self.project.control_token,
+        )
         self.admin.start()
         self.admin_url = self.admin.url
         if self.config.admin_port is None and port == 0 and self.config.port > 1:
@@ -244,6 +265,7 @@ class Session:
             pid=os.getpid(),
             runtime=self.runtime.name,
             admin_url=self.admin_url,
+            admin_token=self.admin.token if self.admin is not None else "",
             project=ServedProject(
                 name=project.name,
                 idl_dirs=tuple(map(str, project.idl_dirs)),

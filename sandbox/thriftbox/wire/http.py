@@ -1,6 +1,10 @@
 """Thrift over HTTP, as Apache's and thriftpy2's ``THttpClient`` speak it: ``POST`` with one enveloped
 message as the body (any path, any content type), keep-alive by default, the reply as the 200 response body.
 
+Browser-style cross-origin requests are refused with 403 before any call is made: a request with an ``Origin``
+header that is not the server's own (``http://`` + its ``Host`` header), or with a browser's ``Origin`` and a
+``text/plain`` body (a form or ``fetch`` any web page may send without asking). Thrift clients send no ``Origin``.
+
 Anything else gets a short 4xx answer and the connection is closed.
 """
 
@@ -14,6 +18,7 @@ MAX_HEADER = 64 * 1024
 _REASONS = {
     200: "OK",
     400: "Bad Request",
+    403: "Forbidden",
     405: "Method Not Allowed",
     411: "Length Required",
     413: "Content Too Large",
@@ -106,6 +111,12 @@ class HttpReader(Reader):
             if not sep:
                 raise HttpError(400, f"bad header line {line[:80]!r}")
             headers[name.strip().lower()] = value.strip()
+        origin = headers.get("origin")
+        if origin is not None:
+            if origin.lower() != "http://" + headers.get("host", "").lower():
+                raise HttpError(403, "cross-origin requests are refused")
+            if headers.get("content-type", "").split(";")[0].strip().lower() == "text/plain":
+                raise HttpError(403, "text/plain requests from a browser are refused")
         if "transfer-encoding" in headers:
             raise HttpError(411, "chunked bodies are not supported; send Content-Length")
         raw = headers.get("content-length")

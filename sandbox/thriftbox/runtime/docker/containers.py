@@ -424,5 +424,11 @@ class ContainerRuntime:
     def _reload_one(self, mock: _Mock) -> None:
         if self._copying:
             self.engine.copy_in(mock.container_id, mock.plan.folders, replace=True)
-        host = HostClient(mock.control_url, label=mock.plan.service_id, name="the container")
+        assert self.project is not None
+        host = HostClient(
+            mock.control_url,
+            label=mock.plan.service_id,
+            name="the container",
+            token=self.project.control_token,
+        )
         host.reload(ReloadRequest(reloaded=(mock.plan.service_id,)))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
+from thriftbox.control.auth import HOST_TOKEN_ENV
 from thriftbox.host.config import HostConfig
 from thriftbox.runtime.base import MockSpec, Project
 
@@ -145,6 +146,7 @@ def host_command(project: Project, spec: MockSpec, control_port: int) -> list[st
         seed=project.seed,
         bind="0.0.0.0",
         control_port=control_port,
+        control_bind="0.0.0.0",  # the published port reaches it through the container's interface
         max_frame=project.max_frame,
         workers=project.workers,
         now=project.now,
@@ -191,6 +193,7 @@ def plan_container(
         folders=mounted,
         publish_host=project.host,
         control_host=project.host if remote else "127.0.0.1",
+        env={HOST_TOKEN_ENV: project.control_token},  # the environment, not the command line `ps` shows
     )
 
 

@@ -216,6 +216,7 @@ class SdkEngine:
                 name=plan.name,
                 hostname=plan.alias,
                 labels=plan.labels,
+                environment=plan.env or None,
                 volumes=plan.binds() if mount else None,
                 ports=plan.ports(),
                 network=plan.network,
