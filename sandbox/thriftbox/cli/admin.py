@@ -67,7 +67,26 @@ def _line(e: dict[str, Any]) -> str:
         rule = "(nothing stored)"
     source = e["source"] + (f" {rule}" if rule else "")
     args = json.dumps(e["args"], ensure_ascii=False)
-    return f"{stamp} {e['service']}.{e['method']}({args}) -> {answer}  [{source}, {e['latency_ms']:.1f} ms]"
+    return (
+        f"{stamp} {e['service']}.{e['method']}({args}) -> {answer}  [{source}, {e['latency_ms']:.1f} ms"
+        f"{_context(e.get('context'))}]"
+    )
+
+
+def _context(ctx: dict[str, Any] | None) -> str:
+    """Who made the call, as its transport said (TTwitter's client and trace id, THeader's info headers)."""
+    if not ctx:
+        return ""
+    parts = []
+    if ctx.get("client_id"):
+        parts.append(f"client {ctx['client_id']}")
+    if ctx.get("trace_id"):
+        parts.append(f"trace {ctx['trace_id']}")
+    headers = ctx.get("headers")
+    if isinstance(headers, dict) and headers:
+        shown = " ".join(f"{k}={v}" for k, v in headers.items())
+        parts.append(shown if len(shown) <= 80 else shown[:77] + "...")
+    return "".join(f", {p}" for p in parts)
 
 
 def resolve_target(target: str) -> dict[str, str]:

@@ -99,6 +99,20 @@ def _text(raw: Buf) -> str:
 
 def parse_frame(buf: Buf, pos: int, stop: int, max_size: int) -> Message:
     """The message in the THeader frame ``buf[pos:stop]`` (after its length word), with its context."""
+    frame, headers, payload = read_frame(buf, pos, stop, max_size)
+    protocol = PROTOCOLS[frame.protocol_id]
+    try:
+        msg, _ = parse_message(protocol, payload, 0, len(payload))
+    except NeedMore:
+        raise Malformed("THeader: message truncated by its frame") from None
+    names = tuple(TRANSFORM_NAMES[t] for t in frame.transforms)
+    ctx = CallContext("header", headers=headers, transforms=names)
+    return with_context(msg, ctx, frame)
+
+
+def read_frame(buf: Buf, pos: int, stop: int, max_size: int) -> tuple[HeaderFrame, dict[str, str], bytes]:
+    """The frame fields, info headers and (inflated) payload of the THeader frame ``buf[pos:stop]``; also what
+    a client reads its replies with."""
     if stop - pos < _PREFIX.size:
         raise Malformed("THeader: frame shorter than its fixed header")
     magic, flags, seqid, words = _PREFIX.unpack_from(buf, pos)
@@ -144,13 +158,7 @@ def parse_frame(buf: Buf, pos: int, stop: int, max_size: int) -> Message:
     payload = bytes(buf[header_end:stop])
     for _ in transforms:  # zlib is the only transform read, so the order does not matter
         payload = inflate(payload, max_size)
-    try:
-        msg, _ = parse_message(protocol, payload, 0, len(payload))
-    except NeedMore:
-        raise Malformed("THeader: message truncated by its frame") from None
-    names = tuple(TRANSFORM_NAMES[t] for t in transforms)
-    ctx = CallContext("header", headers=headers, transforms=names)
-    return with_context(msg, ctx, HeaderFrame(flags, seqid, protocol_id, tuple(transforms)))
+    return HeaderFrame(flags, seqid, protocol_id, tuple(transforms)), headers, payload
 
 
 def encode_frame(frame: HeaderFrame, headers: dict[str, str], payload: bytes) -> bytes:
