@@ -41,7 +41,8 @@ class Block:
 
     @property
     def where(self) -> str:
-        return f"{self.path.relative_to(REPO)}:{self.line}"
+        path = self.path.relative_to(REPO) if self.path.is_relative_to(REPO) else self.path
+        return f"{path}:{self.line}"
 
     def commands(self) -> list[tuple[str, list[str]]]:
         """(command, expected output lines) for every ``$ `` line; lines before the first are ignored."""
@@ -62,9 +63,8 @@ def _strip_trailing_blank(lines: list[str]) -> list[str]:
 
 def doc_files(root: Path = REPO) -> list[Path]:
     docs = root / "docs"
-    return [root / "README.md"] + sorted(
-        p for p in docs.rglob("*.md") if "examples" not in p.relative_to(docs).parts
-    )
+    pages = sorted(p for p in docs.rglob("*.md") if "examples" not in p.relative_to(docs).parts)
+    return [root / "README.md", *pages]
 
 
 def blocks_of(path: Path) -> list[Block]:
@@ -112,7 +112,7 @@ def _line_pattern(expected: str) -> re.Pattern[str]:
 
 def matches(expected: list[str], actual: list[str]) -> bool:
     """Whether actual output fits the expected lines: ``...`` alone matches any lines, inside a line any text."""
-    exp = [e for e in expected]
+    exp = list(expected)
     act = [normalize(a) for a in _strip_trailing_blank(actual)]
 
     def fit(i: int, j: int) -> bool:
@@ -161,10 +161,11 @@ class Demo:
             doc = str(int(real) - base + DOC_BASE)
             return doc + " " * (len(real) - len(doc)) if pad else doc  # a table keeps its column width
 
-        return "\n".join(
-            re.sub(r"\b(\d{4,5})\b", lambda m, pad="│" in line: port(m, pad), line)
-            for line in text.splitlines()
-        )
+        lines = []
+        for line in text.splitlines():
+            pad = "│" in line
+            lines.append(re.sub(r"\b(\d{4,5})\b", lambda m: port(m, pad), line))  # noqa: B023
+        return "\n".join(lines)
 
 
 def run_block(block: Block, demo: Demo, env: dict[str, str]) -> list[tuple[str, list[str]]]:
