@@ -134,6 +134,7 @@ class Demo:
 
     root: Path
     base: int | None = None
+    offline: Path | None = None  # where blocks that need no serve run: a folder no serve runs in
 
     def reset_files(self) -> None:
         for name in ("idl", "mocks"):
@@ -170,6 +171,9 @@ class Demo:
 
 def run_block(block: Block, demo: Demo, env: dict[str, str]) -> list[tuple[str, list[str]]]:
     """Runs each ``$ `` command of the block in the demo; (command, output lines) as the doc would show them."""
+    if demo.offline is not None and not needs_serve(block):
+        demo = Demo(demo.offline, demo.base)
+    demo.root.mkdir(parents=True, exist_ok=True)
     demo.reset_files()
     bindir = Path(sys.executable).parent
     env = {**env, "PATH": f"{bindir}:{env.get('PATH', '')}", "NO_COLOR": "1", "TERM": "dumb"}

@@ -12,9 +12,10 @@ from tests.serve_support import free_base_port, serve
 
 @contextmanager
 def served_demo(root: Path) -> Iterator[Demo]:
-    demo = Demo(root)
+    (root / "served").mkdir()
+    demo = Demo(root / "served", offline=root / "offline")
     demo.reset_files()
     base = free_base_port()
-    with serve(root, ["idl/"], "--mocks", "mocks/", "--port", str(base)):
+    with serve(demo.root, ["idl/"], "--mocks", "mocks/", "--port", str(base)):
         demo.base = base
         yield demo
