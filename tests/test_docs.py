@@ -61,6 +61,7 @@ def cli_reference() -> str:
         shown = [e for e in examples if e]
         if shown:
             out += [
+                "<!-- doc-test: illustrative -->",
                 "```console",
                 *("$ " + e if e.startswith("thriftbox") else "# " + e for e in shown),
                 "```",
