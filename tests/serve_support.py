@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +18,19 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def fresh_module(idl_file: Path, include_dirs: Sequence[str] | None = None) -> Any:
+    """The IDL as thriftpy2 sees it now, with its includes parsed afresh too.
+
+    thriftpy2 caches an included file under a name built from the includer's module name: loading
+    `billing.thrift` as `billing_<hex>_thrift` still caches its `common.thrift` as `common_thrift`, so a
+    different `common.thrift` loaded earlier in the same process would be used instead. A unique prefix
+    (`t<hex>_billing_thrift`) gives the includes unique names too."""
+    import thriftpy2
+
+    name = f"t{uuid.uuid4().hex[:8]}_{idl_file.stem}_thrift"
+    return thriftpy2.load(str(idl_file), module_name=name, include_dirs=list(include_dirs or []) or None)
 
 
 def free_base_port(span: int = 50) -> int:

@@ -19,12 +19,11 @@ from typing import Any
 
 import docker
 import pytest
-import thriftpy2
 from thriftpy2.rpc import make_client
 
 import thriftbox
 from tests.docker_support import leftovers, mock_image, wait_until
-from tests.serve_support import cli_env, free_base_port
+from tests.serve_support import cli_env, free_base_port, fresh_module
 from thriftbox.client.probe import probe
 from thriftbox.errors import PortInUse
 from thriftbox.runtime.base import MockSpec, Project
@@ -38,8 +37,8 @@ SERVICES = ("billing.Billing", "orders.Orders", "users.Users")
 
 
 def load(idl_file: Path) -> Any:
-    """The IDL as thriftpy2 sees it now (a fresh module each time, so edits are picked up)."""
-    return thriftpy2.load(str(idl_file), module_name=f"{idl_file.stem}_{uuid.uuid4().hex[:8]}_thrift")
+    """The IDL as thriftpy2 sees it now (a fresh module each time, includes too, so edits are picked up)."""
+    return fresh_module(idl_file)
 
 
 def call(idl_file: Path, service: str, port: int, method: str, *args: Any) -> Any:
