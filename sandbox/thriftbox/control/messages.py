@@ -10,6 +10,7 @@ This module imports nothing of the host or the runtimes: both sides depend on it
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,8 +175,19 @@ class JournalQuery:
             method=query.get("method") or None,
             client=query.get("client") or None,
             since=query.get("since", ""),
-            wait=min(float(query.get("wait") or 0), MAX_WAIT),
+            wait=_wait(query.get("wait")),
         )
+
+
+def _wait(raw: str | None) -> float:
+    """``?wait=`` as seconds in ``[0, MAX_WAIT]``; anything else (``abc``, ``nan``, ``inf``, ``-1``) is a 400."""
+    try:
+        wait = float(raw or 0)
+    except ValueError:
+        wait = math.nan
+    if not math.isfinite(wait) or wait < 0:
+        raise HttpError(400, f"wait must be a number of seconds from 0 to {MAX_WAIT:g}, not {raw!r}")
+    return min(wait, MAX_WAIT)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ from thriftbox.control.messages import HttpError
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 8 * 2**20
+MAX_HEADERS = 100  # header lines per request; more is a 431
+MAX_HEADER_BYTES = 32 * 2**10  # bytes of the request line and headers together; more is a 431
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 WILDCARDS = frozenset({"0.0.0.0", "::", ""})  # a server bound to every address of the machine
 
@@ -114,11 +116,15 @@ class ControlServer:
         except ValueError:
             await self._send(writer, 400, {"error": "malformed request line"}, close=True)
             return False
-        headers: dict[str, str] = {}
-        while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
-            name, _, value = line.decode("latin-1").partition(":")
-            headers[name.strip().lower()] = value.strip()
-        length = int(headers.get("content-length", "0") or 0)
+        headers = await self._headers(reader, len(request_line))
+        if headers is None:
+            await self._send(writer, 431, {"error": "request headers too large"}, close=True)
+            return False
+        length = _content_length(headers.get("content-length"))
+        if length is None:
+            message = f"Content-Length must be a non-negative integer, not {headers['content-length']!r}"
+            await self._send(writer, 400, {"error": message}, close=True)
+            return False
         if length > MAX_BODY:
             await self._send(writer, 413, {"error": "body too large"}, close=True)
             return False
@@ -142,6 +148,26 @@ class ControlServer:
             status, payload = 500, {"error": f"{type(err).__name__}: {err}"}
         await self._send(writer, status, payload, close=not keep_alive)
         return keep_alive
+
+    @staticmethod
+    async def _headers(reader: asyncio.StreamReader, used: int) -> dict[str, str] | None:
+        """The request's headers (names lower-cased), or None when they pass MAX_HEADERS or MAX_HEADER_BYTES
+        (a single line longer than the reader's buffer included)."""
+        headers: dict[str, str] = {}
+        count = 0
+        while True:
+            try:
+                line = await reader.readline()
+            except ValueError:  # one line beyond the stream's limit: asyncio's LimitOverrunError
+                return None
+            if line in (b"\r\n", b"\n", b""):
+                return headers
+            used += len(line)
+            count += 1
+            if count > MAX_HEADERS or used > MAX_HEADER_BYTES:
+                return None
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
 
     def own_hosts(self) -> set[str]:
         """The ``Host`` header values naming this server: its loopback names, and its own address."""
@@ -196,3 +222,11 @@ class ControlServer:
         )
         writer.write(head.encode("latin-1") + body)
         await writer.drain()
+
+
+def _content_length(raw: str | None) -> int | None:
+    """The body's length from its header (absent: 0), or None when the header is not a non-negative integer."""
+    if raw is None:
+        return 0
+    raw = raw.strip()
+    return int(raw) if raw.isascii() and raw.isdigit() else None
