@@ -46,10 +46,12 @@ class Listener(Protocol):
 
     app: App  # swapped on reload: each call uses the App current when it starts
     max_frame: int
+    idle_timeout: float  # seconds; a connection idle this long mid-message is closed
     connections: set[Connection]
 
 
 log = logging.getLogger("thriftbox.wire")
+IDLE_TIMEOUT = 30.0  # seconds a connection may hold part of a message without sending more bytes
 _I32 = Struct(">i")
 
 
@@ -112,12 +114,17 @@ class Connection(Stream):
         self.closed = False  # nothing more is read or answered
         self.eof = False
         self.task: asyncio.Task[None] | None = None
+        self.idle_timer: asyncio.TimerHandle | None = None  # armed while part of a message is held
+        self.last_data = 0.0  # loop time of the last bytes received while part of a message is held
         server.connections.add(self)
 
     # -- Stream ----------------------------------------------------------------------------------------
 
     def connection_lost(self) -> None:
         self.server.connections.discard(self)
+        if self.idle_timer is not None:
+            self.idle_timer.cancel()
+            self.idle_timer = None
         if self.buf and not self.closed:
             self._warn(f"connection closed in the middle of a message ({len(self.buf)} bytes unread)")
         self.closed = True
@@ -203,7 +210,28 @@ class Connection(Stream):
                 self.buf = bytearray(data[used:] if used else data)
         elif buf:
             buf.clear()
+        if self.buf:
+            self._arm_idle()
         self._dispatch(messages, stop)
+
+    def _arm_idle(self) -> None:
+        """Part of a message is held: close the connection if no more bytes come within the idle timeout."""
+        self.last_data = self.loop.time()
+        if self.idle_timer is None:
+            self.idle_timer = self.loop.call_later(self.server.idle_timeout, self._idle)
+
+    def _idle(self) -> None:
+        self.idle_timer = None
+        if self.closed or not self.buf:
+            return
+        left = self.last_data + self.server.idle_timeout - self.loop.time()
+        if left > 0:
+            self.idle_timer = self.loop.call_later(left, self._idle)
+            return
+        held = len(self.buf)
+        self.buf = bytearray()
+        timeout = self.server.idle_timeout
+        self._stop(_Stop(f"no bytes for {timeout:g} s in the middle of a message ({held} bytes held)"))
 
     def _dispatch(self, messages: list[Message], stop: _Stop | None) -> None:
         """Run or queue ``messages`` in order, then act on ``stop``."""
