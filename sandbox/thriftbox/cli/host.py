@@ -69,3 +69,16 @@ def host(
         now=now,
     )
     run_host(config)
+
+
+@click.command(hidden=True)
+@click.option("--project", required=True)
+@click.option("--session", required=True)
+@handle_errors
+def reaper(project: str, session: str) -> None:
+    """The Docker runtime's reaper (runs in its own container): removes a session's containers once the
+    `serve` that started them is gone."""
+    from thriftbox.runtime.docker import reaper as reaping
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    reaping.main(project, session)

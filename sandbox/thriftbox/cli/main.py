@@ -18,7 +18,7 @@ from thriftbox.about import __version__
 from thriftbox.cli.admin import journal, reset, stubs
 from thriftbox.cli.common import handle_errors, include_opt, path_arg, protocol_opt
 from thriftbox.cli.contract import breaking, verify
-from thriftbox.cli.host import host
+from thriftbox.cli.host import host, reaper
 from thriftbox.cli.init import init
 from thriftbox.cli.output import configure_logging, err, out, print_json, status_table
 from thriftbox.cli.serve import serve
@@ -188,6 +188,7 @@ def logs(service: str, follow: bool) -> None:
 main.add_command(serve)
 main.add_command(init)
 main.add_command(host)
+main.add_command(reaper)
 main.add_command(journal)
 main.add_command(stubs)
 main.add_command(reset)

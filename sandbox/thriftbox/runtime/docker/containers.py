@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
 import uuid
@@ -96,6 +97,9 @@ class ContainerRuntime:
         self._remote_host: str | None = None
         self._engine_lost = False  # reported once, not on every supervision tick
         self._lock = threading.Lock()
+        self._lifeline: socket.socket | None = (
+            None  # to the reaper: closed by the kernel if this process dies
+        )
 
     def _connect(self) -> Engine:
         raise NotImplementedError
@@ -139,10 +143,20 @@ class ContainerRuntime:
             self._check_ports(mocks)
             self.image_tag = self.ensure_image()
             self._ensure_network()
+            self._guard_session()
             self._launch_all(mocks)
         except BaseException:
             self.stop()
             raise
+
+    def _guard_session(self) -> None:
+        try:
+            self._guard()
+        except (ThriftboxError, OSError) as err:  # serving matters more than cleaning up after a crash
+            logger.warning("no reaper for this session (containers would outlive a crash of serve): %s", err)
+
+    def _guard(self) -> None:
+        """Arrange for this session's containers to go if this process dies (the Docker runtime's reaper)."""
 
     def ensure_image(self) -> str:
         """The tag of the mock image for the running code, built first when the engine lacks it."""
@@ -167,6 +181,7 @@ class ContainerRuntime:
         engine, self._engine = self._engine, None
         if engine is None:
             return
+        lifeline, self._lifeline = self._lifeline, None
         try:
             ids = {m.container_id for m in self.mocks.values() if m.container_id}
             ids |= {c.id for c in engine.labelled(self._session_label)}
@@ -177,6 +192,8 @@ class ContainerRuntime:
             logger.warning("could not clean up everything on %s: %s", engine.address, err)
         finally:
             engine.close()
+            if lifeline is not None:
+                lifeline.close()
         self._network_id = ""
         self.mocks.clear()
 

@@ -23,6 +23,7 @@ LABEL_SERVICE = "thriftbox.service"
 LABEL_PROJECT = "thriftbox.project"
 LABEL_VERSION = "thriftbox.version"
 LABEL_SESSION = "thriftbox.session"
+LABEL_ROLE = "thriftbox.role"  # "reaper" on a session's reaper container (runtime.docker.reaper)
 LABEL_MOUNTS = "thriftbox.mounts"  # a hash of the folders mounted: a change means the container is recreated
 
 CONTROL_PORT = 7300  # the control endpoint inside every container (published on a random loopback port)
@@ -46,6 +47,10 @@ def dns_name(service_id: str) -> str:
 
 def container_name(project: str, service_id: str) -> str:
     return f"thriftbox-{project}-{dns_name(service_id)}"
+
+
+def reaper_name(project: str, session: str) -> str:
+    return f"thriftbox-{project}-reaper-{session[:8]}"
 
 
 def network_name(project: str) -> str:
