@@ -46,6 +46,17 @@ class Request:
     body: Any = None
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """A JSON body already encoded (e.g. on a thread, for a large answer): sent as it is."""
+
+    data: bytes
+
+
+def _dumps(payload: Any) -> bytes:
+    return json.dumps(payload, indent=None, default=str).encode()
+
+
 Handler = Callable[[Request], Awaitable[tuple[int, Any]]]
 
 
@@ -214,7 +225,7 @@ class ControlServer:
 
     @staticmethod
     async def _send(writer: asyncio.StreamWriter, status: int, payload: Any, *, close: bool) -> None:
-        body = json.dumps(payload, indent=None, default=str).encode()
+        body = payload.data if isinstance(payload, Encoded) else _dumps(payload)
         reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Status"
         head = (
             f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"

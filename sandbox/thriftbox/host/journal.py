@@ -21,6 +21,7 @@ never reused, not even after :meth:`Journal.clear`, so ``since_id`` always means
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections import deque
@@ -108,15 +109,14 @@ class Journal:
         """The id of the newest entry ever recorded (0 before the first), cleared or not."""
         return self._last_id
 
-    def entries(
+    def select(
         self,
         service: str | None = None,
         method: str | None = None,
         since_id: int | None = None,
         client: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """Entries, oldest first; ``service`` names a service (see :func:`match_service`); ``since_id`` keeps newer
-        ones; ``client`` keeps calls from that client IP (or ``ip:port``)."""
+    ) -> list[dict[str, Any] | _Raw]:
+        """The entries :meth:`entries` would give, not yet rendered (cheap: no JSON is made)."""
         raw = list(self._entries)
         if since_id is not None and raw:
             skip = since_id - _id(raw[0]) + 1
@@ -127,7 +127,37 @@ class Journal:
             raw = [e for e in raw if _method(e) == method]
         if client is not None:
             raw = [e for e in raw if _from(e, client)]
-        return [e if isinstance(e, dict) else e.render() for e in raw]
+        return raw
+
+    def entries(
+        self,
+        service: str | None = None,
+        method: str | None = None,
+        since_id: int | None = None,
+        client: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Entries, oldest first; ``service`` names a service (see :func:`match_service`); ``since_id`` keeps newer
+        ones; ``client`` keeps calls from that client IP (or ``ip:port``)."""
+        return render(self.select(service, method, since_id, client))
+
+    async def read(
+        self,
+        service: str | None = None,
+        method: str | None = None,
+        since_id: int | None = None,
+        client: str | None = None,
+        wait: float = 0.0,
+    ) -> tuple[list[bytes], int]:
+        """:meth:`entries` for the event loop, each entry encoded as JSON, and the newest id among them (0: none).
+
+        Waits up to ``wait`` s for a first entry (like :meth:`wait`). Entries are rendered and encoded on a thread,
+        one at a time, so a read of thousands of entries neither holds up the calls this loop serves nor keeps
+        millions of objects alive for the garbage collector to walk."""
+        if wait > 0 and not self.select(service, method, since_id, client):
+            await self.wait(since_id or 0, wait, service, method, client)
+        selected = self.select(service, method, since_id, client)
+        newest = _id(selected[-1]) if selected else 0
+        return await asyncio.to_thread(encode, selected), newest
 
     async def wait(
         self,
@@ -141,9 +171,9 @@ class Journal:
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         while True:
-            found = self.entries(service, method, since_id, client)
+            found = self.select(service, method, since_id, client)
             if found:
-                return found
+                return render(found)
             since_id = max(since_id, self._last_id)
             changed = self._changed
             self._waiting += 1
@@ -201,6 +231,17 @@ class _Raw:
             "seqid": call.seqid,
             "context": call.context.describe() if call.context is not None else None,
         }
+
+
+def render(selected: list[dict[str, Any] | _Raw]) -> list[dict[str, Any]]:
+    """Entries in their JSON form (thread-safe: reads recorded objects only)."""
+    return [e if isinstance(e, dict) else e.render() for e in selected]
+
+
+def encode(selected: list[dict[str, Any] | _Raw]) -> list[bytes]:
+    """Entries as JSON, each encoded as soon as rendered (thread-safe like :func:`render`)."""
+    dumps = json.JSONEncoder(default=str).encode
+    return [dumps(e if isinstance(e, dict) else e.render()).encode() for e in selected]
 
 
 def _id(e: dict[str, Any] | _Raw) -> int:
