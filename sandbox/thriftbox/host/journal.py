@@ -46,6 +46,7 @@ class Journal:
         self._last_id = start_id  # the first entry gets start_id + 1
         self._changed = asyncio.Event()
         self._waiting = 0
+        self.clears = 0  # how often entries were forgotten (host.persist rewrites its copy then)
 
     # -- writing -----------------------------------------------------------------------------------------
 
@@ -93,8 +94,14 @@ class Journal:
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
+    def restore(self, entries: list[dict[str, Any]], last_id: int) -> None:
+        """Put back entries a previous process of this host recorded (host.persist); ids go on from ``last_id``."""
+        self._entries.extend(entries)
+        self._last_id = max(self._last_id, last_id)
+
     def clear(self, service: str | None = None, method: str | None = None) -> None:
         """Forget every entry, or only those of ``service`` (and ``method``); ids are never reused."""
+        self.clears += 1
         if service is None:
             self._entries.clear()
             return

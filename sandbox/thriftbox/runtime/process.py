@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -34,7 +35,14 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def host_command(project: Project, mocks: Sequence[MockSpec], *, bind: str, control_port: int) -> list[str]:
+def host_command(
+    project: Project,
+    mocks: Sequence[MockSpec],
+    *,
+    bind: str,
+    control_port: int,
+    state_dir: Path | None = None,
+) -> list[str]:
     """The ``thriftbox host`` command line that serves ``mocks`` (shared with the Docker runtime's tests)."""
     config = HostConfig(
         idl_dirs=project.idl_dirs,
@@ -47,6 +55,7 @@ def host_command(project: Project, mocks: Sequence[MockSpec], *, bind: str, cont
         max_frame=project.max_frame,
         workers=project.workers,
         now=project.now,
+        state_dir=state_dir,
     )
     return [sys.executable, "-m", "thriftbox", *config.argv()]
 
@@ -66,6 +75,7 @@ class ProcessRuntime:
         self.control_port = 0
         self.restarts = 0
         self.log_path: Path | None = None
+        self.state_dir: Path | None = None  # the host's, for what survives its restart (host.persist)
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
@@ -75,6 +85,8 @@ class ProcessRuntime:
         for m in mocks:
             if not port_free(project.host, m.port):
                 raise port_in_use(project.host, m.port, m.service_id)
+        self.state_dir = project.layout.hosts_dir / "process"
+        shutil.rmtree(self.state_dir, ignore_errors=True)  # a new serve starts clean
         self._spawn()
 
     def _spawn(self) -> None:
@@ -84,7 +96,11 @@ class ProcessRuntime:
         self.log_path = layout.host_log
         self.control_port = free_port(CONTROL_HOST)
         cmd = host_command(
-            self.project, list(self.mocks.values()), bind=self.project.host, control_port=self.control_port
+            self.project,
+            list(self.mocks.values()),
+            bind=self.project.host,
+            control_port=self.control_port,
+            state_dir=self.state_dir,
         )
         env = {**os.environ, "PYTHONUNBUFFERED": "1", HOST_TOKEN_ENV: self.project.control_token}
         with self.log_path.open("ab") as log:
@@ -108,14 +124,15 @@ class ProcessRuntime:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        if self.state_dir is not None:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
 
     # -- supervision ---------------------------------------------------------------------------------------
 
@@ -124,11 +141,13 @@ class ProcessRuntime:
             return []
         code = self.proc.returncode
         self.restarts += 1
+        kept = self.state_dir is not None and (self.state_dir / "host.json").is_file()
         try:
             self._spawn()
         except ThriftboxError as err:
             return [f"mock host exited ({code}); restart failed: {err}"]
-        return [f"mock host exited ({code}), restarted: {len(self.mocks)} service(s) serving again"]
+        restored = "; run-time stubs, state and journal restored" if kept else ""
+        return [f"mock host exited ({code}), restarted: {len(self.mocks)} service(s) serving again{restored}"]
 
     def status(self) -> list[MockStatus]:
         assert self.project is not None
