@@ -10,7 +10,9 @@ removes it at the end), so a new ``serve`` starts clean. Two files:
 - ``journal.jsonl``: one journal entry per line, appended; rewritten with the newest ``capacity`` entries once
   it holds twice as many.
 
-Only the main process of a host with ``--workers`` persists: its workers' journals and state are not kept.
+Only the main process of a host with ``--workers`` persists: its workers' journals and state are not kept. The
+journal is written up to :data:`JOURNAL_PER_WRITE` entries per write (1,000 calls a second), the newest: turning
+entries into JSON is what persisting costs, and a busier mock keeps only that many on disk.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from thriftbox.stubs import StubEngine
 logger = logging.getLogger(__name__)
 
 INTERVAL = 0.5  # seconds between checks for something new to write
+JOURNAL_PER_WRITE = 500  # at most this many new journal entries per write (the newest): rendering costs CPU
 SNAPSHOT = "host.json"
 JOURNAL = "journal.jsonl"
 
@@ -117,7 +120,7 @@ class Persistence:
         """Append new journal entries (or rewrite the file after a clear, or when it grew to twice the journal),
         and replace the snapshot when it changed; the file work runs on a thread."""
         journal = self.journal
-        fresh = journal.select(since_id=self._written_id)
+        fresh = journal.select(since_id=self._written_id)[-JOURNAL_PER_WRITE:]
         everything = None
         if journal.clears != self._clears or self._lines + len(fresh) > 2 * journal.capacity:
             everything, fresh = journal.select(), []
