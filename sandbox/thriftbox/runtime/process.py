@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 
@@ -28,6 +29,9 @@ from thriftbox.runtime.wait import free_port, host_exited, log_hint, port_in_use
 
 _PR_SET_PDEATHSIG = 1
 CONTROL_HOST = "127.0.0.1"  # the host's control endpoint listens on loopback whatever --host says
+HEALTH_EVERY = 2.0  # seconds between health checks of a running host
+HEALTH_TIMEOUT = 2.0  # seconds a health check may take before it counts as unanswered
+UNRESPONSIVE_GRACE = 10.0  # seconds a host may leave its health checks unanswered before it is replaced
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -76,6 +80,8 @@ class ProcessRuntime:
         self.restarts = 0
         self.log_path: Path | None = None
         self.state_dir: Path | None = None  # the host's, for what survives its restart (host.persist)
+        self._checked_at = 0.0  # monotonic time of the last health check
+        self._silent_since: float | None = None  # when health checks started going unanswered
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
@@ -137,17 +143,54 @@ class ProcessRuntime:
     # -- supervision ---------------------------------------------------------------------------------------
 
     def supervise(self) -> list[str]:
-        if self.proc is None or self.proc.poll() is None:
+        if self.proc is None:
             return []
-        code = self.proc.returncode
+        if self.proc.poll() is None:
+            return self._check_health()
+        return self._restart(f"mock host exited ({self.proc.returncode})")
+
+    def _check_health(self) -> list[str]:
+        """Ask a running host for its health every HEALTH_EVERY s; one silent for UNRESPONSIVE_GRACE s is
+        killed and started again (a deadlock or a stopped process answers nothing but still exists)."""
+        assert self.proc is not None
+        assert self.project is not None
+        now = time.monotonic()
+        if now - self._checked_at < HEALTH_EVERY:
+            return []
+        self._checked_at = now
+        client = HostClient(self.control_url, token=self.project.control_token, timeout=HEALTH_TIMEOUT)
+        try:
+            client.health()
+        except ThriftboxError:
+            if self._silent_since is None:
+                self._silent_since = now
+                return [
+                    f"mock host (pid {self.proc.pid}) does not answer its health check: unresponsive; "
+                    f"it is replaced if still silent in {UNRESPONSIVE_GRACE:g} s"
+                ]
+            if now - self._silent_since < UNRESPONSIVE_GRACE:
+                return []
+            silent = now - self._silent_since
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            return self._restart(
+                f"mock host (pid {self.proc.pid}) unresponsive for {silent:.0f} s: killed and restarted"
+            )
+        if self._silent_since is not None:
+            self._silent_since = None
+            return [f"mock host (pid {self.proc.pid}) answers its health check again"]
+        return []
+
+    def _restart(self, why: str) -> list[str]:
         self.restarts += 1
         kept = self.state_dir is not None and (self.state_dir / "host.json").is_file()
+        self._silent_since = None
         try:
             self._spawn()
         except ThriftboxError as err:
-            return [f"mock host exited ({code}); restart failed: {err}"]
+            return [f"{why}; restart failed: {err}"]
         restored = "; run-time stubs, state and journal restored" if kept else ""
-        return [f"mock host exited ({code}), restarted: {len(self.mocks)} service(s) serving again{restored}"]
+        return [f"{why}, restarted: {len(self.mocks)} service(s) serving again{restored}"]
 
     def status(self) -> list[MockStatus]:
         assert self.project is not None
@@ -160,7 +203,7 @@ class ProcessRuntime:
                 host=self.project.host,
                 port=m.port,
                 runtime=self.name,
-                state="ready" if alive else "dead",
+                state=("unresponsive" if self._silent_since is not None else "ready") if alive else "dead",
                 detail=f"pid {pid}" + (f" (x{workers})" if workers > 1 else ""),
                 restarts=self.restarts,
             )
