@@ -35,14 +35,25 @@ from thriftbox.wire.app import APP_ERROR_NAMES, AppError, Call, Fault, NoReply, 
 
 logger = logging.getLogger(__name__)
 
+ARGS_KEPT = 64 * 2**10  # a call's encoded arguments up to this size are kept; larger ones are summarised
+JOURNAL_BYTES = 64 * 2**20  # the arguments the journal keeps, in encoded bytes; the oldest entries go first
+
 
 class Journal:
     """A ring of the last ``capacity`` calls. Record from the event loop's thread; read from anywhere."""
 
-    def __init__(self, catalog: Catalog | None = None, capacity: int = 10_000, start_id: int = 0) -> None:
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        capacity: int = 10_000,
+        start_id: int = 0,
+        max_bytes: int = JOURNAL_BYTES,
+    ) -> None:
         self.catalog = catalog  # the current definitions; the host updates it on reload
         self.capacity = capacity
+        self.max_bytes = max_bytes
         self._entries: deque[dict[str, Any] | _Raw] = deque(maxlen=capacity)
+        self._bytes = 0  # encoded argument bytes of the _Raw entries held
         self._last_id = start_id  # the first entry gets start_id + 1
         self._changed = asyncio.Event()
         self._waiting = 0
@@ -64,9 +75,21 @@ class Journal:
         method_def: Method,
         catalog: Catalog | None = None,
     ) -> None:
-        """Add one call. Cheap on purpose (it runs on every call): the JSON form is made when it is read."""
+        """Add one call. Cheap on purpose (it runs on every call): the JSON form is made when it is read.
+
+        Arguments larger than :data:`ARGS_KEPT` encoded bytes are not kept (the entry says how large they were),
+        and the oldest entries go once the arguments kept pass ``max_bytes``."""
         self._last_id = entry_id = self._last_id + 1
-        self._entries.append(
+        size = call.size
+        if size > ARGS_KEPT:
+            args = _Omitted(size)
+        entries = self._entries
+        if len(entries) == self.capacity:  # the deque drops its oldest now: count it out
+            self._bytes -= _size(entries[0])
+        self._bytes += size if size <= ARGS_KEPT else 0
+        while self._bytes > self.max_bytes and entries:
+            self._bytes -= _size(entries.popleft())
+        entries.append(
             _Raw(
                 entry_id,
                 time.time(),
@@ -87,6 +110,11 @@ class Journal:
             self._waiting = 0
             changed.set()
 
+    @property
+    def bytes_kept(self) -> int:
+        """Encoded bytes of the arguments the journal holds (what :attr:`max_bytes` bounds)."""
+        return self._bytes
+
     def add(self, entry: dict[str, Any]) -> None:
         """Append a ready entry; it gets the next id."""
         self._last_id = entry["id"] = self._last_id + 1
@@ -104,10 +132,12 @@ class Journal:
         self.clears += 1
         if service is None:
             self._entries.clear()
+            self._bytes = 0
             return
         kept = [e for e in self._entries if not (_service(e) == service and method in (None, _method(e)))]
         self._entries.clear()
         self._entries.extend(kept)
+        self._bytes = sum(_size(e) for e in kept)
 
     # -- reading -----------------------------------------------------------------------------------------
 
@@ -251,6 +281,17 @@ def encode(selected: list[dict[str, Any] | _Raw]) -> list[bytes]:
     return [dumps(e if isinstance(e, dict) else e.render()).encode() for e in selected]
 
 
+@dataclass(frozen=True, slots=True)
+class _Omitted:
+    """Arguments too large to keep: their encoded size only."""
+
+    size: int
+
+
+def _size(e: dict[str, Any] | _Raw) -> int:
+    return e.call.size if isinstance(e, _Raw) and not isinstance(e.args, _Omitted) else 0
+
+
 def _id(e: dict[str, Any] | _Raw) -> int:
     return int(e["id"]) if isinstance(e, dict) else e.id
 
@@ -274,6 +315,10 @@ def _from(e: dict[str, Any] | _Raw, client: str) -> bool:
 
 
 def _args_json(catalog: Catalog | None, method: Method, args: Any) -> dict[str, Any]:
+    if isinstance(args, _Omitted):
+        return {
+            "_omitted": f"{args.size:,} bytes of arguments, not kept (the journal keeps up to {ARGS_KEPT:,})"
+        }
     return fields_to_json(method.args, args, lambda t, value: value_json(catalog, t, value))
 
 

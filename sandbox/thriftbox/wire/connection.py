@@ -170,7 +170,18 @@ class Connection(Stream):
                     if binding is not None:
                         msg = tuple.__new__(Message, ("binary", name, CALL, seqid, payload, False))
                         received = time.perf_counter()
-                        call = Call(None, name, seqid, args, "binary", self.framing, self.peer, received)
+                        call = Call(
+                            None,
+                            name,
+                            seqid,
+                            args,
+                            "binary",
+                            self.framing,
+                            self.peer,
+                            received,
+                            None,
+                            len(payload),
+                        )
                         if binding.answer is None or not self._answer_now(msg, call, binding):
                             self._start(msg, app, call, binding, self.binary)
                         return
@@ -309,7 +320,18 @@ class Connection(Stream):
                         log.debug("App.rejected failed", exc_info=True)
                 return
         context = getattr(msg, "ctx", None)  # THeader, TTwitter
-        call = Call(service, method, seqid, args, protocol, self.framing, self.peer, received_at, context)
+        call = Call(
+            service,
+            method,
+            seqid,
+            args,
+            protocol,
+            self.framing,
+            self.peer,
+            received_at,
+            context,
+            len(payload),
+        )
         self._start(msg, app, call, binding, codec)
 
     def _upgrade(self, msg: Message, codec: Codec) -> None:
