@@ -37,6 +37,7 @@ from thriftbox.wire.dispatch import (
     encode_reply,
 )
 from thriftbox.wire.framing import Message, Reader
+from thriftbox.wire.ratelog import RateLimited
 from thriftbox.wire.scan import Malformed, NeedMore, binary_envelope, binary_struct
 from thriftbox.wire.stream import ReadBuffer, Stream
 
@@ -47,6 +48,7 @@ class Listener(Protocol):
     app: App  # swapped on reload: each call uses the App current when it starts
     max_frame: int
     idle_timeout: float  # seconds; a connection idle this long mid-message is closed
+    warnings: RateLimited  # about clients' bad input: a flood of them must not flood the log
     connections: set[Connection]
 
 
@@ -437,7 +439,7 @@ class Connection(Stream):
     def _crashed(self, msg: Message, method: str, codec: Codec, exc: Exception) -> None:
         """An exception from the App or the encoder: INTERNAL_ERROR, and the connection stays usable."""
         text = f"{method}: {type(exc).__name__}: {exc}"
-        log.warning("%s:%d: internal error in %s", self.peer[0], self.peer[1], text)
+        self.server.warnings.warning("%s:%d: internal error in %s", self.peer[0], self.peer[1], text)
         log.debug("traceback of the internal error in %s", method, exc_info=exc)
         self._error(msg, codec, method, INTERNAL_ERROR, text)
 
@@ -505,4 +507,4 @@ class Connection(Stream):
         self.abort()
 
     def _warn(self, text: str) -> None:
-        log.warning("%s:%d: %s", self.peer[0], self.peer[1], text)
+        self.server.warnings.warning("%s:%d: %s", self.peer[0], self.peer[1], text)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from thriftbox.errors import ConfigError, PortInUse
 from thriftbox.wire.app import App
 from thriftbox.wire.connection import IDLE_TIMEOUT, Connection
+from thriftbox.wire.ratelog import RateLimited
 from thriftbox.wire.stream import ReadBuffer
 
 log = logging.getLogger("thriftbox.wire")
@@ -58,6 +59,7 @@ class ThriftServer:
         self.host = host
         self.max_frame = max_frame
         self.idle_timeout = idle_timeout
+        self.warnings = RateLimited(log)  # the port's warnings about its clients' bad input
         self.connections: set[Connection] = set()
         self._port = port
         self._socks: list[socket.socket] = []
