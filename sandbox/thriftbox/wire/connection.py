@@ -48,12 +48,15 @@ class Listener(Protocol):
     app: App  # swapped on reload: each call uses the App current when it starts
     max_frame: int
     idle_timeout: float  # seconds; a connection idle this long mid-message is closed
+    max_buffered: int  # bytes of unfinished messages all connections may hold together
+    buffered: int  # bytes of unfinished messages held now
     warnings: RateLimited  # about clients' bad input: a flood of them must not flood the log
     connections: set[Connection]
 
 
 log = logging.getLogger("thriftbox.wire")
 IDLE_TIMEOUT = 30.0  # seconds a connection may hold part of a message without sending more bytes
+MAX_BUFFERED = 256 * 2**20  # bytes of unfinished messages a server holds for all its connections together
 _I32 = Struct(">i")
 
 
@@ -118,12 +121,15 @@ class Connection(Stream):
         self.task: asyncio.Task[None] | None = None
         self.idle_timer: asyncio.TimerHandle | None = None  # armed while part of a message is held
         self.last_data = 0.0  # loop time of the last bytes received while part of a message is held
+        self.held = 0  # len(self.buf) as counted in server.buffered
         server.connections.add(self)
 
     # -- Stream ----------------------------------------------------------------------------------------
 
     def connection_lost(self) -> None:
         self.server.connections.discard(self)
+        self.server.buffered -= self.held
+        self.held = 0
         if self.idle_timer is not None:
             self.idle_timer.cancel()
             self.idle_timer = None
@@ -225,6 +231,17 @@ class Connection(Stream):
             buf.clear()
         if self.buf:
             self._arm_idle()
+        held = len(self.buf)
+        server = self.server
+        server.buffered += held - self.held
+        self.held = held
+        if held and server.buffered > server.max_buffered and stop is None:
+            total = server.buffered
+            self.buf = bytearray()
+            server.buffered -= held
+            self.held = 0
+            limit = server.max_buffered
+            stop = _Stop(f"unfinished messages of all connections reached {total:,} bytes (limit {limit:,})")
         self._dispatch(messages, stop)
 
     def _arm_idle(self) -> None:
@@ -243,6 +260,8 @@ class Connection(Stream):
             return
         held = len(self.buf)
         self.buf = bytearray()
+        self.server.buffered -= self.held
+        self.held = 0
         timeout = self.server.idle_timeout
         self._stop(_Stop(f"no bytes for {timeout:g} s in the middle of a message ({held} bytes held)"))
 
