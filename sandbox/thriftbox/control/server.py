@@ -148,12 +148,9 @@ class ControlServer:
             await self._send(writer, refusal[0], {"error": refusal[1]}, close=not keep_alive)
             return keep_alive
         try:
-            body = json.loads(raw) if raw else None
-            status, payload = await self._dispatch(Request(method, url.path, query, body=body))
+            status, payload = await self._dispatch(Request(method, url.path, query, body=_body(raw)))
         except HttpError as err:
             status, payload = err.status, err.body()
-        except json.JSONDecodeError as err:
-            status, payload = 400, {"error": f"body is not JSON: {err}"}
         except Exception as err:  # a bug in a handler must not kill the endpoint
             logger.exception("control endpoint: %s %s failed", method, url.path)
             status, payload = 500, {"error": f"{type(err).__name__}: {err}"}
@@ -233,6 +230,18 @@ class ControlServer:
         )
         writer.write(head.encode("latin-1") + body)
         await writer.drain()
+
+
+def _body(raw: bytes) -> Any:
+    """The request body as JSON (None when empty); HttpError 400 when it is not JSON or nested too deeply."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise HttpError(400, f"body is not JSON: {err}") from None
+    except RecursionError:
+        raise HttpError(400, "body is nested too deeply to read") from None
 
 
 def _content_length(raw: str | None) -> int | None:
