@@ -32,6 +32,7 @@ CONTROL_HOST = "127.0.0.1"  # the host's control endpoint listens on loopback wh
 HEALTH_EVERY = 2.0  # seconds between health checks of a running host
 HEALTH_TIMEOUT = 2.0  # seconds a health check may take before it counts as unanswered
 UNRESPONSIVE_GRACE = 10.0  # seconds a host may leave its health checks unanswered before it is replaced
+LOG_ROTATE_BYTES = 10 * 2**20  # a host log this large is moved to host.log.1 when a host starts
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -62,6 +63,13 @@ def host_command(
         state_dir=state_dir,
     )
     return [sys.executable, "-m", "thriftbox", *config.argv()]
+
+
+def rotate(log: Path, limit: int = LOG_ROTATE_BYTES) -> None:
+    """Move ``log`` to ``log.1`` (replacing an older one) once it holds ``limit`` bytes: two files at most."""
+    with contextlib.suppress(OSError):
+        if log.stat().st_size >= limit:
+            log.replace(log.with_name(log.name + ".1"))
 
 
 class ProcessRuntime:
@@ -100,6 +108,7 @@ class ProcessRuntime:
         layout = self.project.layout
         layout.logs_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = layout.host_log
+        rotate(self.log_path)
         self.control_port = free_port(CONTROL_HOST)
         cmd = host_command(
             self.project,
