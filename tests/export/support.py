@@ -15,10 +15,17 @@ EXAMPLE = REPO / "docs" / "examples" / "team-stack"
 SERVICES = {"users.Users": "users-users", "posts.Posts": "posts-posts", "ads.Ads": "ads-ads"}
 
 
-def copy_example(dest: Path) -> Path:
-    """A copy of the example project in ``dest/<unique folder>`` (a unique project name per test)."""
+def copy_example(dest: Path, port: int | None = None) -> Path:
+    """A copy of the example project in ``dest/<unique folder>`` (a unique project name per test); with
+    ``port``, its fixed ports 9190, 9191, 9192 become ``port``, ``port + 1``, ``port + 2``."""
     root = dest / f"stack{uuid.uuid4().hex[:6]}"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".thriftbox"))
+    if port is not None:
+        toml = root / "thriftbox.toml"
+        text = toml.read_text()
+        for offset in range(3):
+            text = text.replace(f"= {9190 + offset}", f"= {port + offset}")
+        toml.write_text(text)
     return root
 
 
