@@ -117,7 +117,9 @@ def _written(path: Path, what: str) -> None:
 
 @export.command("compose")
 @project_options
-@click.option("-o", "--output", type=path_arg, default=Path("compose.yaml"), show_default=True)
+@click.option(
+    "-o", "--output", type=path_arg, default=Path("compose.yaml"), show_default=True, help="File to write."
+)
 @click.option(
     "--image", "image_tag", default=None, help="The mock image to reference [default: `image build`'s]."
 )
