@@ -38,11 +38,11 @@ def thriftbox(root: Path, *args: str, timeout: float = 300) -> subprocess.Comple
     return proc
 
 
-def get_user(root: Path, port: int, user_id: int = 42, timeout: float = 60.0) -> Any:
+def get_user(root: Path, port: int, user_id: int = 42, timeout: float = 60.0, idl: Path | None = None) -> Any:
     """``Users.getUser(user_id)`` with thriftpy2 on ``127.0.0.1:port``, retried until it answers."""
     from thriftpy2.rpc import make_client
 
-    module = fresh_module(root / "idl" / "users.thrift")
+    module = fresh_module((idl or root / "idl") / "users.thrift")
     deadline = time.monotonic() + timeout
     while True:
         try:

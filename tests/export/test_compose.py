@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.docker_support import docker_required, mock_image, wait_until
-from tests.export.support import copy_example, docker, get_user, thriftbox
+from tests.export.support import EXAMPLE, copy_example, docker, get_user, thriftbox
 from tests.serve_support import free_base_port
 
 pytestmark = pytest.mark.docker
@@ -60,4 +60,26 @@ def test_compose_file_runs_with_docker_compose(tmp_path: Path) -> None:
     finally:
         down = subprocess.run([*run, "down", "-v", "-t", "2"], capture_output=True, text=True, timeout=120)
         assert down.returncode == 0, down.stderr
+    assert not docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={project}").stdout.strip()
+
+
+def test_compose_file_of_a_baked_image_mounts_nothing(tmp_path: Path) -> None:
+    compose = compose_cli()
+    mock_image()
+    port = free_base_port()
+    root = copy_example(tmp_path, port)
+    tag = f"thriftbox-test-baked:{uuid.uuid4().hex[:8]}"
+    thriftbox(root, "image", "build", "--bake", "--tag", tag)
+    thriftbox(root, "export", "compose", "--baked", "--image", tag, "-o", "compose.yaml")
+    shutil.rmtree(root / "idl")  # the IDL and stubs are in the image: the folders are not needed any more
+    shutil.rmtree(root / "mocks")
+    project = f"tbtest{uuid.uuid4().hex[:8]}"
+    run = [compose, "-p", project, "-f", str(root / "compose.yaml")]
+    try:
+        up = subprocess.run([*run, "up", "-d"], capture_output=True, text=True, timeout=180)
+        assert up.returncode == 0, up.stderr
+        assert get_user(tmp_path, port, idl=EXAMPLE / "idl").firstName == "Grace"  # stubs baked in
+    finally:
+        subprocess.run([*run, "down", "-v", "-t", "2"], capture_output=True, text=True, timeout=120)
+        docker("rmi", tag, check=False)
     assert not docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={project}").stdout.strip()

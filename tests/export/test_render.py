@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from tests.export.support import SERVICES, copy_example, thriftbox
-from thriftbox.errors import ConfigError
-from thriftbox.export import compose
+from tests.serve_support import cli_env, thriftbox_cmd
+from thriftbox.errors import ConfigError, ThriftboxError
+from thriftbox.export import compose, kubernetes
 from thriftbox.export.model import ExportPlan, plan_export
 from thriftbox.project.file import read_project_file
 from thriftbox.runtime.docker.image import base_image, image_tag
@@ -122,3 +123,49 @@ def test_unknown_service_in_the_project_file_is_reported_at_its_line(tmp_path: P
         example_plan(root)
     assert caught.value.location is not None
     assert "did you mean 'users.Users'" in (caught.value.hint or "")
+
+
+def test_baked_exports_mount_nothing(tmp_path: Path) -> None:
+    root = copy_example(tmp_path)
+    plan = example_plan(root)
+    doc = compose.render(plan, root, baked=True)
+    assert all("volumes" not in service for service in doc["services"].values())
+    files = kubernetes.render(plan, baked=True)
+    assert "configmaps.yaml" not in files
+    assert "configmaps.yaml" not in files["kustomization.yaml"][0]["resources"]
+    deployment = files["users-users.yaml"][0]
+    assert deployment["spec"]["template"]["spec"]["volumes"] == []
+
+
+def test_baked_without_an_image_and_a_bad_project_file_are_usage_errors(tmp_path: Path) -> None:
+    root = copy_example(tmp_path)
+    proc = subprocess.run(
+        thriftbox_cmd("export", "compose", "--baked"), cwd=root, env=cli_env(), capture_output=True, text=True
+    )
+    assert proc.returncode == 2
+    assert "--baked needs --image" in proc.stderr
+    (root / "thriftbox.toml").write_text('[serve]\npaths = ["idl"]\nreplica = 2\n')
+    proc = subprocess.run(
+        thriftbox_cmd("export", "kubernetes"), cwd=root, env=cli_env(), capture_output=True, text=True
+    )
+    assert proc.returncode == 2
+    assert "thriftbox.toml:3:1" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (root / "k8s").exists()  # nothing written half-way
+
+
+def test_a_configmap_over_one_mebibyte_is_refused_with_the_bake_hint(tmp_path: Path) -> None:
+    root = copy_example(tmp_path)
+    (root / "idl" / "notes.txt").write_text("x" * 1_100_000)  # every file of a folder goes in its ConfigMap
+    with pytest.raises(ConfigError, match="more than a ConfigMap holds") as caught:
+        kubernetes.render(example_plan(root))
+    assert "--bake" in (caught.value.hint or "")
+
+
+def test_a_broken_stub_file_stops_the_export_at_its_line(tmp_path: Path) -> None:
+    root = copy_example(tmp_path)
+    (root / "mocks" / "ads.yaml").write_text("service: Ads\nmethods:\n  adsFr: []\n")
+    with pytest.raises(ThriftboxError) as caught:
+        example_plan(root)
+    assert caught.value.location is not None
+    assert caught.value.location.path.name == "ads.yaml"

@@ -106,6 +106,18 @@ def image_build(ctx: click.Context, /, tag: str | None, bake: bool, **_: Any) ->
     out.print(built, markup=False, highlight=False)
 
 
+baked_opt = click.option(
+    "--baked",
+    is_flag=True,
+    help="The --image holds the IDL and stubs (`image build --bake`): mount nothing.",
+)
+
+
+def _check_baked(ctx: click.Context, baked: bool, image_tag: str | None) -> None:
+    if baked and image_tag is None:
+        raise click.UsageError("--baked needs --image: the tag `thriftbox image build --bake` printed", ctx)
+
+
 @click.group()
 def export() -> None:
     """Write what `serve --runtime docker` runs as files other tools deploy."""
@@ -123,9 +135,10 @@ def _written(path: Path, what: str) -> None:
 @click.option(
     "--image", "image_tag", default=None, help="The mock image to reference [default: `image build`'s]."
 )
+@baked_opt
 @click.pass_context
 @handle_errors
-def export_compose(ctx: click.Context, /, output: Path, image_tag: str | None, **_: Any) -> None:
+def export_compose(ctx: click.Context, /, output: Path, image_tag: str | None, baked: bool, **_: Any) -> None:
     """A Compose file: one service per mock, for `docker-compose up` and `docker stack deploy`.
 
     Folders are mounted relative to the file. Build the image first (`thriftbox image build`).
@@ -138,9 +151,11 @@ def export_compose(ctx: click.Context, /, output: Path, image_tag: str | None, *
     from thriftbox.export.compose import header, render
     from thriftbox.export.yamlout import dump
 
+    _check_baked(ctx, baked, image_tag)
     plan = _plan(ctx, image_tag)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(dump(render(plan, output.parent), header(plan, output.name)), encoding="utf-8")
+    document = render(plan, output.parent, baked=baked)
+    output.write_text(dump(document, header(plan, output.name)), encoding="utf-8")
     _written(output, f"{len(plan.mocks)} mock(s), image {plan.image}")
 
 
@@ -152,9 +167,12 @@ def export_compose(ctx: click.Context, /, output: Path, image_tag: str | None, *
 @click.option(
     "--image", "image_tag", default=None, help="The mock image to reference [default: `image build`'s]."
 )
+@baked_opt
 @click.pass_context
 @handle_errors
-def export_kubernetes(ctx: click.Context, /, output: Path, image_tag: str | None, **_: Any) -> None:
+def export_kubernetes(
+    ctx: click.Context, /, output: Path, image_tag: str | None, baked: bool, **_: Any
+) -> None:
     """Kubernetes manifests and a kustomization.yaml: `kubectl apply -k DIR`.
 
     \b
@@ -164,9 +182,10 @@ def export_kubernetes(ctx: click.Context, /, output: Path, image_tag: str | None
     from thriftbox.export.kubernetes import render
     from thriftbox.export.yamlout import dump_all
 
+    _check_baked(ctx, baked, image_tag)
     plan = _plan(ctx, image_tag)
     output.mkdir(parents=True, exist_ok=True)
-    files = render(plan)
+    files = render(plan, baked=baked)
     for name, documents in files.items():
         (output / name).write_text(dump_all(documents), encoding="utf-8")
     _written(output, f"{len(files)} file(s), {len(plan.mocks)} mock(s), image {plan.image}")

@@ -30,9 +30,10 @@ HEADER = """\
 """
 
 
-def render(plan: ExportPlan, out_dir: Path) -> dict[str, Any]:
-    """The Compose document; folders relative to ``out_dir``, the folder the file is written to."""
-    volumes = [f"{relative_source(m, out_dir)}:{m.target}:ro" for m in plan.mounts]
+def render(plan: ExportPlan, out_dir: Path, *, baked: bool = False) -> dict[str, Any]:
+    """The Compose document; folders relative to ``out_dir``, the folder the file is written to. ``baked``: the
+    image holds the folders already (``image build --bake``), nothing is mounted."""
+    volumes = [] if baked else [f"{relative_source(m, out_dir)}:{m.target}:ro" for m in plan.mounts]
     services = {mock.name: _service(plan, mock, volumes) for mock in plan.mocks}
     # plan.real (the [real.NAME] services) would add their entries here, on the same network
     return {
@@ -50,10 +51,10 @@ def _service(plan: ExportPlan, mock: MockExport, volumes: list[str]) -> dict[str
     port: dict[str, Any] = {"target": mock.port, "protocol": "tcp", "mode": "host"}
     if mock.replicas == 1:
         port["published"] = mock.port
-    return {
-        "image": plan.image,
-        "command": list(mock.command),
-        "volumes": volumes,
+    service: dict[str, Any] = {"image": plan.image, "command": list(mock.command)}
+    if volumes:
+        service["volumes"] = volumes
+    return service | {
         "ports": [port],
         "networks": [NETWORK],
         "labels": {"thriftbox.service": mock.service_id, "thriftbox.project": plan.project},

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from thriftbox import about
+from thriftbox.errors import ConfigError
 from thriftbox.export.model import ExportPlan, MockExport, Mount
 
 Document = dict[str, Any]
@@ -21,12 +22,15 @@ KUSTOMIZATION = "kustomization.yaml"
 CONFIGMAPS = "configmaps.yaml"
 PORT_NAME = "thrift"
 REQUESTS = {"cpu": "50m", "memory": "64Mi"}
+CONFIGMAP_LIMIT = 1024 * 1024  # what the API server stores in one ConfigMap (etcd's object limit)
 
 
-def render(plan: ExportPlan) -> dict[str, list[Document]]:
-    """File name -> its documents: the ConfigMaps, a Deployment and a Service per mock, the kustomization."""
+def render(plan: ExportPlan, *, baked: bool = False) -> dict[str, list[Document]]:
+    """File name -> its documents: the ConfigMaps, a Deployment and a Service per mock, the kustomization.
+    ``baked``: the image holds the folders (``image build --bake``), so there are no ConfigMaps."""
     files: dict[str, list[Document]] = {}
-    maps = {mount.target: configmap(plan, mount, index) for index, mount in enumerate(plan.mounts)}
+    mounts = () if baked else plan.mounts
+    maps = {mount.target: configmap(plan, mount, index) for index, mount in enumerate(mounts)}
     if maps:
         files[CONFIGMAPS] = list(maps.values())
     for mock in plan.mocks:
@@ -65,11 +69,19 @@ def _key(path: str) -> str:
 
 def configmap(plan: ExportPlan, mount: Mount, index: int) -> Document:
     name = f"{plan.project}-{mount.role}-{index}"
+    data = {_key(rel): text for rel, text in plan.files(mount).items()}
+    size = sum(len(k) + len(v.encode()) for k, v in data.items())
+    if size > CONFIGMAP_LIMIT:
+        raise ConfigError(
+            f"{mount.source}: {size // 1024} KiB of files, more than a ConfigMap holds (1 MiB)",
+            hint="bake the files into the image instead: thriftbox image build --bake --tag T, then "
+            "export kubernetes --image T",
+        )
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": name, "labels": labels(plan, name, mount.role)},
-        "data": {_key(rel): text for rel, text in plan.files(mount).items()},
+        "data": data,
     }
 
 

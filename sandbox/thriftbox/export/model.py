@@ -30,6 +30,7 @@ from thriftbox.runtime.docker import image, wheelhouse
 from thriftbox.runtime.docker.plan import dns_name as dns_name
 from thriftbox.runtime.docker.plan import outside
 from thriftbox.supervisor.config import ServeConfig, validate_paths
+from thriftbox.supervisor.reloader import load_stub_book
 from thriftbox.values import check_annotations
 
 PROJECT_DIR = "/project"  # where the project's folders appear in an exported container
@@ -99,6 +100,7 @@ def plan_export(config: ServeConfig, image_tag: str | None = None) -> ExportPlan
             hint="thriftbox exports the `service` definitions of your .thrift files; check the folder",
         )
     check_services(config.services, catalog, strict=config.strict_services)
+    load_stub_book(mocks_dir, catalog)  # a broken stub file stops the export, as it stops serve
     served = [sid for sid in catalog.services if sid not in config.disabled]
     if not served:
         raise ConfigError("every service is disabled (enabled = false in thriftbox.toml)")
