@@ -32,6 +32,9 @@ def test_compose_file_runs_with_docker_compose(tmp_path: Path) -> None:
     port = free_base_port()
     root = copy_example(tmp_path, port)
     thriftbox(root, "export", "compose", "-o", "deploy/compose.yaml")  # mounts ../idl, ../mocks
+    # as a user would, right before `up` (another checkout's build on a shared engine may untag ours)
+    tag = thriftbox(root, "image", "build").stdout.strip()
+    assert tag == built.tag
     project = f"tbtest{uuid.uuid4().hex[:8]}"
     run = [compose, "-p", project, "-f", str(root / "deploy" / "compose.yaml")]
     try:
@@ -50,7 +53,7 @@ def test_compose_file_runs_with_docker_compose(tmp_path: Path) -> None:
             "posts.Posts": 2,  # replicas = 2 in thriftbox.toml
             "ads.Ads": 1,
         }
-        assert all(c["Config"]["Image"] == built.tag for c in inspected)
+        assert all(c["Config"]["Image"] == tag for c in inspected)
 
         def healthy() -> bool:
             states = json.loads(docker("inspect", *containers).stdout)

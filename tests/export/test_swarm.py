@@ -54,6 +54,8 @@ def test_stack_deploy_runs_every_mock_reachable_by_dns_name(tmp_path: Path, swar
     port = free_base_port()
     root = copy_example(tmp_path, port)
     thriftbox(root, "export", "compose", "-o", "compose.yaml")
+    tag = thriftbox(root, "image", "build").stdout.strip()  # as a user would, right before deploying
+    assert tag == built.tag
     stack = f"tbtest{uuid.uuid4().hex[:8]}"
     try:
         # --resolve-image never: the image is on this node only (no registry to ask for its digest)
@@ -86,7 +88,7 @@ def test_stack_deploy_runs_every_mock_reachable_by_dns_name(tmp_path: Path, swar
         ]
         client = docker(
             "run", "--rm", "--network", f"{stack}_thriftbox", "-v", f"{root / 'idl'}:/project/idl:ro",
-            "--entrypoint", "python3", built.tag, "-c", CLIENT, json.dumps(calls),
+            "--entrypoint", "python3", tag, "-c", CLIENT, json.dumps(calls),
             timeout=120,
         )  # fmt: skip
         answers = json.loads(client.stdout)
