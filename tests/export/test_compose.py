@@ -60,6 +60,11 @@ def test_compose_file_runs_with_docker_compose(tmp_path: Path) -> None:
             return all(c["State"]["Health"]["Status"] == "healthy" for c in states)
 
         wait_until(healthy, 60, "every container healthy (the probe's real Thrift call)", poll=1)
+        # on the project's network each mock answers by the Docker runtime's DNS name, replicas included
+        for offset, name in enumerate(["users-users", "posts-posts", "ads-ads"]):
+            docker(
+                "run", "--rm", "--network", f"{project}_thriftbox", tag, "probe", f"{name}:{port + offset}"
+            )
     finally:
         down = subprocess.run([*run, "down", "-v", "-t", "2"], capture_output=True, text=True, timeout=120)
         assert down.returncode == 0, down.stderr

@@ -18,6 +18,11 @@ def test_image_build_prints_the_runtime_s_image_and_it_serves_a_mounted_folder(t
     built = mock_image()  # skips (or fails under THRIFTBOX_REQUIRE_DOCKER=1) without an engine
     root = copy_example(tmp_path)
     assert thriftbox(root, "image", "build").stdout.strip() == built.tag
+    extra = f"thriftbox-test-tag:{uuid.uuid4().hex[:8]}"
+    assert thriftbox(root, "image", "build", "--tag", extra).stdout.strip() == extra
+    ids = docker("image", "inspect", "--format", "{{.Id}}", built.tag, extra).stdout.split()
+    docker("rmi", extra)
+    assert ids[0] == ids[1]  # the same image under the name asked for
     port = free_base_port()
     name = f"thriftbox-test-{uuid.uuid4().hex[:8]}"
     # serve numbers services from 9090 in sorted order: ads.Ads 9090, posts.Posts 9091, users.Users 9092
