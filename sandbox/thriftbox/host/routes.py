@@ -17,6 +17,7 @@ from thriftbox.host.journal import Journal
 from thriftbox.host.mock import Loaded
 from thriftbox.host.workers import WorkerLink, WorkerPool, merged_journal
 from thriftbox.stubs import StubEngine
+from thriftbox.stubs.explain import near_misses
 from thriftbox.wire.server import ThriftServer
 
 
@@ -51,6 +52,22 @@ def _service_id(host: MockHost, ref: object) -> str | None:
     return found.id
 
 
+def _explained(host: MockHost, page: JournalPage, explain: bool) -> JournalPage:
+    """``page`` with ``explain`` (the nearest rules, :func:`near_misses`) on each call no stub rule answered
+    although its method has rules."""
+    engine = host.engine
+    if not explain or engine is None:
+        return page
+    out = []
+    for e in page.entries:
+        if e.get("source") == "generated" and engine.has_rules(e["service"], e["method"]):
+            peer = str(e.get("client") or "").rpartition(":")[0] or None
+            misses = near_misses(engine, e["service"], e["method"], e.get("args"), peer)
+            e = {**e, "explain": [m.to_json() for m in misses]}
+        out.append(e)
+    return JournalPage(out, page.cursor, page.last_id)
+
+
 def register_host_routes(control: ControlServer, host: MockHost) -> None:
     """The admin routes of one mock host (its services only). A host with worker processes forwards every
     change to them and merges their journals into its answers (see thriftbox.host.workers)."""
@@ -80,14 +97,15 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
             def own(since: int) -> list[JournalEntry]:
                 return host.journal.entries(service, method, since, client)
 
-            return 200, (await merged_journal(own, host.pool, q)).to_json()
+            return 200, _explained(host, await merged_journal(own, host.pool, q), q.explain).to_json()
         since = _int(request.query, "since")
         if q.wait > 0:
             entries = await host.journal.wait(since or 0, q.wait, service, method, client)
         else:
             entries = host.journal.entries(service, method, since, client)
         cursor = Cursor.of_host(max([since or 0, *(int(e["id"]) for e in entries)]))
-        return 200, JournalPage(entries, cursor.encode(), host.journal.last_id).to_json()
+        page = JournalPage(entries, cursor.encode(), host.journal.last_id)
+        return 200, _explained(host, page, q.explain).to_json()
 
     @control.route("DELETE", paths.JOURNAL)
     async def clear_journal(request: Request) -> tuple[int, Any]:

@@ -96,6 +96,9 @@ def thriftbox(
     if problem:  # failed outside the except block, so pytest shows no chained traceback
         pytest.fail(problem, pytrace=False)
     config.stash[BOX] = box
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and box.dashboard_url:  # in the report, as soon as the mocks serve
+        reporter.write_line(f"thriftbox dashboard: {box.dashboard_url}")
     try:
         yield box
     finally:

@@ -24,6 +24,7 @@ from thriftbox.control.auth import is_loopback, new_token
 from thriftbox.control.client import HostClient, Refused, Unreachable
 from thriftbox.control.messages import Cursor, HttpError, JournalEntry, JournalPage, JournalQuery
 from thriftbox.control.server import ControlServer, Request
+from thriftbox.dashboard import Sources, register_dashboard
 from thriftbox.idl.model import match_service
 
 T = TypeVar("T")
@@ -51,6 +52,7 @@ class AdminServer:
         *,
         token: str | None = None,
         host_token: str | None = None,
+        dashboard: Sources | None = None,
     ) -> None:
         self.urls = urls
         self.root = f"{root}/" if root is not None else None  # stub files below it are named relative to it
@@ -64,6 +66,10 @@ class AdminServer:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._routes()
+        self.dashboard = dashboard
+        if dashboard is not None:  # the pages at the root of this API (docs/dashboard.md)
+            dashboard.journal, dashboard.token = self._journal, self.token
+            register_dashboard(self.control, dashboard)
 
     @property
     def url(self) -> str:
@@ -206,5 +212,7 @@ class AdminServer:
                 entries.sort(key=lambda e: (e["time"], e["id"]))
                 for e in entries:
                     e["rule"] = self._shown(e.get("rule"))
+                    for miss in e.get("explain") or ():
+                        miss["rule"] = self._shown(miss.get("rule"))
                 return JournalPage(entries, Cursor(tuple(parts)).encode())
             await asyncio.sleep(min(0.1, remaining))

@@ -13,8 +13,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from thriftbox.control.auth import is_loopback
+from thriftbox.dashboard import Sources, Timeline
 from thriftbox.errors import ConfigError, ThriftboxError
 from thriftbox.idl import load_catalog
 from thriftbox.idl.model import Catalog
@@ -79,7 +81,8 @@ class Session:
     ) -> None:
         self.config = config
         self.on_runtime = on_runtime
-        self.report: Reporter = report or (lambda line: logger.info("%s", line))
+        self._reporter: Reporter = report or (lambda line: logger.info("%s", line))
+        self.timeline = Timeline()  # what the dashboard shows of the lines reported
         self.progress: Reporter = progress or (lambda line: logger.debug("%s", line))
         paths = validate_paths(config.paths)
         self.project = Project(
@@ -101,6 +104,16 @@ class Session:
         self.admin: AdminServer | None = None
         self.reloader: Reloader | None = None
         self._stop = threading.Event()
+
+    def report(self, line: str) -> None:
+        """One line for the user (a reload, a broken save, a restarted mock), also kept for the dashboard."""
+        self.timeline.add(line)
+        self._reporter(line)
+
+    @property
+    def dashboard_url(self) -> str:
+        """The dashboard's address ("" when turned off or not started)."""
+        return f"{self.admin_url}/" if self.admin_url and self.config.dashboard else ""
 
     @property
     def catalog(self) -> Catalog | None:
@@ -226,6 +239,7 @@ class Session:
             port,
             root=self.project.root,
             host_token=self.project.control_token,
+            dashboard=self._dashboard_sources() if self.config.dashboard else None,
         )
         self.admin.start()
         self.admin_url = self.admin.url
@@ -234,6 +248,16 @@ class Session:
                 f"port {self.config.port - 1} is in use on {self.config.admin_host}: "
                 f"the admin API listens on {self.admin.url.rsplit(':', 1)[-1]} instead"
             )
+
+    def _dashboard_sources(self) -> Sources:
+        def status() -> list[dict[str, Any]]:
+            return [
+                {"service": s.service, "host": s.host, "port": s.port, "runtime": s.runtime, "state": s.state}
+                for s in self.status()
+            ]
+
+        runtime = self.runtime.name if self.runtime is not None else ""
+        return Sources(lambda: self.catalog, status, timeline=self.timeline, runtime=runtime)
 
     def stop(self) -> None:
         """Stop everything this session started. Idempotent."""

@@ -1,0 +1,315 @@
+// thriftbox dashboard: follows the journal over server-sent events and drives the admin API (docs/dashboard.md).
+"use strict";
+(() => {
+  const TOKEN = document.querySelector('meta[name="thriftbox-token"]').content;
+  const MAX_ROWS = 500; // rows shown; the full window of entries is kept for filters and statistics
+  const KEEP = 20000; // entries kept in memory
+  const WINDOW_S = 300; // latency and rate window
+  const $ = (sel, root = document) => root.querySelector(sel);
+  const el = (tag, attrs = {}, text = "") => {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+    if (text) node.textContent = text;
+    return node;
+  };
+  let entries = []; // oldest first
+  let rules = [];
+  let cursor = "";
+  let dirty = false;
+  const timeline = [];
+
+  // -- admin API ----------------------------------------------------------------------------------------
+  async function api(method, path, body) {
+    const init = { method, headers: { "X-Thriftbox-Token": TOKEN } };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const resp = await fetch(path, init);
+    const data = await resp.json().catch(() => null);
+    if (!resp.ok) throw new Error((data && data.error) || `${resp.status} ${resp.statusText}`);
+    return data;
+  }
+
+  // -- sections -----------------------------------------------------------------------------------------
+  function showTab() {
+    const key = (location.hash || "#services").slice(1);
+    for (const section of document.querySelectorAll("main > section")) section.hidden = section.id !== key;
+    for (const a of document.querySelectorAll("nav a")) {
+      if (a.dataset.tab === key) a.setAttribute("aria-current", "page");
+      else a.removeAttribute("aria-current");
+    }
+  }
+  window.addEventListener("hashchange", showTab);
+
+  // -- journal ------------------------------------------------------------------------------------------
+  const outcome = (e) => {
+    const kind = e.reply && e.reply.kind;
+    if (kind === "app_error" || kind === "fault") return e.source === "refused" ? "refused" : "error";
+    return e.source || "generated";
+  };
+  const clock = (t) => new Date(t * 1000).toLocaleTimeString([], { hour12: false }) +
+    "." + String(Math.floor((t % 1) * 1000)).padStart(3, "0");
+  function matches(e) {
+    const service = $("#f-service").value, method = $("#f-method").value.trim();
+    const want = $("#f-outcome").value, text = $("#f-text").value.trim().toLowerCase();
+    if (service && e.service !== service) return false;
+    if (method && !e.method.toLowerCase().includes(method.toLowerCase())) return false;
+    if (want && outcome(e) !== want) return false;
+    if (text && !JSON.stringify([e.args, e.reply, e.rule, e.client]).toLowerCase().includes(text)) return false;
+    return true;
+  }
+  function detail(e) {
+    const td = el("td", { colspan: "7" });
+    const facts = el("p");
+    facts.textContent = `latency ${e.latency_ms} ms · client ${e.client} · protocol ${e.protocol}/${e.framing}` +
+      ` · seqid ${e.seqid} · answered by ${e.rule ? "rule " + e.rule : e.source}`;
+    td.append(facts, el("h4", {}, "arguments"), el("pre", {}, JSON.stringify(e.args, null, 2)),
+      el("h4", {}, "answer"), el("pre", {}, JSON.stringify(e.reply, null, 2)));
+    if (e.context) td.append(el("h4", {}, "transport"), el("pre", {}, JSON.stringify(e.context, null, 2)));
+    if (e.explain) {
+      td.append(el("h4", {}, "why no rule matched"));
+      const list = el("ul", { class: "explain" });
+      if (!e.explain.length) list.append(el("li", {}, "no rule of this method could be tried"));
+      for (const miss of e.explain) {
+        const li = el("li");
+        li.append(el("code", {}, miss.rule), document.createTextNode(" " + miss.text +
+          (miss.of ? ` (${miss.matched} of ${miss.of} fields matched)` : "")));
+        list.append(li);
+      }
+      td.append(list);
+    }
+    const tr = el("tr", { class: "detail" });
+    tr.append(td);
+    return tr;
+  }
+  function row(e) {
+    const tr = el("tr", { class: "entry", tabindex: "0", "aria-expanded": "false" });
+    tr.dataset.id = `${e.service}#${e.id}`;
+    const o = outcome(e);
+    for (const [text, cls] of [[clock(e.time)], [e.service], [e.method], [o, "o-" + o],
+      [e.rule || (e.explain ? "no match" : ""), "rule-cell"], [String(e.latency_ms)], [e.client || ""]]) {
+      tr.append(el("td", cls ? { class: cls } : {}, text));
+    }
+    const toggle = () => {
+      const open = tr.nextElementSibling && tr.nextElementSibling.classList.contains("detail");
+      if (open) tr.nextElementSibling.remove();
+      else tr.after(detail(e));
+      tr.setAttribute("aria-expanded", String(!open));
+    };
+    tr.addEventListener("click", toggle);
+    tr.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); toggle(); }
+    });
+    return tr;
+  }
+  function renderJournal() {
+    const body = $("#j-rows");
+    const open = new Set([...body.querySelectorAll('tr.entry[aria-expanded="true"]')].map((r) => r.dataset.id));
+    const shown = [];
+    for (let i = entries.length - 1; i >= 0 && shown.length < MAX_ROWS; i--) {
+      if (matches(entries[i])) shown.push(entries[i]);
+    }
+    const frag = document.createDocumentFragment();
+    for (const e of shown) {
+      const tr = row(e);
+      frag.append(tr);
+      if (open.has(tr.dataset.id)) { tr.setAttribute("aria-expanded", "true"); frag.append(detail(e)); }
+    }
+    body.replaceChildren(frag);
+    $("#j-count").textContent = `${shown.length} shown of ${entries.length}`;
+  }
+
+  // -- statistics ---------------------------------------------------------------------------------------
+  const pct = (sorted, p) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : 0;
+  function renderStats() {
+    const now = Date.now() / 1000;
+    const perService = new Map(), perMethod = new Map(), hits = new Map();
+    for (const e of entries) {
+      if (e.rule) hits.set(e.rule, (hits.get(e.rule) || 0) + 1);
+      if (now - e.time > WINDOW_S) continue;
+      const s = perService.get(e.service) || { calls: 0, errors: 0, protocols: new Set() };
+      if (now - e.time <= 60) { s.calls++; if (outcome(e) === "error") s.errors++; }
+      s.protocols.add(`${e.protocol}/${e.framing}`);
+      perService.set(e.service, s);
+      const key = `${e.service}.${e.method}`;
+      if (!perMethod.has(key)) perMethod.set(key, []);
+      perMethod.get(key).push(e);
+    }
+    for (const article of document.querySelectorAll("article.service")) {
+      const s = perService.get(article.dataset.service) || { calls: 0, errors: 0, protocols: new Set() };
+      $('[data-stat="calls"]', article).textContent = s.calls;
+      $('[data-stat="errors"]', article).textContent = s.errors;
+      $('[data-stat="protocols"]', article).textContent = [...s.protocols].join(", ") || "-";
+      const name = article.dataset.service;
+      const last = [...timeline].reverse().find((t) => t.text.includes(name) || t.text.includes(name.split(".").pop()));
+      $('[data-stat="reload"]', article).textContent = last ? `${clock(last.time)} ${last.kind}` : "-";
+    }
+    renderStubs(hits);
+    renderLatency(perMethod, now);
+  }
+  function chart(calls, now) {
+    const buckets = 20, width = 160, height = 36, span = WINDOW_S / buckets;
+    const series = { p50: [], p90: [], p99: [] };
+    for (let b = 0; b < buckets; b++) {
+      const lo = now - WINDOW_S + b * span;
+      const ms = calls.filter((e) => e.time >= lo && e.time < lo + span).map((e) => e.latency_ms).sort((x, y) => x - y);
+      for (const [k, p] of [["p50", .5], ["p90", .9], ["p99", .99]]) series[k].push(ms.length ? pct(ms, p) : null);
+    }
+    const top = Math.max(1, ...series.p99.filter((v) => v !== null));
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("class", "chart");
+    svg.setAttribute("width", width);
+    svg.setAttribute("height", height);
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", "p50, p90 and p99 latency over the last 5 minutes");
+    for (const k of ["p50", "p90", "p99"]) {
+      const pts = series[k].map((v, i) => v === null ? null :
+        `${(i * width / (buckets - 1)).toFixed(1)},${(height - 2 - (v / top) * (height - 4)).toFixed(1)}`).filter(Boolean);
+      const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
+      line.setAttribute("class", k);
+      line.setAttribute("points", pts.join(" "));
+      svg.append(line);
+    }
+    return svg;
+  }
+  function configured(service, method) {
+    const found = rules.filter((r) => r.service === service && (r.method === method || r.method === null) && r.rule);
+    const parts = [];
+    for (const r of found) {
+      const spec = JSON.stringify(r.rule);
+      if (/latency_ms|fault/.test(spec)) parts.push(`${r.id}: ${spec.match(/"(latency_ms|fault)":("[^"]*"|[^,}]*|\{[^}]*\})/g).join(", ")}`);
+    }
+    return parts.join("; ") || "-";
+  }
+  function renderLatency(perMethod, now) {
+    const frag = document.createDocumentFragment();
+    for (const [key, calls] of [...perMethod.entries()].sort()) {
+      const ms = calls.map((e) => e.latency_ms).sort((x, y) => x - y);
+      const tr = el("tr");
+      const dot = key.lastIndexOf(".");
+      for (const text of [key, String(calls.length), pct(ms, .5).toFixed(2), pct(ms, .9).toFixed(2), pct(ms, .99).toFixed(2)]) {
+        tr.append(el("td", {}, text));
+      }
+      const td = el("td");
+      td.append(chart(calls, now));
+      tr.append(td, el("td", {}, configured(key.slice(0, dot), key.slice(dot + 1))));
+      frag.append(tr);
+    }
+    $("#l-rows").replaceChildren(frag);
+  }
+
+  // -- stubs --------------------------------------------------------------------------------------------
+  async function loadRules() {
+    try { rules = await api("GET", "/stubs"); } catch (err) { $("#a-msg").textContent = err.message; }
+    dirty = true;
+  }
+  function renderStubs(hits) {
+    const frag = document.createDocumentFragment();
+    for (const r of rules) {
+      const tr = el("tr");
+      for (const text of [r.id, r.service, r.method || "(default)", r.source, String(hits.get(r.id) || 0)]) tr.append(el("td", {}, text));
+      const spec = el("td", { class: "rule-cell" });
+      spec.append(el("code", {}, r.rule ? JSON.stringify(r.rule) : ""));
+      const actions = el("td");
+      if (r.source === "api") {
+        const edit = el("button", { type: "button" }, "Edit");
+        edit.addEventListener("click", () => {
+          $("#s-service").value = r.service; $("#s-method").value = r.method || "";
+          $("#s-rule").value = JSON.stringify(r.rule, null, 2); $("#s-add").dataset.replaces = r.id;
+          $("#s-add").textContent = `Replace ${r.id}`; $("#s-method").focus();
+        });
+        const remove = el("button", { type: "button" }, "Remove");
+        remove.addEventListener("click", async () => {
+          try { await api("DELETE", `/stubs/${encodeURIComponent(r.id)}`); } catch (err) { $("#a-msg").textContent = err.message; }
+          await loadRules();
+        });
+        actions.append(edit, document.createTextNode(" "), remove);
+      }
+      tr.append(spec, actions);
+      frag.append(tr);
+    }
+    $("#s-rows").replaceChildren(frag);
+  }
+  $("#s-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const msg = $("#s-msg");
+    try {
+      const rule = JSON.parse($("#s-rule").value);
+      const replaces = $("#s-add").dataset.replaces;
+      const added = await api("POST", "/stubs", { service: $("#s-service").value, method: $("#s-method").value.trim(), rule });
+      if (replaces) await api("DELETE", `/stubs/${encodeURIComponent(replaces)}`);
+      delete $("#s-add").dataset.replaces;
+      $("#s-add").textContent = "Add rule";
+      msg.className = ""; msg.textContent = `added ${added.id}`;
+    } catch (err) { msg.className = "error"; msg.textContent = err.message; }
+    await loadRules();
+  });
+  $("#reset-state").addEventListener("click", async () => {
+    try { await api("POST", "/state/reset", {}); $("#a-msg").textContent = "state reset"; } catch (err) { $("#a-msg").textContent = err.message; }
+  });
+  $("#clear-journal").addEventListener("click", async () => {
+    try { await api("DELETE", "/journal"); entries = []; dirty = true; $("#a-msg").textContent = "journal cleared"; } catch (err) { $("#a-msg").textContent = err.message; }
+  });
+
+  // -- call it ------------------------------------------------------------------------------------------
+  for (const details of document.querySelectorAll("details.method")) {
+    const form = $("form", details), area = $("textarea", details), out = $("pre", details);
+    const { service, method } = details.dataset;
+    details.addEventListener("toggle", async () => {
+      if (!details.open || area.value) return;
+      try {
+        const q = new URLSearchParams({ service, method });
+        area.value = JSON.stringify(await api("GET", `/dashboard/example?${q}`), null, 2);
+      } catch (err) { out.textContent = err.message; }
+    });
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      out.classList.remove("error");
+      try {
+        const answer = await api("POST", "/dashboard/call", { service, method, args: JSON.parse(area.value || "{}") });
+        out.textContent = JSON.stringify(answer, null, 2);
+      } catch (err) { out.classList.add("error"); out.textContent = err.message; }
+    });
+  }
+
+  // -- live ---------------------------------------------------------------------------------------------
+  function renderTimeline(events) {
+    for (const t of events) {
+      timeline.push(t);
+      const li = el("li", { class: t.kind });
+      li.append(el("time", {}, clock(t.time)), document.createTextNode(" "), el("span", {}, t.text));
+      $("#t-rows").prepend(li);
+    }
+    if (events.some((t) => t.kind === "reload")) loadRules();
+    dirty = true;
+  }
+  function connect() {
+    const source = new EventSource(`/dashboard/events?since=${encodeURIComponent(cursor)}`);
+    source.addEventListener("open", () => { $("#live").textContent = "live"; });
+    source.addEventListener("journal", (ev) => {
+      const batch = JSON.parse(ev.data);
+      entries.push(...batch);
+      if (entries.length > KEEP) entries = entries.slice(entries.length - KEEP);
+      if (ev.lastEventId) cursor = ev.lastEventId;
+      dirty = true;
+    });
+    source.addEventListener("timeline", (ev) => renderTimeline([JSON.parse(ev.data)]));
+    source.addEventListener("error", () => {
+      $("#live").textContent = "reconnecting…";
+      source.close();
+      setTimeout(connect, 1000);
+    });
+  }
+  let drawn = 0;
+  function frame(now) {
+    if (dirty && now - drawn >= 200) { dirty = false; drawn = now; renderJournal(); renderStats(); }
+    requestAnimationFrame(frame);
+  }
+  for (const id of ["#f-service", "#f-method", "#f-outcome", "#f-text"]) $(id).addEventListener("input", () => { dirty = true; });
+  setInterval(() => { dirty = true; }, 5000); // rates age even without calls
+  showTab();
+  loadRules();
+  connect();
+  requestAnimationFrame(frame);
+})();
