@@ -103,21 +103,28 @@
     });
     return tr;
   }
+  let received = 0; // entries ever received
+  let rendered = 0; // of those, how many the table has seen
+  let rebuild = true; // filters changed or the journal was cleared: draw the table anew
   function renderJournal() {
     const body = $("#j-rows");
-    const open = new Set([...body.querySelectorAll('tr.entry[aria-expanded="true"]')].map((r) => r.dataset.id));
-    const shown = [];
-    for (let i = entries.length - 1; i >= 0 && shown.length < MAX_ROWS; i--) {
-      if (matches(entries[i])) shown.push(entries[i]);
-    }
+    const fresh = rebuild ? entries.length : Math.min(entries.length, received - rendered);
     const frag = document.createDocumentFragment();
-    for (const e of shown) {
-      const tr = row(e);
-      frag.append(tr);
-      if (open.has(tr.dataset.id)) { tr.setAttribute("aria-expanded", "true"); frag.append(detail(e)); }
+    let added = 0;
+    for (let i = entries.length - 1; i >= entries.length - fresh && added < MAX_ROWS; i--) {
+      if (matches(entries[i])) { frag.append(row(entries[i])); added++; }
     }
-    body.replaceChildren(frag);
-    $("#j-count").textContent = `${shown.length} shown of ${entries.length}`;
+    if (rebuild) body.replaceChildren(frag);
+    else body.prepend(frag);
+    rebuild = false;
+    rendered = received;
+    let shown = body.querySelectorAll("tr.entry").length;
+    while (shown > MAX_ROWS) { // the oldest rows go, with their open details
+      const last = body.lastElementChild;
+      if (last.classList.contains("entry")) shown--;
+      last.remove();
+    }
+    $("#j-count").textContent = `${shown} shown of ${entries.length}`;
   }
 
   // -- statistics ---------------------------------------------------------------------------------------
@@ -204,7 +211,11 @@
     try { rules = await api("GET", "/stubs"); } catch (err) { $("#a-msg").textContent = err.message; }
     dirty = true;
   }
+  let stubsDrawn = "";
   function renderStubs(hits) {
+    const drawn = JSON.stringify([rules, [...hits]]);
+    if (drawn === stubsDrawn) return; // unchanged: keep the buttons (and the keyboard focus) where they are
+    stubsDrawn = drawn;
     const frag = document.createDocumentFragment();
     for (const r of rules) {
       const tr = el("tr");
@@ -249,7 +260,7 @@
     try { await api("POST", "/state/reset", {}); $("#a-msg").textContent = "state reset"; } catch (err) { $("#a-msg").textContent = err.message; }
   });
   $("#clear-journal").addEventListener("click", async () => {
-    try { await api("DELETE", "/journal"); entries = []; dirty = true; $("#a-msg").textContent = "journal cleared"; } catch (err) { $("#a-msg").textContent = err.message; }
+    try { await api("DELETE", "/journal"); entries = []; rebuild = dirty = true; $("#a-msg").textContent = "journal cleared"; } catch (err) { $("#a-msg").textContent = err.message; }
   });
 
   // -- call it ------------------------------------------------------------------------------------------
@@ -290,6 +301,7 @@
     source.addEventListener("journal", (ev) => {
       const batch = JSON.parse(ev.data);
       entries.push(...batch);
+      received += batch.length;
       if (entries.length > KEEP) entries = entries.slice(entries.length - KEEP);
       if (ev.lastEventId) cursor = ev.lastEventId;
       dirty = true;
@@ -306,7 +318,7 @@
     if (dirty && now - drawn >= 200) { dirty = false; drawn = now; renderJournal(); renderStats(); }
     requestAnimationFrame(frame);
   }
-  for (const id of ["#f-service", "#f-method", "#f-outcome", "#f-text"]) $(id).addEventListener("input", () => { dirty = true; });
+  for (const id of ["#f-service", "#f-method", "#f-outcome", "#f-text"]) $(id).addEventListener("input", () => { rebuild = dirty = true; });
   setInterval(() => { dirty = true; }, 5000); // rates age even without calls
   showTab();
   loadRules();
