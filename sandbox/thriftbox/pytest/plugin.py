@@ -97,8 +97,10 @@ def thriftbox(
         pytest.fail(problem, pytrace=False)
     config.stash[BOX] = box
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and box.dashboard_url:  # in the report, as soon as the mocks serve
-        reporter.write_line(f"thriftbox dashboard: {box.dashboard_url}")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None and box.dashboard_url:  # in the report, once serving
+        with capture.global_and_fixture_disabled():  # the fixture's set-up output is captured otherwise
+            reporter.write_line(f"thriftbox dashboard: {box.dashboard_url}")
     try:
         yield box
     finally:

@@ -49,8 +49,9 @@ def near_misses(
             miss = NearMiss(rule.id, reason=f"answers only calls from {scope} (this one came from {peer})")
         elif miss is None and rule.probability < 1.0:
             miss = NearMiss(rule.id, reason=f"matched, but its probability {rule.probability:g} draw failed")
-        if miss is not None:
-            found.append(miss)
+        if miss is None:
+            break  # this rule answers such a call: the rules after it are never tried
+        found.append(miss)
     found.sort(key=lambda n: -(n.matched / n.of) if n.of else -1.0)
     return found[:limit]
 
