@@ -133,7 +133,7 @@ def journal(target: str | None, as_json: bool, follow: bool, clear: bool, explai
       thriftbox journal
       thriftbox journal Users.getUser --json
       thriftbox journal Users -f
-      thriftbox journal Users.getUser --explain   # why did my stub not match?
+      thriftbox journal Users.getUser --explain
     """
     api = admin()
     if clear:

@@ -62,7 +62,7 @@ def render_page(catalog: Catalog | None, status: list[dict[str, Any]], token: st
 </section>
 <section id="stubs" aria-labelledby="h-stubs"><h2 id="h-stubs">Stubs</h2>
 <table class="grid"><thead><tr><th>rule</th><th>service</th><th>method</th><th>source</th><th>hits</th>
-<th>rule</th><th></th></tr></thead><tbody id="s-rows"></tbody></table>
+<th>definition</th><th></th></tr></thead><tbody id="s-rows"></tbody></table>
 <form id="s-form" class="stack"><h3>Add a run-time rule</h3>
 <label>service <select id="s-service">{options}</select></label>
 <label>method <input id="s-method" required></label>
