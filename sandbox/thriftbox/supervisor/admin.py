@@ -24,8 +24,9 @@ from thriftbox.control.auth import is_loopback, new_token
 from thriftbox.control.client import HostClient, Refused, Unreachable
 from thriftbox.control.messages import Cursor, HttpError, JournalEntry, JournalPage, JournalQuery
 from thriftbox.control.server import ControlServer, Request
-from thriftbox.dashboard import Sources, register_dashboard
-from thriftbox.idl.model import match_service
+from thriftbox.dashboard import Sources, Timeline, register_dashboard
+from thriftbox.idl.model import Catalog, match_service
+from thriftbox.project.state import MockStatus
 
 T = TypeVar("T")
 
@@ -35,6 +36,23 @@ def _after(position: Cursor, entries: list[JournalEntry]) -> Cursor:
     if len(position.positions()) > 1:
         return position
     return Cursor.of_host(max([*position.positions(), *(int(e["id"]) for e in entries)]))
+
+
+def dashboard_sources(
+    catalog: Callable[[], Catalog | None],
+    status: Callable[[], list[MockStatus]],
+    timeline: Timeline,
+    runtime: str,
+) -> Sources:
+    """What the dashboard reads of a running session: its catalog, its mocks' status, its timeline."""
+
+    def mocks() -> list[dict[str, Any]]:
+        return [
+            {"service": s.service, "host": s.host, "port": s.port, "runtime": s.runtime, "state": s.state}
+            for s in status()
+        ]
+
+    return Sources(catalog, mocks, timeline=timeline, runtime=runtime)
 
 
 class AdminServer:

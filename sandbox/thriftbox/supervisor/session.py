@@ -13,10 +13,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 from thriftbox.control.auth import is_loopback
-from thriftbox.dashboard import Sources, Timeline
+from thriftbox.dashboard import Timeline
 from thriftbox.errors import ConfigError, ThriftboxError
 from thriftbox.idl import load_catalog
 from thriftbox.idl.model import Catalog
@@ -33,7 +32,7 @@ from thriftbox.project.state import (
 )
 from thriftbox.runtime.base import MockSpec, Project, Runtime
 from thriftbox.runtime.registry import choose_runtime, get_runtime
-from thriftbox.supervisor.admin import AdminServer
+from thriftbox.supervisor.admin import AdminServer, dashboard_sources
 from thriftbox.supervisor.config import ServeConfig, validate_paths
 from thriftbox.supervisor.reloader import Reloader, load_stub_book
 from thriftbox.values import check_annotations
@@ -239,7 +238,9 @@ class Session:
             port,
             root=self.project.root,
             host_token=self.project.control_token,
-            dashboard=self._dashboard_sources() if self.config.dashboard else None,
+            dashboard=dashboard_sources(lambda: self.catalog, self.status, self.timeline, runtime.name)
+            if self.config.dashboard
+            else None,
         )
         self.admin.start()
         self.admin_url = self.admin.url
@@ -248,16 +249,6 @@ class Session:
                 f"port {self.config.port - 1} is in use on {self.config.admin_host}: "
                 f"the admin API listens on {self.admin.url.rsplit(':', 1)[-1]} instead"
             )
-
-    def _dashboard_sources(self) -> Sources:
-        def status() -> list[dict[str, Any]]:
-            return [
-                {"service": s.service, "host": s.host, "port": s.port, "runtime": s.runtime, "state": s.state}
-                for s in self.status()
-            ]
-
-        runtime = self.runtime.name if self.runtime is not None else ""
-        return Sources(lambda: self.catalog, status, timeline=self.timeline, runtime=runtime)
 
     def stop(self) -> None:
         """Stop everything this session started. Idempotent."""

@@ -185,11 +185,18 @@
     return svg;
   }
   function configured(service, method) {
-    const found = rules.filter((r) => r.service === service && (r.method === method || r.method === null) && r.rule);
     const parts = [];
-    for (const r of found) {
-      const spec = JSON.stringify(r.rule);
-      if (/latency_ms|fault/.test(spec)) parts.push(`${r.id}: ${spec.match(/"(latency_ms|fault)":("[^"]*"|[^,}]*|\{[^}]*\})/g).join(", ")}`);
+    for (const r of rules) {
+      if (r.service !== service || (r.method !== method && r.method !== null) || !r.rule) continue;
+      const found = [];
+      const walk = (spec) => {
+        if (Array.isArray(spec)) { spec.forEach(walk); return; }
+        if (!spec || typeof spec !== "object") return;
+        for (const key of ["latency_ms", "fault"]) if (key in spec) found.push(`${key} ${JSON.stringify(spec[key])}`);
+        if (spec.sequence) walk(spec.sequence);
+      };
+      walk(r.rule);
+      if (found.length) parts.push(`${r.id}: ${found.join(", ")}`);
     }
     return parts.join("; ") || "-";
   }
@@ -303,6 +310,7 @@
     const source = new EventSource(`/dashboard/events?since=${encodeURIComponent(cursor)}`);
     source.addEventListener("open", () => { $("#live").textContent = "live"; });
     source.addEventListener("journal", (ev) => {
+      $("#live").textContent = "live";
       const batch = JSON.parse(ev.data);
       entries.push(...batch);
       received += batch.length;
@@ -311,6 +319,7 @@
       dirty = true;
     });
     source.addEventListener("timeline", (ev) => renderTimeline([JSON.parse(ev.data)]));
+    source.addEventListener("problem", (ev) => { $("#live").textContent = JSON.parse(ev.data).error; });
     source.addEventListener("error", () => {
       $("#live").textContent = "reconnecting…";
       source.close();
