@@ -205,3 +205,17 @@ def test_no_dashboard_turns_the_pages_off(tmp_path: Path) -> None:
         assert "dashboard:" not in s.output()
         assert request(s, "GET", "/")[0] == 404
         assert request(s, "GET", "/services")[0] == 200
+
+
+def test_with_workers_the_calls_of_every_process_are_explained(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "idl", tmp_path / "idl")
+    shutil.copytree(REPO / "mocks", tmp_path / "mocks")
+    with serve(tmp_path, ["idl"], "--mocks", "mocks", "--workers", "2") as s:
+        for user in range(500, 506):  # connections go to the host and its worker in turn
+            body = {"service": "Users", "method": "getUser", "args": {"id": user}}
+            assert request(s, "POST", "/dashboard/call", body, owned(s))[0] == 200
+        entries = json.loads(request(s, "GET", "/journal?service=Users&method=getUser&explain=1")[2])[
+            "entries"
+        ]
+    texts = sorted(e["explain"][0]["text"] for e in entries)
+    assert texts == [f"when.id: wanted 42, got {user}" for user in range(500, 506)]
