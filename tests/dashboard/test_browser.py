@@ -7,6 +7,7 @@ section to docs/dashboard/ (docs/dashboard.md embeds them).
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -15,54 +16,12 @@ from typing import Any
 import pytest
 
 from tests.dashboard.browser import require_browser, start_browser
+from tests.dashboard.support import IDL, PARIS_RULE, STOCK_RULE, STUBS, request
 from tests.serve_support import REPO, Served, serve
 from tests.wire.apache import generate
 
 SCREENSHOTS = REPO / "docs" / "dashboard"
 UPDATE = os.environ.get("THRIFTBOX_UPDATE_SCREENSHOTS") == "1"
-
-# Held out: written for this test only, so the page is not shaped around the demo IDL.
-IDL = """namespace py tbdash_gen
-
-typedef string Sku
-
-enum Carrier { POST = 1, COURIER = 2, FREIGHT = 3 }
-
-struct Parcel {
-  1: required Sku sku,
-  2: i32 quantity,
-  3: Carrier carrier,
-  4: optional list<string> labels,
-}
-
-exception OutOfStock { 1: string message, 2: Sku sku }
-
-service Warehouse {
-  i32 stock(1: Sku sku, 2: string site),
-  Parcel pick(1: Sku sku, 2: i32 quantity) throws (1: OutOfStock outOfStock),
-}
-
-service Shipping {
-  string ship(1: Parcel parcel),
-  list<Parcel> pending(1: i32 limit),
-}
-
-service Billing {
-  double invoice(1: string customer, 2: list<Sku> skus),
-}
-"""
-
-STUBS = """service: Warehouse
-methods:
-  stock:
-    - when: {sku: A-1, site: berlin}
-      return: 7
-    - when: {sku: A-1, site: paris}
-      return: 9
-      latency_ms: 5
-"""
-STOCK_RULE = "mocks/warehouse.yaml:4"  # a rule's id: its file and the line of its entry
-PARIS_RULE = "mocks/warehouse.yaml:6"
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +157,10 @@ def test_an_apache_call_appears_in_the_live_journal_with_its_rule(
     assert '"site": "paris"' in detail.text
     assert "protocol binary/buffered" in detail.text
     screenshot(page, "journal")
+    detail.find_element("css selector", "a.rule-link").click()  # to the rule itself
+    wait_for(page, lambda d: d.find_element("id", "stubs").is_displayed())
+    assert page.switch_to.active_element.get_attribute("data-rule") == PARIS_RULE
+    show(page, "journal")
     dark = [{"name": "prefers-color-scheme", "value": "dark"}]
     page.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": dark})
     try:
@@ -251,6 +214,57 @@ def test_a_stub_added_on_the_page_answers_the_next_call(page: Any, gen: Any, ser
     assert "latency_ms" in page.find_element("id", "l-rows").text  # the configured latency, beside measured
     assert page.find_elements("css selector", "#l-rows svg.chart polyline")
     screenshot(page, "latency")
+
+
+def test_a_run_time_rule_is_edited_and_removed_on_the_page_and_the_journal_cleared(
+    page: Any, gen: Any, served: Served
+) -> None:
+    show(page, "stubs")
+    page.find_element("css selector", '#s-service option[value="inventory.Warehouse"]').click()
+    page.find_element("id", "s-method").send_keys("stock")
+    rule = page.find_element("id", "s-rule")
+    rule.clear()
+    rule.send_keys('{"when": {"site": "lima"}, "return": 1}')
+    page.find_element("id", "s-add").click()
+    wait_for(page, lambda d: d.find_element("id", "s-msg").text.startswith("added api:"))
+    first = page.find_element("id", "s-msg").text.removeprefix("added ")
+    row = wait_for(page, lambda d: d.find_element("css selector", f'#s-rows tr[data-rule="{first}"]'))
+    row.find_element("xpath", ".//button[text()='Edit']").click()
+    assert page.find_element("id", "s-add").text == f"Replace {first}"
+    rule.clear()
+    rule.send_keys('{"when": {"site": "lima"}, "return": 2}')
+    page.find_element("id", "s-add").click()
+    wait_for(page, lambda d: d.find_element("id", "s-msg").text not in ("", f"added {first}"))
+    second = page.find_element("id", "s-msg").text.removeprefix("added ")
+    assert second.startswith("api:")
+    wait_for(
+        page,
+        lambda d: f'data-rule="{first}"' not in d.find_element("id", "s-rows").get_attribute("innerHTML"),
+    )
+    client = warehouse(gen, served)
+    try:
+        assert client.stock("Z-1", "lima") == 2
+        row = page.find_element("css selector", f'#s-rows tr[data-rule="{second}"]')
+        row.find_element("xpath", ".//button[text()='Remove']").click()
+        wait_for(
+            page,
+            lambda d: (
+                f'data-rule="{second}"' not in d.find_element("id", "s-rows").get_attribute("innerHTML")
+            ),
+        )
+        client.stock("Z-1", "lima")
+        journal = json.loads(request(served, "GET", "/journal?service=Warehouse&method=stock")[2])
+        assert journal["entries"][-1]["source"] == "generated"  # the removed rule no longer answers
+    finally:
+        client.close()
+    page.find_element("id", "clear-journal").click()
+    wait_for(page, lambda d: d.find_element("id", "a-msg").text == "journal cleared")
+    page.find_element("id", "reset-state").click()
+    wait_for(page, lambda d: d.find_element("id", "a-msg").text == "state reset")
+    show(page, "journal")
+    page.refresh()
+    wait_for(page, lambda d: d.find_element("id", "live").text == "live")
+    wait_for(page, lambda d: d.find_element("id", "j-count").text == "0 shown of 0")  # nothing came back
 
 
 def test_a_broken_idl_save_shows_on_the_page(page: Any, served: Served) -> None:

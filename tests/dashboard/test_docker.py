@@ -10,8 +10,7 @@ from typing import Any
 import docker
 import pytest
 
-from tests.dashboard.test_browser import IDL, PARIS_RULE, STUBS
-from tests.dashboard.test_http import owned, read_events, request
+from tests.dashboard.support import IDL, PARIS_RULE, STUBS, owned, read_events, request
 from tests.docker_support import leftovers, mock_image
 from tests.serve_support import serve
 from thriftbox.project.layout import project_name

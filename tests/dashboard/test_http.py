@@ -8,7 +8,6 @@ drive none of the state-changing routes.
 
 from __future__ import annotations
 
-import http.client
 import json
 import shutil
 import subprocess
@@ -21,8 +20,8 @@ import pytest
 import thriftpy2
 from thriftpy2.rpc import make_client
 
+from tests.dashboard.support import owned, read_events, request
 from tests.serve_support import REPO, Served, cli_env, serve, thriftbox_cmd
-from thriftbox.control.auth import TOKEN_HEADER
 
 
 @pytest.fixture(scope="module")
@@ -32,24 +31,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     shutil.copytree(REPO / "mocks", root / "mocks")
     with serve(root, ["idl"], "--mocks", "mocks") as s:
         yield s
-
-
-def request(
-    served: Served, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
-) -> tuple[int, str, bytes]:
-    port = int(served.state()["admin_url"].rsplit(":", 1)[1])
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        raw = json.dumps(body).encode() if body is not None else None
-        conn.request(method, path, body=raw, headers=headers or {})
-        resp = conn.getresponse()
-        return resp.status, resp.getheader("Content-Type") or "", resp.read()
-    finally:
-        conn.close()
-
-
-def owned(served: Served) -> dict[str, str]:
-    return {TOKEN_HEADER: served.state()["admin_token"], "Content-Type": "application/json"}
 
 
 def users(served: Served) -> Any:
@@ -128,28 +109,6 @@ def test_the_call_form_makes_a_real_call_with_generated_arguments(served: Served
     )  # fmt: skip
     assert status == 400
     assert b"idd" in body
-
-
-def read_events(served: Served, since: str, until: float) -> Iterator[tuple[str, Any]]:
-    port = int(served.state()["admin_url"].rsplit(":", 1)[1])
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    conn.request("GET", f"/dashboard/events?since={since}")
-    resp = conn.getresponse()
-    assert resp.status == 200
-    assert resp.getheader("Content-Type") == "text/event-stream"
-    event, data = "", ""
-    try:
-        while time.monotonic() < until:
-            line = resp.readline().decode().rstrip("\n")
-            if line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: "):
-                data = line[6:]
-            elif not line and event:
-                yield event, json.loads(data)
-                event, data = "", ""
-    finally:
-        conn.close()
 
 
 def test_a_call_arrives_on_the_event_stream_with_its_rule_and_nearest_rules(served: Served) -> None:

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from thriftbox.control.auth import TOKEN_HEADER, is_loopback, same_token
 from thriftbox.control.messages import HttpError
@@ -201,7 +201,7 @@ class ControlServer:
                 continue
             allowed = True
             if method == request.method:
-                request.params = match.groupdict()
+                request.params = {k: unquote(v) for k, v in match.groupdict().items()}
                 return await handler(request)
         if allowed:
             raise HttpError(405, f"{request.method} not allowed on {request.path}")

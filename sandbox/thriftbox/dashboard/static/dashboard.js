@@ -15,7 +15,7 @@
   let entries = []; // oldest first
   let rules = [];
   let cursor = "";
-  let dirty = false;
+  let dirty = true; // draw once even before the first call
   const timeline = [];
 
   // -- admin API ----------------------------------------------------------------------------------------
@@ -59,11 +59,25 @@
     if (text && !JSON.stringify([e.args, e.reply, e.rule, e.client]).toLowerCase().includes(text)) return false;
     return true;
   }
+  function ruleLink(id) { // to the rule's row in the stubs section
+    const a = el("a", { href: "#stubs", class: "rule-link" }, id);
+    a.addEventListener("click", (ev) => {
+      ev.preventDefault();
+      location.hash = "#stubs";
+      showTab();
+      const tr = [...document.querySelectorAll("#s-rows tr")].find((r) => r.dataset.rule === id);
+      if (tr) { tr.scrollIntoView({ block: "center" }); tr.focus(); }
+    });
+    return a;
+  }
   function detail(e) {
     const td = el("td", { colspan: "7" });
     const facts = el("p");
     facts.textContent = `latency ${e.latency_ms} ms · client ${e.client} · protocol ${e.protocol}/${e.framing}` +
-      ` · seqid ${e.seqid} · answered by ${e.rule ? "rule " + e.rule : e.source}`;
+      ` · seqid ${e.seqid} · answered by `;
+    const byRule = e.rule && e.source !== "generated";
+    if (byRule) facts.append("rule ", ruleLink(e.rule));
+    else facts.append(e.rule === "state" ? "generated (nothing stored)" : e.source);
     td.append(facts, el("h4", {}, "arguments"), el("pre", {}, JSON.stringify(e.args, null, 2)),
       el("h4", {}, "answer"), el("pre", {}, JSON.stringify(e.reply, null, 2)));
     if (e.context) td.append(el("h4", {}, "transport"), el("pre", {}, JSON.stringify(e.context, null, 2)));
@@ -73,7 +87,7 @@
       if (!e.explain.length) list.append(el("li", {}, "no rule of this method could be tried"));
       for (const miss of e.explain) {
         const li = el("li");
-        li.append(el("code", {}, miss.rule), document.createTextNode(" " + miss.text +
+        li.append(ruleLink(miss.rule), document.createTextNode(" " + miss.text +
           (miss.of ? ` (${miss.matched} of ${miss.of} fields matched)` : "")));
         list.append(li);
       }
@@ -224,13 +238,18 @@
   }
   let stubsDrawn = "";
   function renderStubs(hits) {
-    const drawn = JSON.stringify([rules, [...hits]]);
-    if (drawn === stubsDrawn) return; // unchanged: keep the buttons (and the keyboard focus) where they are
+    const drawn = JSON.stringify(rules);
+    if (drawn === stubsDrawn) { // the same rules: only the counts change, the buttons (and focus) stay
+      for (const tr of document.querySelectorAll("#s-rows tr")) $("td.hits", tr).textContent = hits.get(tr.dataset.rule) || 0;
+      return;
+    }
     stubsDrawn = drawn;
     const frag = document.createDocumentFragment();
     for (const r of rules) {
-      const tr = el("tr");
-      for (const text of [r.id, r.service, r.method || "(default)", r.source, String(hits.get(r.id) || 0)]) tr.append(el("td", {}, text));
+      const tr = el("tr", { tabindex: "-1" });
+      tr.dataset.rule = r.id;
+      for (const text of [r.id, r.service, r.method || "(default)", r.source]) tr.append(el("td", {}, text));
+      tr.append(el("td", { class: "hits" }, String(hits.get(r.id) || 0)));
       const spec = el("td", { class: "rule-cell" });
       spec.append(el("code", {}, r.rule ? JSON.stringify(r.rule) : ""));
       const actions = el("td");
