@@ -119,6 +119,11 @@ def test_a_call_arrives_on_the_event_stream_with_its_rule_and_nearest_rules(serv
         t0 = time.monotonic()
         seen: list[dict[str, Any]] = []
         stream = read_events(served, cursor, t0 + 5)
+        event, mocks = next(stream)  # first, the mocks' states (then again whenever one changes)
+        assert event == "status"
+        assert {(m["service"], m["state"]) for m in mocks} == {
+            (m["service"], "ready") for m in served.state()["mocks"]
+        }
         client.getUser(42)
         client.getUser(43)
         for event, data in stream:

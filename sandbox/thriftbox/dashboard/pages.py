@@ -108,9 +108,10 @@ def _services(catalog: Catalog | None, services: list[dict[str, Any]]) -> str:
         out.append(
             f'<article class="service" data-service="{escape(sid)}">'
             f'<h3>{escape(sid)}</h3><dl class="facts">'
-            f"<dt>address</dt><dd>{escape(str(s['host']))}:{int(s['port'])}</dd>"
+            f'<dt>address</dt><dd data-stat="address">{escape(str(s["host"]))}:{int(s["port"])}</dd>'
             f"<dt>runtime</dt><dd>{escape(str(s['runtime']))}</dd>"
-            f'<dt>state</dt><dd class="state-{escape(str(s["state"]))}">{escape(str(s["state"]))}</dd>'
+            f'<dt>state</dt><dd data-stat="state" class="state-{escape(str(s["state"]))}">'
+            f"{escape(str(s['state']))}</dd>"
             f'<dt>calls/min</dt><dd data-stat="calls">0</dd><dt>errors/min</dt><dd data-stat="errors">0</dd>'
             f'<dt>protocols</dt><dd data-stat="protocols">-</dd>'
             f'<dt>last reload</dt><dd data-stat="reload">-</dd></dl>'

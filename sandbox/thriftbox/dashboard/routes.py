@@ -24,6 +24,7 @@ from thriftbox.dashboard.timeline import Timeline
 from thriftbox.idl.model import Catalog
 
 STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
+STATUS_EVERY = 3.0  # seconds between looks at the mocks' states (the Docker runtime asks the engine)
 BATCH = 500  # journal entries per event: a burst of calls arrives in a few events, not thousands
 PAGE = "/"
 EVENTS = "/dashboard/events"
@@ -98,12 +99,19 @@ async def _events(sources: Sources, since: str) -> AsyncIterator[bytes]:
     """``journal`` events (a list of entries, oldest first, ``id`` the cursor after them) and ``timeline``
     events, as they happen."""
     assert sources.journal is not None
-    cursor, seen = since, 0
+    cursor, seen, shown, status_at = since, 0, None, 0.0
+    loop = asyncio.get_running_loop()
     yield b"retry: 1000\n\n"
     while True:
         for event in sources.timeline.since(seen):
             seen = event["seq"]
             yield _sse("timeline", event)
+        if loop.time() >= status_at:  # a mock restarting or dead shows without a reload of the page
+            status_at = loop.time() + STATUS_EVERY
+            mocks = await asyncio.to_thread(sources.status)
+            if mocks != shown:
+                shown = mocks
+                yield _sse("status", mocks)
         page = await sources.journal(
             JournalQuery(since=cursor, wait=min(1.0, sources.keepalive), explain=True)
         )

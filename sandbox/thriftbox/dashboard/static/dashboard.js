@@ -338,6 +338,16 @@
       dirty = true;
     });
     source.addEventListener("timeline", (ev) => renderTimeline([JSON.parse(ev.data)]));
+    source.addEventListener("status", (ev) => {
+      for (const mock of JSON.parse(ev.data)) {
+        const article = [...document.querySelectorAll("article.service")].find((a) => a.dataset.service === mock.service);
+        if (!article) continue;
+        const dd = $('[data-stat="state"]', article);
+        dd.textContent = mock.state;
+        dd.className = `state-${mock.state}`;
+        $('[data-stat="address"]', article).textContent = `${mock.host}:${mock.port}`;
+      }
+    });
     source.addEventListener("problem", (ev) => { $("#live").textContent = JSON.parse(ev.data).error; });
     source.addEventListener("error", () => {
       $("#live").textContent = "reconnecting…";
