@@ -81,9 +81,10 @@ def _build_once() -> BuiltImage | str:
 
 def leftovers(client: Any, label: str) -> list[str]:
     """Names of containers and networks that still carry ``label`` (``key=value``)."""
-    containers = client.containers.list(all=True, filters={"label": label})
-    networks = client.networks.list(filters={"label": label})
-    return sorted([c.name for c in containers] + [n.name for n in networks])
+    # one request each: no race with a container removed while listed
+    containers = client.api.containers(all=True, filters={"label": label})
+    networks = client.api.networks(filters={"label": label})
+    return sorted([c["Names"][0].lstrip("/") for c in containers] + [n["Name"] for n in networks])
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str, poll: float = 0.1) -> None:

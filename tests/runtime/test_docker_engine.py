@@ -23,7 +23,7 @@ from thriftpy2.rpc import make_client
 
 import thriftbox
 from tests.docker_support import leftovers, mock_image, wait_until
-from tests.serve_support import cli_env, free_base_port, fresh_module
+from tests.serve_support import cli_env, free_base_port, fresh_module, thriftbox_cmd
 from thriftbox.client.probe import probe
 from thriftbox.errors import PortInUse
 from thriftbox.runtime.base import MockSpec, Project
@@ -139,8 +139,11 @@ def test_containers_are_labelled_and_folders_mounted_read_only(shop: Shop, engin
     assert labels["thriftbox.project"] == shop.project.name
     assert labels["thriftbox.version"] == thriftbox.__version__
     assert labels["thriftbox.session"] == shop.runtime.session
-    mounts = [(m["Source"], m["Destination"], m["RW"]) for m in info["Mounts"]]
-    assert mounts == [(str(shop.idl.resolve()), str(shop.idl.resolve()), False)]
+    mounts = sorted((m["Source"], m["Destination"], m["RW"]) for m in info["Mounts"])
+    state = shop.project.layout.hosts_dir / "users-users"  # writable: what survives a restart (host.persist)
+    assert mounts == sorted(
+        [(str(shop.idl.resolve()), str(shop.idl.resolve()), False), (str(state), "/thriftbox/state", True)]
+    )
     health = json.loads(_get(f"{mock.control_url}/health"))
     assert health["services"] == {"users.Users": shop.ports["users.Users"]}
     assert any("host ready" in line for line in shop.runtime.logs("users.Users"))
@@ -262,14 +265,54 @@ import sys
 from pathlib import Path
 from thriftbox.runtime.base import MockSpec, Project
 from thriftbox.runtime.docker.sdk import DockerRuntime
+
+class WithoutReaper(DockerRuntime):  # as on an engine whose socket cannot be lent to a container
+    def _guard(self) -> None:
+        pass
+
 root, name, port = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-DockerRuntime().start(Project(root=root, name=name, idl_dirs=(root / "idl",)), [MockSpec("users.Users", port)])
+runtime = WithoutReaper()
+runtime.start(Project(root=root, name=name, idl_dirs=(root / "idl",)), [MockSpec("users.Users", port)])
 print("started", flush=True)
 sys.stdin.read()
 """
 
 
-def test_leftovers_of_a_crashed_serve_are_named_and_removed_by_down(engine: Any, tmp_path: Path) -> None:
+def test_a_killed_serve_leaves_no_container_or_network_behind(engine: Any, tmp_path: Path) -> None:
+    """kill -9 of `thriftbox serve --runtime docker`: its reaper removes everything within seconds."""
+    shutil.copytree(IDL, tmp_path / "idl")
+    port = free_base_port(10)
+    serve = subprocess.Popen(
+        [*thriftbox_cmd("serve", "idl", "--runtime", "docker", "--port", str(port), "--no-watch")],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=cli_env(),
+        text=True,
+    )
+    assert serve.stdout is not None
+    try:
+        for line in serve.stdout:
+            if "admin API" in line:
+                break
+        state = json.loads((tmp_path / ".thriftbox" / "state.json").read_text())
+        label = f"thriftbox.project={state['project']['name']}"
+        running = leftovers(engine, label)
+        assert len(running) == 5, running  # three mocks, the reaper, the network
+    finally:
+        serve.kill()  # SIGKILL: no cleanup of its own runs
+        serve.wait(10)
+        serve.stdout.close()
+    t0 = time.monotonic()
+    wait_until(
+        lambda: leftovers(engine, label) == [], 30, "containers and network of the killed serve removed"
+    )
+    print(f"\nreaped {len(running)} leftovers {time.monotonic() - t0:.1f} s after kill -9 of serve")
+
+
+def test_leftovers_of_a_serve_without_reaper_are_named_and_removed_by_down(
+    engine: Any, tmp_path: Path
+) -> None:
     shutil.copytree(IDL, tmp_path / "idl")
     project = project_at(tmp_path, tmp_path / "idl")
     port = free_base_port(5)

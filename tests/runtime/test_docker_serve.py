@@ -62,7 +62,9 @@ def test_serve_in_containers_answers_apache_clients_and_ctrl_c_leaves_nothing(
     with serve(tmp_path, ["idl"], "--runtime", "docker", "--base-image", mock_image().base) as served:
         assert served.state()["runtime"] == "docker"
         containers = leftovers(engine, label)
-        assert len(containers) == len(catalog.services) + 1  # one per service, and the project network
+        # one per service, the session's reaper and the project network
+        assert len(containers) == len(catalog.services) + 2
+        assert sum("-reaper-" in name for name in containers) == 1
         for svc in catalog.services.values():
             for protocol, framing in (("binary", "buffered"), ("compact", "framed")):
                 results = apache_calls(gen, svc.name, served.port(svc.id), protocol, framing)

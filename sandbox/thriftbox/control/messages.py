@@ -10,6 +10,7 @@ This module imports nothing of the host or the runtimes: both sides depend on it
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -179,9 +180,20 @@ class JournalQuery:
             method=query.get("method") or None,
             client=query.get("client") or None,
             since=query.get("since", ""),
-            wait=min(float(query.get("wait") or 0), MAX_WAIT),
+            wait=_wait(query.get("wait")),
             explain=query.get("explain", "") not in ("", "0", "false"),
         )
+
+
+def _wait(raw: str | None) -> float:
+    """``?wait=`` as seconds in ``[0, MAX_WAIT]``; anything else (``abc``, ``nan``, ``inf``, ``-1``) is a 400."""
+    try:
+        wait = float(raw or 0)
+    except ValueError:
+        wait = math.nan
+    if not math.isfinite(wait) or wait < 0:
+        raise HttpError(400, f"wait must be a number of seconds from 0 to {MAX_WAIT:g}, not {raw!r}")
+    return min(wait, MAX_WAIT)
 
 
 @dataclass(frozen=True)
@@ -199,6 +211,13 @@ class JournalPage:
             out["last_id"] = self.last_id
         out["cursor"] = self.cursor
         return out
+
+    @staticmethod
+    def encode(entries: list[bytes], cursor: str, last_id: int | None = None) -> bytes:
+        """The JSON body of :meth:`to_json` from entries already encoded one by one (a large journal is rendered
+        and encoded on a thread, entry by entry, so few objects are alive at once)."""
+        tail = {"last_id": last_id, "cursor": cursor} if last_id is not None else {"cursor": cursor}
+        return b'{"entries": [' + b", ".join(entries) + b"], " + json.dumps(tail).encode()[1:]
 
     @classmethod
     def from_json(cls, body: Any) -> JournalPage:

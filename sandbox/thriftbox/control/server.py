@@ -31,6 +31,8 @@ from thriftbox.control.messages import HttpError
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 8 * 2**20
+MAX_HEADERS = 100  # header lines per request; more is a 431
+MAX_HEADER_BYTES = 32 * 2**10  # bytes of the request line and headers together; more is a 431
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 WILDCARDS = frozenset({"0.0.0.0", "::", ""})  # a server bound to every address of the machine
 
@@ -60,6 +62,17 @@ class Stream:
 
     chunks: AsyncIterator[bytes]
     content_type: str = "text/event-stream"
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A JSON body already encoded (e.g. on a thread, for a large answer): sent as it is."""
+
+    data: bytes
+
+
+def _dumps(payload: Any) -> bytes:
+    return json.dumps(payload, indent=None, default=str).encode()
 
 
 Handler = Callable[[Request], Awaitable[tuple[int, Any]]]
@@ -132,11 +145,15 @@ class ControlServer:
         except ValueError:
             await self._send(writer, 400, {"error": "malformed request line"}, close=True)
             return False
-        headers: dict[str, str] = {}
-        while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
-            name, _, value = line.decode("latin-1").partition(":")
-            headers[name.strip().lower()] = value.strip()
-        length = int(headers.get("content-length", "0") or 0)
+        headers = await self._headers(reader, len(request_line))
+        if headers is None:
+            await self._send(writer, 431, {"error": "request headers too large"}, close=True)
+            return False
+        length = _content_length(headers.get("content-length"))
+        if length is None:
+            message = f"Content-Length must be a non-negative integer, not {headers['content-length']!r}"
+            await self._send(writer, 400, {"error": message}, close=True)
+            return False
         if length > MAX_BODY:
             await self._send(writer, 413, {"error": "body too large"}, close=True)
             return False
@@ -149,12 +166,9 @@ class ControlServer:
             await self._send(writer, refusal[0], {"error": refusal[1]}, close=not keep_alive)
             return keep_alive
         try:
-            body = json.loads(raw) if raw else None
-            status, payload = await self._dispatch(Request(method, url.path, query, body=body))
+            status, payload = await self._dispatch(Request(method, url.path, query, body=_body(raw)))
         except HttpError as err:
             status, payload = err.status, err.body()
-        except json.JSONDecodeError as err:
-            status, payload = 400, {"error": f"body is not JSON: {err}"}
         except Exception as err:  # a bug in a handler must not kill the endpoint
             logger.exception("control endpoint: %s %s failed", method, url.path)
             status, payload = 500, {"error": f"{type(err).__name__}: {err}"}
@@ -163,6 +177,26 @@ class ControlServer:
             return False
         await self._send(writer, status, payload, close=not keep_alive)
         return keep_alive
+
+    @staticmethod
+    async def _headers(reader: asyncio.StreamReader, used: int) -> dict[str, str] | None:
+        """The request's headers (names lower-cased), or None when they pass MAX_HEADERS or MAX_HEADER_BYTES
+        (a single line longer than the reader's buffer included)."""
+        headers: dict[str, str] = {}
+        count = 0
+        while True:
+            try:
+                line = await reader.readline()
+            except ValueError:  # one line beyond the stream's limit: asyncio's LimitOverrunError
+                return None
+            if line in (b"\r\n", b"\n", b""):
+                return headers
+            used += len(line)
+            count += 1
+            if count > MAX_HEADERS or used > MAX_HEADER_BYTES:
+                return None
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
 
     def own_hosts(self) -> set[str]:
         """The ``Host`` header values naming this server: its loopback names, and its own address."""
@@ -216,7 +250,8 @@ class ControlServer:
                 "".join(f"{k}: {v}\r\n" for k, v in payload.headers),
             )
         else:
-            body, kind, extra = json.dumps(payload, indent=None, default=str).encode(), "application/json", ""
+            body = payload.data if isinstance(payload, Encoded) else _dumps(payload)
+            kind, extra = "application/json", ""
         head = (
             f"HTTP/1.1 {status} {_reason(status)}\r\nContent-Type: {kind}\r\n{extra}"
             f"Content-Length: {len(body)}\r\nConnection: {'close' if close else 'keep-alive'}\r\n\r\n"
@@ -244,3 +279,23 @@ class ControlServer:
 
 def _reason(status: int) -> str:
     return HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Status"
+
+
+def _body(raw: bytes) -> Any:
+    """The request body as JSON (None when empty); HttpError 400 when it is not JSON or nested too deeply."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise HttpError(400, f"body is not JSON: {err}") from None
+    except RecursionError:
+        raise HttpError(400, "body is nested too deeply to read") from None
+
+
+def _content_length(raw: str | None) -> int | None:
+    """The body's length from its header (absent: 0), or None when the header is not a non-negative integer."""
+    if raw is None:
+        return 0
+    raw = raw.strip()
+    return int(raw) if raw.isascii() and raw.isdigit() else None

@@ -7,11 +7,13 @@ and the pytest plugin see one API whatever the runtime. The routes are documente
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any, Protocol
 
 from thriftbox.control import paths
 from thriftbox.control.messages import Cursor, HttpError, JournalEntry, JournalPage, JournalQuery
-from thriftbox.control.server import ControlServer, Request
+from thriftbox.control.server import ControlServer, Encoded, Request
 from thriftbox.errors import ThriftboxError
 from thriftbox.host.journal import Journal
 from thriftbox.host.mock import Loaded
@@ -52,20 +54,31 @@ def _service_id(host: MockHost, ref: object) -> str | None:
     return found.id
 
 
+def _explain(engine: StubEngine, e: JournalEntry) -> JournalEntry:
+    """``e`` with ``explain`` (the nearest rules, :func:`near_misses`) when no stub rule answered it although its
+    method has rules."""
+    if e.get("source") != "generated" or not engine.has_rules(e["service"], e["method"]):
+        return e
+    peer = str(e.get("client") or "").rpartition(":")[0] or None
+    misses = near_misses(engine, e["service"], e["method"], e.get("args"), peer)
+    return {**e, "explain": [m.to_json() for m in misses]}
+
+
 def _explained(host: MockHost, page: JournalPage, explain: bool) -> JournalPage:
-    """``page`` with ``explain`` (the nearest rules, :func:`near_misses`) on each call no stub rule answered
-    although its method has rules."""
-    engine = host.engine
-    if not explain or engine is None:
+    if not explain or host.engine is None:
         return page
+    return JournalPage([_explain(host.engine, e) for e in page.entries], page.cursor, page.last_id)
+
+
+def _explain_encoded(engine: StubEngine, entries: list[bytes]) -> list[bytes]:
+    """:func:`_explain` over entries already encoded as JSON."""
+    dumps = json.JSONEncoder(default=str).encode
     out = []
-    for e in page.entries:
-        if e.get("source") == "generated" and engine.has_rules(e["service"], e["method"]):
-            peer = str(e.get("client") or "").rpartition(":")[0] or None
-            misses = near_misses(engine, e["service"], e["method"], e.get("args"), peer)
-            e = {**e, "explain": [m.to_json() for m in misses]}
-        out.append(e)
-    return JournalPage(out, page.cursor, page.last_id)
+    for raw in entries:
+        e = json.loads(raw)
+        explained = _explain(engine, e)
+        out.append(raw if explained is e else dumps(explained).encode())
+    return out
 
 
 def register_host_routes(control: ControlServer, host: MockHost) -> None:
@@ -99,13 +112,11 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
 
             return 200, _explained(host, await merged_journal(own, host.pool, q), q.explain).to_json()
         since = _int(request.query, "since")
-        if q.wait > 0:
-            entries = await host.journal.wait(since or 0, q.wait, service, method, client)
-        else:
-            entries = host.journal.entries(service, method, since, client)
-        cursor = Cursor.of_host(max([since or 0, *(int(e["id"]) for e in entries)]))
-        page = JournalPage(entries, cursor.encode(), host.journal.last_id)
-        return 200, _explained(host, page, q.explain).to_json()
+        entries, newest = await host.journal.read(service, method, since, client, q.wait)
+        if q.explain and host.engine is not None:  # on a thread, like the journal's own encoding
+            entries = await asyncio.to_thread(_explain_encoded, host.engine, entries)
+        cursor = Cursor.of_host(max(since or 0, newest))
+        return 200, Encoded(JournalPage.encode(entries, cursor.encode(), host.journal.last_id))
 
     @control.route("DELETE", paths.JOURNAL)
     async def clear_journal(request: Request) -> tuple[int, Any]:

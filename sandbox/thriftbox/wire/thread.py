@@ -8,6 +8,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from thriftbox.wire.app import App
+from thriftbox.wire.connection import IDLE_TIMEOUT, MAX_BUFFERED
 from thriftbox.wire.server import DEFAULT_MAX_FRAME, ThriftServer
 
 T = TypeVar("T")
@@ -35,10 +36,19 @@ class ServerThread:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def serve(
-        self, app: App, host: str = "127.0.0.1", port: int = 0, *, max_frame: int = DEFAULT_MAX_FRAME
+        self,
+        app: App,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        max_frame: int = DEFAULT_MAX_FRAME,
+        idle_timeout: float = IDLE_TIMEOUT,
+        max_buffered: int = MAX_BUFFERED,
     ) -> ThriftServer:
         """Start a server for ``app``; raises :class:`~thriftbox.errors.PortInUse` like ``start``."""
-        server = ThriftServer(app, host, port, max_frame=max_frame)
+        server = ThriftServer(
+            app, host, port, max_frame=max_frame, idle_timeout=idle_timeout, max_buffered=max_buffered
+        )
         self.run(server.start())
         self.servers.append(server)
         return server

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import socket
 import threading
 import time
 import uuid
@@ -96,6 +98,9 @@ class ContainerRuntime:
         self._remote_host: str | None = None
         self._engine_lost = False  # reported once, not on every supervision tick
         self._lock = threading.Lock()
+        self._lifeline: socket.socket | None = (
+            None  # to the reaper: closed by the kernel if this process dies
+        )
 
     def _connect(self) -> Engine:
         raise NotImplementedError
@@ -139,10 +144,21 @@ class ContainerRuntime:
             self._check_ports(mocks)
             self.image_tag = self.ensure_image()
             self._ensure_network()
+            self._guard_session()
+            shutil.rmtree(project.layout.hosts_dir, ignore_errors=True)  # this session starts clean
             self._launch_all(mocks)
         except BaseException:
             self.stop()
             raise
+
+    def _guard_session(self) -> None:
+        try:
+            self._guard()
+        except (ThriftboxError, OSError) as err:  # serving matters more than cleaning up after a crash
+            logger.warning("no reaper for this session (containers would outlive a crash of serve): %s", err)
+
+    def _guard(self) -> None:
+        """Arrange for this session's containers to go if this process dies (the Docker runtime's reaper)."""
 
     def ensure_image(self) -> str:
         """The tag of the mock image for the running code, built first when the engine lacks it."""
@@ -167,6 +183,7 @@ class ContainerRuntime:
         engine, self._engine = self._engine, None
         if engine is None:
             return
+        lifeline, self._lifeline = self._lifeline, None
         try:
             ids = {m.container_id for m in self.mocks.values() if m.container_id}
             ids |= {c.id for c in engine.labelled(self._session_label)}
@@ -177,6 +194,11 @@ class ContainerRuntime:
             logger.warning("could not clean up everything on %s: %s", engine.address, err)
         finally:
             engine.close()
+            if lifeline is not None:
+                lifeline.close()
+            for mock in self.mocks.values():
+                if mock.plan.state_dir is not None:
+                    shutil.rmtree(mock.plan.state_dir, ignore_errors=True)
         self._network_id = ""
         self.mocks.clear()
 
@@ -209,7 +231,11 @@ class ContainerRuntime:
         return plan.command != mock.plan.command or not set(plan.folders) <= set(mock.plan.folders)
 
     def _launch_all(self, specs: Sequence[MockSpec]) -> None:
-        self._wait_ready(parallel(lambda spec: self._launch(self._plan(spec)), specs))
+        plans = [self._plan(spec) for spec in specs]
+        for plan in plans:
+            if plan.state_dir is not None:
+                plan.state_dir.mkdir(parents=True, exist_ok=True)
+        self._wait_ready(parallel(self._launch, plans))
 
     def _launch(self, plan: names.ContainerPlan) -> _Mock:
         """Create and start the container of one service (without waiting for it to answer)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
+import logging
 import os
 import re
 import tarfile
@@ -31,11 +32,13 @@ import requests
 
 from thriftbox.errors import ConfigError, MockStartError, RuntimeUnavailable, ThriftboxError
 from thriftbox.runtime.docker import plan as names
+from thriftbox.runtime.docker import reaper
 from thriftbox.runtime.docker.containers import ContainerRuntime, parallel
 from thriftbox.runtime.docker.engine import ContainerInfo
 from thriftbox.runtime.docker.image import BASE_HINT
 from thriftbox.runtime.wait import port_in_use
 
+logger = logging.getLogger(__name__)
 _SDK_ERRORS = (docker.errors.DockerException, requests.exceptions.RequestException)
 _PORT_TAKEN = re.compile(r":(\d+)(?: failed: port is already allocated|: bind: address already in use)")
 _CLEAR = "import shutil, sys\nfor p in sys.argv[1:]: shutil.rmtree(p, ignore_errors=True)"
@@ -173,6 +176,12 @@ class SdkEngine:
                 decode=True,
             )
 
+    def tag(self, image: str, ref: str) -> None:
+        """Give ``image`` the extra name ``ref`` (``repository:tag``)."""
+        repository, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "latest")
+        with self._errors(f"tagging {image} as {ref}"):
+            self.client.images.get(image).tag(repository, tag)
+
     def remove_images(self, repository: str, keep: Callable[[str], bool]) -> None:
         """Untag images of ``repository`` that ``keep`` rejects; one a container still uses stays."""
         with contextlib.suppress(*_SDK_ERRORS):
@@ -267,6 +276,27 @@ class SdkEngine:
         with self._errors("inspecting a container"):
             return _info(self.client.api.inspect_container(container_id))
 
+    def run_reaper(self, image: str, project: str, session: str) -> int | None:
+        """Start the reaper of ``session`` (:mod:`~thriftbox.runtime.docker.reaper`); its published port, or
+        None when the engine's socket cannot be mounted into it (an engine on another machine)."""
+        address = _address()
+        if not address.startswith("unix://"):
+            return None
+        labels = {names.LABEL_PROJECT: project, names.LABEL_SESSION: session, names.LABEL_ROLE: "reaper"}
+        with self._errors("starting the reaper container"):
+            container = self.client.containers.run(
+                image,
+                ["reaper", "--project", project, "--session", session],
+                name=names.reaper_name(project, session),
+                labels=labels,
+                detach=True,
+                auto_remove=True,
+                init=True,
+                volumes={address.removeprefix("unix://"): {"bind": "/var/run/docker.sock", "mode": "rw"}},
+                ports={f"{reaper.PORT}/tcp": ("127.0.0.1", None)},
+            )
+        return self.published_port(str(container.id), reaper.PORT)
+
     def published_port(self, container_id: str, port: int) -> int | None:
         with self._errors("inspecting a container"):
             ports = self.client.api.inspect_container(container_id)["NetworkSettings"]["Ports"] or {}
@@ -340,6 +370,34 @@ class DockerRuntime(ContainerRuntime):
 
     def _connect(self) -> SdkEngine:
         return SdkEngine.connect()
+
+    def _guard(self) -> None:
+        """Start this session's reaper and hold a connection to it: if this process dies, it cleans up."""
+        assert self.project is not None
+        engine = self.engine
+        assert isinstance(engine, SdkEngine)
+        port = engine.run_reaper(self.image_tag, self.project.name, self.session)
+        if port is None:
+            logger.info("no reaper: the engine at %s cannot lend its socket to a container", _address())
+            return
+        self._lifeline = reaper.hold("127.0.0.1", port)
+
+
+def reap(project_name: str, session: str) -> list[str]:
+    """What the reaper does: remove the containers of ``session`` (not the reaper's own: it removes itself on
+    exit) and the project network when nothing else uses it; the names removed."""
+    engine = SdkEngine.connect(timeout=30)
+    try:
+        found = engine.labelled(f"{names.LABEL_PROJECT}={project_name}", f"{names.LABEL_SESSION}={session}")
+        doomed = [c.id for c in found if c.labels.get(names.LABEL_ROLE) != "reaper"]
+        removed = [str(name) for name in parallel(engine.remove, doomed) if name]
+        network = names.network_name(project_name)
+        with contextlib.suppress(*_SDK_ERRORS):  # still in use by another serve of the project: kept
+            engine.client.networks.get(network).remove()
+            removed.append(network)
+        return removed
+    finally:
+        engine.close()
 
 
 # -- for the CLI: `thriftbox logs` and `thriftbox down` ------------------------------------------------------------
