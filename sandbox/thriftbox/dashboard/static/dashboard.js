@@ -105,18 +105,24 @@
       [e.rule || (e.explain ? "no match" : ""), "rule-cell"], [String(e.latency_ms)], [e.client || ""]]) {
       tr.append(el("td", cls ? { class: cls } : {}, text));
     }
-    const toggle = () => {
-      const open = tr.nextElementSibling && tr.nextElementSibling.classList.contains("detail");
-      if (open) tr.nextElementSibling.remove();
-      else tr.after(detail(e));
-      tr.setAttribute("aria-expanded", String(!open));
-    };
-    tr.addEventListener("click", toggle);
-    tr.addEventListener("keydown", (ev) => {
-      if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); toggle(); }
-    });
+    byRow.set(tr, e);
     return tr;
   }
+  const byRow = new WeakMap(); // row -> its entry: one listener for the whole table, not two per row
+  function toggle(tr) {
+    const open = tr.nextElementSibling && tr.nextElementSibling.classList.contains("detail");
+    if (open) tr.nextElementSibling.remove();
+    else tr.after(detail(byRow.get(tr)));
+    tr.setAttribute("aria-expanded", String(!open));
+  }
+  $("#j-rows").addEventListener("click", (ev) => {
+    const tr = ev.target.closest("tr.entry");
+    if (tr) toggle(tr);
+  });
+  $("#j-rows").addEventListener("keydown", (ev) => {
+    const tr = ev.target.closest("tr.entry");
+    if (tr && ev.target === tr && (ev.key === "Enter" || ev.key === " ")) { ev.preventDefault(); toggle(tr); }
+  });
   let received = 0; // entries ever received
   let rendered = 0; // of those, how many the table has seen
   let rebuild = true; // filters changed or the journal was cleared: draw the table anew
