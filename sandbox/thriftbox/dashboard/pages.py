@@ -58,7 +58,8 @@ def render_page(catalog: Catalog | None, status: list[dict[str, Any]], token: st
 <span id="j-count" class="muted"></span>
 </form>
 <table class="grid" id="j-table"><colgroup><col style="width:8em"><col style="width:14%"><col style="width:12%">
-<col style="width:7em"><col><col style="width:5em"><col style="width:11em"></colgroup><thead><tr><th>time</th><th>service</th><th>method</th><th>outcome</th>
+<col style="width:7em"><col><col style="width:5em"><col style="width:11em"></colgroup>
+<thead><tr><th>time</th><th>service</th><th>method</th><th>outcome</th>
 <th>rule</th><th>ms</th><th>client</th></tr></thead><tbody id="j-rows"></tbody></table>
 </section>
 <section id="stubs" aria-labelledby="h-stubs"><h2 id="h-stubs">Stubs</h2>
