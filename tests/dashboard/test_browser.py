@@ -212,7 +212,8 @@ def test_a_stub_added_on_the_page_answers_the_next_call(page: Any, gen: Any, ser
     show(page, "latency")
     wait_for(page, lambda d: "inventory.Warehouse.stock" in d.find_element("id", "l-rows").text)
     assert "latency_ms" in page.find_element("id", "l-rows").text  # the configured latency, beside measured
-    assert page.find_elements("css selector", "#l-rows svg.chart polyline")
+    dots = page.find_elements("css selector", "#l-rows svg.chart circle")
+    assert {d.get_attribute("class") for d in dots} == {"p50", "p90", "p99"}  # drawn, even from one slice
     screenshot(page, "latency")
 
 

@@ -76,8 +76,9 @@ def render_page(catalog: Catalog | None, status: list[dict[str, Any]], token: st
 <button type="button" id="clear-journal">Clear journal</button> <span id="a-msg" role="status"></span></p>
 </section>
 <section id="latency" aria-labelledby="h-latency"><h2 id="h-latency">Latency</h2>
-<p class="muted">Measured over the last 5 minutes of calls; configured latency and faults from the rules in
-force.</p>
+<p class="muted">Measured over the last 5 minutes of calls, in ms; the chart shows them in 15-second slices
+(<span class="k-p50">p50</span>, <span class="k-p90">p90</span>, <span class="k-p99">p99</span>); configured
+latency and faults from the rules in force.</p>
 <table class="grid"><thead><tr><th>method</th><th>calls</th><th>p50</th><th>p90</th><th>p99</th><th>chart</th>
 <th>configured</th></tr></thead><tbody id="l-rows"></tbody></table>
 </section>

@@ -194,13 +194,27 @@
     svg.setAttribute("height", height);
     svg.setAttribute("role", "img");
     svg.setAttribute("aria-label", "p50, p90 and p99 latency over the last 5 minutes");
+    const NS = "http://www.w3.org/2000/svg";
+    const x = (i) => (2 + i * (width - 4) / (buckets - 1)).toFixed(1);
+    const y = (v) => (height - 2 - (v / top) * (height - 4)).toFixed(1);
+    const title = document.createElementNS(NS, "title");
+    title.textContent = `latest: p50 ${series.p50.filter((v) => v !== null).pop() ?? "-"} ms, p99 ` +
+      `${series.p99.filter((v) => v !== null).pop() ?? "-"} ms; top of the chart ${top.toFixed(1)} ms`;
+    svg.append(title);
     for (const k of ["p50", "p90", "p99"]) {
-      const pts = series[k].map((v, i) => v === null ? null :
-        `${(i * width / (buckets - 1)).toFixed(1)},${(height - 2 - (v / top) * (height - 4)).toFixed(1)}`).filter(Boolean);
-      const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
+      const line = document.createElementNS(NS, "polyline");
       line.setAttribute("class", k);
-      line.setAttribute("points", pts.join(" "));
+      line.setAttribute("points", series[k].map((v, i) => v === null ? null : `${x(i)},${y(v)}`).filter(Boolean).join(" "));
       svg.append(line);
+      series[k].forEach((v, i) => { // a dot per slice with calls: one slice alone draws no line
+        if (v === null) return;
+        const dot = document.createElementNS(NS, "circle");
+        dot.setAttribute("class", k);
+        dot.setAttribute("cx", x(i));
+        dot.setAttribute("cy", y(v));
+        dot.setAttribute("r", "1.8");
+        svg.append(dot);
+      });
     }
     return svg;
   }
