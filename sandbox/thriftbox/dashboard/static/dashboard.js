@@ -153,7 +153,7 @@
     const now = Date.now() / 1000;
     const perService = new Map(), perMethod = new Map(), hits = new Map();
     for (const e of entries) {
-      if (e.rule) hits.set(e.rule, (hits.get(e.rule) || 0) + 1);
+      if (e.rule && e.source !== "generated") hits.set(e.rule, (hits.get(e.rule) || 0) + 1); // answered by it
       if (now - e.time > WINDOW_S) continue;
       const s = perService.get(e.service) || { calls: 0, errors: 0, protocols: new Set() };
       if (now - e.time <= 60) { s.calls++; if (outcome(e) === "error") s.errors++; }
