@@ -63,6 +63,7 @@ class MockHost:
         self._reloading = asyncio.Lock()
         self.persistence: Persistence | None = None
         self._persisting: asyncio.Task[None] | None = None
+        self._settling: asyncio.Task[int] | None = None
         self._routes()
         register_host_routes(self.control, self)
 
@@ -277,6 +278,7 @@ class MockHost:
         self.loaded = loaded
         self.engine = engine
         self.journal.catalog = loaded.catalog
+        self._settling = asyncio.get_running_loop().create_task(self.journal.settle())  # frees old catalogs
         self.reloads += 1
         self._warm_up(loaded)
         return ReloadResult(tuple(sorted(apps)), tuple(sorted(stopped)), (time.perf_counter() - t0) * 1000)
