@@ -26,6 +26,9 @@ from thriftbox.host.config import DEFAULT_MAX_FRAME
 @click.option("--worker-channel", default=None, type=int)
 @click.option("--journal-start", default=0, type=int)
 @click.option("--now", default=None)
+@click.option("--tls-cert", type=path_arg, default=None)
+@click.option("--tls-key", type=path_arg, default=None)
+@click.option("--tls-client-ca", type=path_arg, default=None)
 @handle_errors
 def host(
     idl_dirs: tuple[Path, ...],
@@ -41,6 +44,9 @@ def host(
     worker_channel: int | None,
     journal_start: int,
     now: str | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    tls_client_ca: Path | None,
 ) -> None:
     """Run a mock host (used by the runtimes; not for direct use)."""
     from thriftbox.host.config import HostConfig
@@ -67,6 +73,9 @@ def host(
         worker_channel=worker_channel,
         journal_start=journal_start,
         now=now,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        tls_client_ca=tls_client_ca,
     )
     run_host(config)
 

@@ -28,6 +28,10 @@ class HostConfig:
     worker_channel: int | None = None  # set in a worker process: the fd connections arrive on
     journal_start: int = 0  # the id after which the journal numbers its entries
     now: str | None = None  # ISO instant generated time is relative to (serve --now); None: today
+    # TLS beside plaintext on every port: PEM files (paths only: key material never on a command line)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
 
     def argv(self) -> list[str]:
         """``host --bind ... --service ID=PORT ...``: the arguments of ``thriftbox`` that run this host."""
@@ -43,6 +47,10 @@ class HostConfig:
             cmd += ["--journal-start", str(self.journal_start)]
         if self.worker_channel is not None:
             cmd += ["--worker-channel", str(self.worker_channel)]
+        if self.tls_cert is not None and self.tls_key is not None:
+            cmd += ["--tls-cert", str(self.tls_cert), "--tls-key", str(self.tls_key)]
+        if self.tls_client_ca is not None:
+            cmd += ["--tls-client-ca", str(self.tls_client_ca)]
         for d in self.idl_dirs:
             cmd += ["--idl", str(d)]
         for d in self.include_dirs:

@@ -47,6 +47,9 @@ def host_command(project: Project, mocks: Sequence[MockSpec], *, bind: str, cont
         max_frame=project.max_frame,
         workers=project.workers,
         now=project.now,
+        tls_cert=project.tls_cert,
+        tls_key=project.tls_key,
+        tls_client_ca=project.tls_client_ca,
     )
     return [sys.executable, "-m", "thriftbox", *config.argv()]
 
