@@ -4,6 +4,7 @@ errors a mistake gets."""
 
 from __future__ import annotations
 
+import json
 import ssl
 import subprocess
 from pathlib import Path
@@ -119,3 +120,52 @@ def test_tls_mistakes_are_errors_before_anything_starts(demo_project: Path, pki:
     assert done.returncode == 2
     assert "thriftbox.toml:3:" in done.stderr
     assert "tls_cert needs tls_key" in done.stderr
+
+
+def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        thriftbox_cmd(*args), cwd=root, env=cli_env(), capture_output=True, text=True, timeout=120
+    )
+
+
+def test_call_and_verify_speak_tls(demo_project: Path, pki: Pki) -> None:
+    tls = ("--tls-cert", str(pki.server), "--tls-key", str(pki.server_key), "--tls-client-ca", str(pki.ca))
+    mine = ("--tls-cert", str(pki.client), "--tls-key", str(pki.client_key))
+    with serve(demo_project, ["idl"], "--mocks", "mocks", *tls) as served:
+        port = served.port("users.Users")
+        done = cli(demo_project, "call", "Users.getUser", '{"id": 42}', "--tls-ca", str(pki.ca), *mine)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["id"] == 42
+        done = cli(
+            demo_project,
+            "call",
+            "Users.getUser",
+            '{"id": 43}',
+            "--framed",
+            "--protocol",
+            "compact",
+            "--tls",
+            *mine,
+        )
+        assert done.returncode == 0, done.stderr  # --tls alone takes the mock's certificate unchecked
+        # a CA that did not sign the mock's certificate; then no client certificate on a port that wants one
+        done = cli(demo_project, "call", "Users.getUser", '{"id": 1}', "--tls-ca", str(pki.other_ca), *mine)
+        assert done.returncode == 1
+        assert "CERTIFICATE_VERIFY_FAILED" in done.stderr
+        assert "Traceback" not in done.stderr
+        done = cli(demo_project, "call", "Users.getUser", '{"id": 1}', "--tls-ca", str(pki.ca))
+        assert done.returncode == 1
+        assert "certificate" in done.stderr.lower()
+        assert "Traceback" not in done.stderr
+        target = ("--service", "users.Users", "--target", f"127.0.0.1:{port}", "--cases", "1")
+        done = cli(demo_project, "verify", "idl", *target, "--tls-ca", str(pki.ca), *mine)
+        assert done.returncode == 0, done.stdout + done.stderr
+        journal = cli(demo_project, "journal", "--json")
+        assert journal.returncode == 0, journal.stderr
+        ids = [
+            e["args"].get("id")
+            for e in map(json.loads, journal.stdout.splitlines())
+            if e["method"] == "getUser"
+        ]
+        assert 42 in ids
+        assert 43 in ids

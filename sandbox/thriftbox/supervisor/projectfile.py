@@ -102,7 +102,8 @@ def reference() -> str:
         "`latency` accepts what a stub rule's `latency_ms` takes (a number of milliseconds, "
         "`{ min = 10, max = 50 }` or `{ p50 = 20, p99 = 400 }`) but is not applied yet; until it is, `serve` "
         "says so when it starts. The pytest plugin uses `enabled` but not fixed ports, so tests can run beside "
-        "a `thriftbox serve`; it takes `paths`, `include`, `mocks`, `runtime` and `seed` from `[serve]`.",
+        "a `thriftbox serve`; it takes `paths`, `include`, `mocks`, `runtime`, `seed` and the `tls_` keys "
+        "from `[serve]`.",
         "",
         "Real services beside the mocks (`[real.NAME]` tables) are not supported yet: such a table is refused "
         "with an error at its line, rather than ignored.",
