@@ -162,10 +162,16 @@ def test_call_and_verify_speak_tls(demo_project: Path, pki: Pki) -> None:
         assert done.returncode == 0, done.stdout + done.stderr
         journal = cli(demo_project, "journal", "--json")
         assert journal.returncode == 0, journal.stderr
-        ids = [
-            e["args"].get("id")
-            for e in map(json.loads, journal.stdout.splitlines())
-            if e["method"] == "getUser"
-        ]
-        assert 42 in ids
-        assert 43 in ids
+        entries = [e for e in map(json.loads, journal.stdout.splitlines()) if e["method"] == "getUser"]
+        by_id = {e["args"].get("id"): e for e in entries}
+        assert by_id[42]["tls"] == "TLSv1.3"
+        assert (by_id[43]["tls"], by_id[43]["protocol"], by_id[43]["framing"]) == (
+            "TLSv1.3",
+            "compact",
+            "framed",
+        )
+        plain = cli(demo_project, "call", "Users.getUser", '{"id": 44}')
+        assert plain.returncode == 0, plain.stderr
+        shown = cli(demo_project, "journal", "Users.getUser").stdout.splitlines()
+        assert any('{"id": 43}' in line and ", TLSv1.3" in line for line in shown), shown
+        assert any('{"id": 44}' in line and "TLS" not in line for line in shown), shown

@@ -96,6 +96,7 @@ def test_apache_tls_clients(
         bag = gen.ttypes.Bag(text="secret " * 3000, data=bytes(range(256)) * 64, nums=list(range(500)))
         assert client.echo(bag) == bag  # larger than one TLS record (16 KiB) both ways
         assert (app.calls[-1].protocol, app.calls[-1].framing) == (protocol, framing)
+        assert app.calls[-1].tls == "TLSv1.3"
         assert client.getPoint(7, "abc") == gen.ttypes.Point(x=7, y=3, label="v1")
         with pytest.raises(gen.ttypes.NotFound):
             client.fail("nf")
@@ -156,7 +157,7 @@ def test_header_zlib_and_multiplexed_inside_tls(
 
 def test_plaintext_and_tls_at_the_same_time(served: tuple[ThriftServer, EchoApp], gen: Any, pki: Pki) -> None:
     """A TLS and a plaintext connection open side by side on one port, calls interleaved; many at once too."""
-    server, _ = served
+    server, app = served
     secure = wrap(apache_tls(server.port, pki), "framed")
     plain_sock = TSocket.TSocket("127.0.0.1", server.port)
     plain_sock.setTimeout(5000)
@@ -168,7 +169,9 @@ def test_plaintext_and_tls_at_the_same_time(served: tuple[ThriftServer, EchoApp]
         b = gen.Echo.Client(TBinaryProtocol.TBinaryProtocol(plain))
         for n in range(5):
             assert a.getPoint(n, "tls").x == n
+            assert app.calls[-1].tls == "TLSv1.3"
             assert b.getPoint(n + 100, "plain").x == n + 100
+            assert app.calls[-1].tls is None
     finally:
         secure.close()
         plain.close()

@@ -116,6 +116,7 @@ class Connection(Stream):
         self.task: asyncio.Task[None] | None = None
         self.idle_timer: asyncio.TimerHandle | None = None  # armed while part of a message is held
         self.last_data = 0.0  # loop time of the last bytes received while part of a message is held
+        self.tls: str | None = None  # the TLS version, once a TLS connection's handshake is done
         server.connections.add(self)
 
     # -- Stream ----------------------------------------------------------------------------------------
@@ -170,7 +171,18 @@ class Connection(Stream):
                     if binding is not None:
                         msg = tuple.__new__(Message, ("binary", name, CALL, seqid, payload, False))
                         received = time.perf_counter()
-                        call = Call(None, name, seqid, args, "binary", self.framing, self.peer, received)
+                        call = Call(
+                            None,
+                            name,
+                            seqid,
+                            args,
+                            "binary",
+                            self.framing,
+                            self.peer,
+                            received,
+                            None,
+                            self.tls,
+                        )
                         if binding.answer is None or not self._answer_now(msg, call, binding):
                             self._start(msg, app, call, binding, self.binary)
                         return
@@ -303,13 +315,16 @@ class Connection(Stream):
                             self.peer,
                             received_at,
                             getattr(msg, "ctx", None),
+                            self.tls,
                         )
                         rejected(call, problem)
                     except Exception:
                         log.debug("App.rejected failed", exc_info=True)
                 return
         context = getattr(msg, "ctx", None)  # THeader, TTwitter
-        call = Call(service, method, seqid, args, protocol, self.framing, self.peer, received_at, context)
+        call = Call(
+            service, method, seqid, args, protocol, self.framing, self.peer, received_at, context, self.tls
+        )
         self._start(msg, app, call, binding, codec)
 
     def _upgrade(self, msg: Message, codec: Codec) -> None:

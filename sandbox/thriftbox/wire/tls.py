@@ -77,7 +77,7 @@ class TlsConnection(Connection):
     ) -> None:
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
-        self.tls = context.wrap_bio(self._incoming, self._outgoing, server_side=True)
+        self.ssl = context.wrap_bio(self._incoming, self._outgoing, server_side=True)
         self.secure = False  # the handshake is done
         super().__init__(server, loop, sock, rbuf)
         # a client that stops in the middle of its handshake is closed like one that stops mid-message
@@ -98,7 +98,7 @@ class TlsConnection(Connection):
         failure: ssl.SSLError | None = None
         while True:
             try:
-                chunk = self.tls.read(READ_SIZE)
+                chunk = self.ssl.read(READ_SIZE)
             except ssl.SSLWantReadError:
                 break
             except ssl.SSLZeroReturnError:  # the client's close_notify
@@ -123,7 +123,7 @@ class TlsConnection(Connection):
 
     def _handshake(self) -> bool:
         try:
-            self.tls.do_handshake()
+            self.ssl.do_handshake()
         except ssl.SSLWantReadError:
             self._flush()
             return False
@@ -132,6 +132,7 @@ class TlsConnection(Connection):
             self._refuse(f"TLS handshake failed: {_reason(exc)}")
             return False
         self.secure = True
+        self.tls = self.ssl.version() or "TLS"
         if self._handshake_timer is not None:
             self._handshake_timer.cancel()
             self._handshake_timer = None
@@ -169,7 +170,7 @@ class TlsConnection(Connection):
         if self.gone or self._closing:
             return
         try:
-            self.tls.write(data)
+            self.ssl.write(data)
         except ssl.SSLError:
             self.abort()
             return
@@ -178,7 +179,7 @@ class TlsConnection(Connection):
     def close(self) -> None:
         if self.secure and not self.gone and not self._closing:
             with contextlib.suppress(ssl.SSLError):
-                self.tls.unwrap()  # writes our close_notify; the client's may never come
+                self.ssl.unwrap()  # writes our close_notify; the client's may never come
             self._flush()
         Stream.close(self)
 
