@@ -13,7 +13,8 @@ The same client processes (thriftpy2, Cython binary protocol, buffered transport
 each with the loads of bench/run.py (concurrent: 4 client processes; sequential: 1 connection), plaintext on every
 server and TLS on tls-port; ``handshake`` opens a new connection for every call (TLS: a full handshake each,
 TLS 1.3, EC P-256). Rounds alternate the servers; each figure is the median of the rounds. Results are printed
-and written to bench/results/tls.json.
+and written to bench/results/tls.json, with the server's CPU time per call (from /proc: it varies far less than
+calls/s when other programs share the machine).
 """
 
 from __future__ import annotations
@@ -91,6 +92,12 @@ def client_worker(
     out.put(calls)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def drive(
     port: int, tls: bool, clients: int, connections: int, seconds: float, reconnect: bool = False
 ) -> float:
@@ -105,6 +112,21 @@ def drive(
     for p in procs:
         p.join()
     return calls / seconds
+
+
+def measure(
+    proc: subprocess.Popen[bytes],
+    port: int,
+    tls: bool,
+    load: tuple[int, int],
+    seconds: float,
+    reconnect: bool,
+) -> tuple[float, float]:
+    """(calls/s, the server's CPU microseconds per call): the second hardly depends on what else the machine runs."""
+    before = cpu_seconds(proc.pid)
+    rate = drive(port, tls, load[0], load[1], seconds, reconnect)
+    used = cpu_seconds(proc.pid) - before
+    return rate, used * 1e6 / max(rate * seconds, 1.0)
 
 
 def start_host(sandbox: Path, extra: list[str]) -> tuple[subprocess.Popen[bytes], int]:
@@ -150,17 +172,17 @@ def main() -> None:
         runs = [(name, False) for name in ports] + [("tls-port", True)]
         try:
             rates: dict[str, dict[str, list[float]]] = {}
-            for load, (clients, connections) in LOADS.items():
-                for _ in range(args.rounds):
-                    for name, tls in runs:
+            cpu: dict[str, dict[str, list[float]]] = {}
+            for load, shape in [*LOADS.items(), ("handshake", (1, 1))]:
+                order = runs if load != "handshake" else [("tls-port", False), ("tls-port", True)]
+                for i in range(args.rounds):
+                    for name, tls in order if i % 2 == 0 else order[::-1]:  # no server always goes first
                         label = f"{name} ({'tls' if tls else 'plain'} client)"
-                        rate = drive(ports[name], tls, clients, connections, args.seconds)
+                        rate, us = measure(
+                            procs[name], ports[name], tls, shape, args.seconds, load == "handshake"
+                        )
                         rates.setdefault(load, {}).setdefault(label, []).append(rate)
-            for _ in range(args.rounds):
-                for name, tls in (("tls-port", False), ("tls-port", True)):
-                    label = f"{name} ({'tls' if tls else 'plain'} client)"
-                    rate = drive(ports[name], tls, 1, 1, args.seconds, reconnect=True)
-                    rates.setdefault("handshake", {}).setdefault(label, []).append(rate)
+                        cpu.setdefault(load, {}).setdefault(label, []).append(us)
         finally:
             for p in procs.values():
                 p.terminate()
@@ -178,16 +200,23 @@ def main() -> None:
         "rounds": args.rounds,
         "before": args.before,
         "calls_per_s": med,
+        "server_cpu_us_per_call": {
+            load: {n: round(statistics.median(v), 1) for n, v in by.items()} for load, by in cpu.items()
+        },
     }
-    ratios: dict[str, dict[str, float]] = {}
-    for load, by in med.items():
-        plain = by.get("plain (plain client)")
-        if not plain:
-            continue
-        ratios[load] = {n: round(r / plain, 3) for n, r in by.items() if n != "plain (plain client)"}
-        if "before (plain client)" in by:
-            ratios[load]["plain after/before"] = round(plain / by["before (plain client)"], 3)
-    result["ratio_over_plain"] = ratios
+    for key, table in (
+        ("calls_per_s", "calls_per_s_over_plain"),
+        ("server_cpu_us_per_call", "cpu_over_plain"),
+    ):
+        ratios: dict[str, dict[str, float]] = {}
+        for load, by in result[key].items():  # type: ignore[attr-defined]
+            plain = by.get("plain (plain client)")
+            if not plain:
+                continue
+            ratios[load] = {n: round(r / plain, 3) for n, r in by.items() if n != "plain (plain client)"}
+            if "before (plain client)" in by:
+                ratios[load]["plain after/before"] = round(plain / by["before (plain client)"], 3)
+        result[table] = ratios
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "tls.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
