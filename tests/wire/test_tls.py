@@ -17,7 +17,7 @@ import pytest
 from thrift.protocol import TBinaryProtocol, TCompactProtocol, TJSONProtocol
 from thrift.protocol.THeaderProtocol import THeaderProtocol
 from thrift.protocol.TMultiplexedProtocol import TMultiplexedProtocol
-from thrift.transport import TSocket, TSSLSocket, TTransport
+from thrift.transport import THttpClient, TSocket, TSSLSocket, TTransport
 from thrift.transport.THeaderTransport import THeaderClientType, THeaderSubprotocolID
 from thrift.transport.TZlibTransport import TZlibTransport
 
@@ -103,6 +103,26 @@ def test_apache_tls_clients(
         client.fire(777)  # oneway: no reply; the next call must still line up
         assert client.fail("after") == "ok:after"
         assert 777 in app.fired
+    finally:
+        trans.close()
+
+
+@pytest.mark.parametrize("protocol", ["binary", "json"])
+def test_apache_https_client(served: tuple[ThriftServer, EchoApp], gen: Any, pki: Pki, protocol: str) -> None:
+    """Apache's THttpClient with an https:// URL: the HTTP transport inside TLS, keep-alive across calls."""
+    server, app = served
+    context = ssl.create_default_context(cafile=str(pki.ca))  # (its cafile= alone wants a client certificate)
+    trans = THttpClient.THttpClient(f"https://localhost:{server.port}/", ssl_context=context)
+    trans.open()
+    try:
+        client = gen.Echo.Client(PROTOCOLS[protocol](trans))
+        for n in range(3):
+            assert client.getPoint(n, "https").x == n
+        assert (app.calls[-1].framing, app.calls[-1].protocol, app.calls[-1].tls) == (
+            "http",
+            protocol,
+            "TLSv1.3",
+        )
     finally:
         trans.close()
 
