@@ -26,6 +26,7 @@ from thriftbox.host.config import DEFAULT_MAX_FRAME
 @click.option("--worker-channel", default=None, type=int)
 @click.option("--journal-start", default=0, type=int)
 @click.option("--now", default=None)
+@click.option("--state-dir", type=click.Path(path_type=Path), default=None)
 @click.option("--tls-cert", type=path_arg, default=None)
 @click.option("--tls-key", type=path_arg, default=None)
 @click.option("--tls-client-ca", type=path_arg, default=None)
@@ -44,6 +45,7 @@ def host(
     worker_channel: int | None,
     journal_start: int,
     now: str | None,
+    state_dir: Path | None,
     tls_cert: Path | None,
     tls_key: Path | None,
     tls_client_ca: Path | None,
@@ -73,6 +75,7 @@ def host(
         worker_channel=worker_channel,
         journal_start=journal_start,
         now=now,
+        state_dir=state_dir,
         tls_cert=tls_cert,
         tls_key=tls_key,
         tls_client_ca=tls_client_ca,

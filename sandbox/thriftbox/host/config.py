@@ -28,6 +28,7 @@ class HostConfig:
     worker_channel: int | None = None  # set in a worker process: the fd connections arrive on
     journal_start: int = 0  # the id after which the journal numbers its entries
     now: str | None = None  # ISO instant generated time is relative to (serve --now); None: today
+    state_dir: Path | None = None  # where run-time stubs, state and journal survive a restart (host.persist)
     # TLS beside plaintext on every port: PEM files (paths only: key material never on a command line)
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -47,6 +48,8 @@ class HostConfig:
             cmd += ["--journal-start", str(self.journal_start)]
         if self.worker_channel is not None:
             cmd += ["--worker-channel", str(self.worker_channel)]
+        if self.state_dir is not None:
+            cmd += ["--state-dir", str(self.state_dir)]
         if self.tls_cert is not None and self.tls_key is not None:
             cmd += ["--tls-cert", str(self.tls_cert), "--tls-key", str(self.tls_key)]
         if self.tls_client_ca is not None:

@@ -9,7 +9,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from thriftbox.wire.app import App
-from thriftbox.wire.connection import IDLE_TIMEOUT
+from thriftbox.wire.connection import IDLE_TIMEOUT, MAX_BUFFERED
 from thriftbox.wire.server import DEFAULT_MAX_FRAME, ThriftServer
 
 T = TypeVar("T")
@@ -44,10 +44,19 @@ class ServerThread:
         *,
         max_frame: int = DEFAULT_MAX_FRAME,
         idle_timeout: float = IDLE_TIMEOUT,
+        max_buffered: int = MAX_BUFFERED,
         tls: ssl.SSLContext | None = None,
     ) -> ThriftServer:
         """Start a server for ``app``; raises :class:`~thriftbox.errors.PortInUse` like ``start``."""
-        server = ThriftServer(app, host, port, max_frame=max_frame, idle_timeout=idle_timeout, tls=tls)
+        server = ThriftServer(
+            app,
+            host,
+            port,
+            max_frame=max_frame,
+            idle_timeout=idle_timeout,
+            max_buffered=max_buffered,
+            tls=tls,
+        )
         self.run(server.start())
         self.servers.append(server)
         return server
