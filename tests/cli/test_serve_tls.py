@@ -175,3 +175,19 @@ def test_call_and_verify_speak_tls(demo_project: Path, pki: Pki) -> None:
         shown = cli(demo_project, "journal", "Users.getUser").stdout.splitlines()
         assert any('{"id": 43}' in line and ", TLSv1.3" in line for line in shown), shown
         assert any('{"id": 44}' in line and "TLS" not in line for line in shown), shown
+
+
+def test_tls_settings_that_do_not_go_together(pki: Pki) -> None:
+    """The Python API refuses half a TLS configuration as the CLI does (ServeConfig is where it is checked)."""
+    from thriftbox.errors import ConfigError
+    from thriftbox.supervisor.config import ServeConfig
+
+    with pytest.raises(ConfigError, match="needs its key"):
+        ServeConfig(tls_key=pki.server_key)
+    with pytest.raises(ConfigError, match="do not speak TLS") as caught:
+        ServeConfig(tls_client_ca=pki.ca)
+    assert caught.value.hint is not None
+    assert "--tls-cert" in caught.value.hint
+    assert (
+        ServeConfig(tls_cert=pki.server, tls_key=pki.server_key, tls_client_ca=pki.ca).tls_client_ca == pki.ca
+    )
