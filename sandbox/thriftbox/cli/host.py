@@ -91,6 +91,15 @@ def reaper(project: str, session: str) -> None:
     """The Docker runtime's reaper (runs in its own container): removes a session's containers once the
     `serve` that started them is gone."""
     from thriftbox.runtime.docker import reaper as reaping
+    from thriftbox.runtime.docker.sdk import reap
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    reaping.main(project, session)
+    listener = reaping.listen()
+    log = logging.getLogger("thriftbox.reaper")
+    log.info("reaper of %s (session %s) listening on %d", project, session, reaping.PORT)
+    try:
+        seen = reaping.watch(listener)
+    finally:
+        listener.close()
+    removed = reap(project, session)
+    log.info("%d connection(s) seen; removed %s", seen, ", ".join(removed) or "nothing")

@@ -28,6 +28,7 @@ FIELDS = {
     "base_image": "base_image",
     "workers": "workers",
     "now": "now",
+    "no_dashboard": "dashboard",
     "tls_cert": "tls_cert",
     "tls_key": "tls_key",
     "tls_client_ca": "tls_client_ca",
@@ -73,6 +74,9 @@ FIELDS = {
     default="127.0.0.1",
     show_default=True,
     help="Address of the admin API. Anything but loopback exposes it to your network.",
+)
+@click.option(
+    "--no-dashboard", is_flag=True, help="Do not serve the dashboard (web pages at the admin API's root)."
 )
 @click.option(
     "--base-image",
@@ -125,6 +129,7 @@ def serve(
     no_watch: bool,
     admin_port: int | None,
     admin_host: str,
+    no_dashboard: bool,
     base_image: str | None,
     workers: int,
     now: str | None,
@@ -157,7 +162,7 @@ def serve(
             "Missing argument 'PATHS...': give the IDL folders, or write a thriftbox.toml (thriftbox init)",
             ctx,
         )
-    given = dict(ctx.params, no_watch=not no_watch)  # the field is `watch`
+    given = dict(ctx.params, no_watch=not no_watch, no_dashboard=not no_dashboard)  # fields: watch, dashboard
     if found is None:
         config = ServeConfig(**{field: given[name] for name, field in FIELDS.items()})
     else:
@@ -184,6 +189,8 @@ def serve(
         rows = [s.__dict__ for s in statuses]
         out.print(status_table(rows, title=f"{len(rows)} service(s) served in {session.started_in:.2f} s"))
         err.print(f"admin API: {session.admin_url}  (journal: thriftbox journal -f)")
+        if session.dashboard_url:
+            err.print(f"dashboard: {session.dashboard_url}")
         watching = "watching for changes; " if config.watch else ""
         err.print(f"{watching}Ctrl-C to stop")
         session.run_forever()

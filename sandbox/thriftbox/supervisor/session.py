@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 
 from thriftbox.control.auth import is_loopback
+from thriftbox.dashboard import Timeline
 from thriftbox.errors import ConfigError, ThriftboxError
 from thriftbox.idl import load_catalog
 from thriftbox.idl.model import Catalog
@@ -31,7 +32,7 @@ from thriftbox.project.state import (
 )
 from thriftbox.runtime.base import MockSpec, Project, Runtime
 from thriftbox.runtime.registry import choose_runtime, get_runtime
-from thriftbox.supervisor.admin import AdminServer
+from thriftbox.supervisor.admin import AdminServer, dashboard_sources
 from thriftbox.supervisor.config import ServeConfig, validate_paths
 from thriftbox.supervisor.reloader import Reloader, load_stub_book
 from thriftbox.values import check_annotations
@@ -80,7 +81,8 @@ class Session:
     ) -> None:
         self.config = config
         self.on_runtime = on_runtime
-        self.report: Reporter = report or (lambda line: logger.info("%s", line))
+        self._reporter: Reporter = report or (lambda line: logger.info("%s", line))
+        self.timeline = Timeline()  # what the dashboard shows of the lines reported
         self.progress: Reporter = progress or (lambda line: logger.debug("%s", line))
         paths = validate_paths(config.paths)
         tls = tls_files(config)
@@ -106,6 +108,16 @@ class Session:
         self.admin: AdminServer | None = None
         self.reloader: Reloader | None = None
         self._stop = threading.Event()
+
+    def report(self, line: str) -> None:
+        """One line for the user (a reload, a broken save, a restarted mock), also kept for the dashboard."""
+        self.timeline.add(line)
+        self._reporter(line)
+
+    @property
+    def dashboard_url(self) -> str:
+        """The dashboard's address ("" when turned off or not started)."""
+        return f"{self.admin_url}/" if self.admin_url and self.config.dashboard else ""
 
     @property
     def catalog(self) -> Catalog | None:
@@ -231,6 +243,9 @@ class Session:
             port,
             root=self.project.root,
             host_token=self.project.control_token,
+            dashboard=dashboard_sources(lambda: self.catalog, self.status, self.timeline, runtime.name)
+            if self.config.dashboard
+            else None,
         )
         self.admin.start()
         self.admin_url = self.admin.url
