@@ -5,13 +5,15 @@ An entry::
     {"id": 17, "time": 1764122400.123, "service": "users.Users", "method": "getUser",
      "args": {"id": 42}, "reply": {"kind": "success", "value": {...}},
      "source": "stub", "rule": "mocks/users.yaml:12", "latency_ms": 3.2,
-     "client": "127.0.0.1:51234", "protocol": "binary", "framing": "framed", "seqid": 4, "context": None}
+     "client": "127.0.0.1:51234", "protocol": "binary", "framing": "framed", "seqid": 4, "context": None,
+     "tls": "TLSv1.3"}
 
 ``protocol`` is ``binary``, ``compact`` or ``json``; ``framing`` ``buffered``, ``framed``, ``http``, ``header``
 (THeader), ``zlib`` or ``ttwitter`` (Finagle's upgraded connection);
 ``context`` is what a THeader or TTwitter transport carried beside the message
 (:meth:`CallContext.describe`: ``transport``, THeader ``headers`` and ``transforms``, TTwitter ``trace_id``,
-``span_id``, ``parent_span_id``, ``sampled``, ``flags``, ``client_id``, ``dest``), ``None`` on plain transports.
+``span_id``, ``parent_span_id``, ``sampled``, ``flags``, ``client_id``, ``dest``), ``None`` on plain transports;
+``tls`` the TLS version the call's connection spoke, ``None`` in plaintext.
 
 ``reply.kind`` is ``success`` (``value``), ``exception`` (``field``, ``type``, ``value``), ``app_error``
 (``type``, ``message``), ``fault`` (``fault``, ``seconds``) or ``oneway``. Ids increase by one per call and are
@@ -300,6 +302,7 @@ class _Raw:
             "framing": call.framing,
             "seqid": call.seqid,
             "context": call.context.describe() if call.context is not None else None,
+            "tls": call.tls,
         }
 
 
