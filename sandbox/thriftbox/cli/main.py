@@ -90,8 +90,20 @@ def check(paths: tuple[str, ...], include_dirs: tuple[Path, ...]) -> None:
             throws = f" throws ({', '.join(str(t.type) for t in m.throws)})" if m.throws else ""
             prefix = "oneway " if m.oneway else ""
             out.print(f"  {prefix}{m.returns} {m.name}({args}){throws}")
+        for r in svc.rocket.values():
+            if r.kind != "interaction":  # listed under their interaction below
+                out.print(f"  {r.signature()}  [dim](not served: {r.kind}, needs Rocket)[/]")
+    for inter in catalog.interactions.values():
+        out.print(f"[bold]interaction {inter.qname}[/]  [dim](not served: needs Rocket)[/]")
+        for r in inter.methods.values():
+            out.print(f"  {r.signature()}")
     n_methods = sum(len(s.methods) for s in catalog.services.values())
-    err.print(f"ok: {len(catalog.files)} file(s), {len(catalog.services)} service(s), {n_methods} method(s)")
+    rocket = sum(1 for s in catalog.services.values() for r in s.rocket.values() if r.kind != "interaction")
+    rocket += sum(len(i.methods) for i in catalog.interactions.values())
+    unserved = f", {rocket} not served (fbthrift Rocket only)" if rocket else ""
+    err.print(
+        f"ok: {len(catalog.files)} file(s), {len(catalog.services)} service(s), {n_methods} method(s){unserved}"
+    )
 
 
 @main.command()
