@@ -61,6 +61,8 @@ def call_method(
     protocol: str,
     framing: str,
     cwd: Path,
+    headers: dict[str, str] | None = None,
+    zlib: bool = False,
 ) -> Outcome:
     _, state = find_serving(cwd)
     if idl_paths:
@@ -96,7 +98,9 @@ def call_method(
     except ValueConversionError as error:
         raise ConfigError(str(error), hint=getattr(error, "hint", None)) from None
     try:
-        with ThriftClient(classes, svc.id, host, port, protocol=protocol, framing=framing) as client:
+        with ThriftClient(
+            classes, svc.id, host, port, protocol=protocol, framing=framing, headers=headers, zlib=zlib
+        ) as client:
             result = client.call(method, **kwargs)
     except TApplicationException as error:
         kind = APP_ERROR_NAMES.get(error.type, str(error.type))

@@ -20,11 +20,14 @@ from thriftbox.errors import ConfigError
 @protocol_opt
 @click.option(
     "--framing",
-    type=click.Choice(["buffered", "framed"]),
+    "--transport",
+    "framing",
+    type=click.Choice(["buffered", "framed", "header"]),
     default="buffered",
     show_default=True,
-    help="Transport framing (Finagle clients use framed).",
+    help="Transport framing (Finagle clients use framed; header: THeader, as fbthrift clients).",
 )
+@click.option("--zlib", is_flag=True, help="Compress every call with THeader's zlib transform (header only).")
 @click.option(
     "--cases", default=3, show_default=True, type=click.IntRange(0), help="Generated cases per method."
 )
@@ -51,6 +54,7 @@ def verify(
     junit: Path | None,
     timeout: float,
     seed: int,
+    zlib: bool,
 ) -> None:
     """Drive a real server with every method of SERVICE and check every answer against the IDL.
 
@@ -60,6 +64,7 @@ def verify(
       thriftbox verify idl/ --service Users --target 127.0.0.1:9000
       thriftbox verify idl/ --service users.Users --target svc:9000 --framing framed --junit reports/verify.xml
       thriftbox verify idl/ --service Users --target 127.0.0.1:9000 --contract contracts/web.json
+      thriftbox verify idl/ --service Users --target 127.0.0.1:9000 --transport header --zlib
     """
     from thriftbox.contract import verify as run_verify
     from thriftbox.idl import load_catalog
@@ -88,6 +93,7 @@ def verify(
         seed=seed,
         edges=not no_edges,
         methods=list(methods) or None,
+        zlib=zlib,
     )
     for line in report.lines():
         out.print(line, markup=False)

@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from thriftbox.about import __version__
 from thriftbox.cli.admin import journal, reset, stubs
-from thriftbox.cli.common import handle_errors, include_opt, path_arg, protocol_opt
+from thriftbox.cli.common import handle_errors, include_opt, path_arg
 from thriftbox.cli.contract import breaking, verify
 from thriftbox.cli.host import host, reaper
 from thriftbox.cli.init import init
@@ -116,8 +116,25 @@ def check(paths: tuple[str, ...], include_dirs: tuple[Path, ...]) -> None:
     "--idl", "idl_paths", multiple=True, type=path_arg, help="IDL to use [default: the served IDL]."
 )
 @include_opt
-@protocol_opt
+@click.option(
+    "--protocol",
+    type=click.Choice(["binary", "compact", "header"]),
+    default="binary",
+    show_default=True,
+    help="Thrift protocol to speak; header: THeader framing (fbthrift's default) with binary inside.",
+)
 @click.option("--framed", is_flag=True, help="Use the framed transport (Finagle's default).")
+@click.option(
+    "--zlib", is_flag=True, help="Compress the call with THeader's zlib transform (--protocol header)."
+)
+@click.option(
+    "-H",
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A THeader info header to send (--protocol header; the journal shows it). Repeatable.",
+)
 @handle_errors
 def call(
     target: str,
@@ -127,6 +144,8 @@ def call(
     include_dirs: tuple[Path, ...],
     protocol: str,
     framed: bool,
+    zlib: bool,
+    headers: tuple[str, ...],
 ) -> None:
     """Call SERVICE.METHOD with JSON_ARGS (an object by argument name) and print the answer as JSON.
 
@@ -135,6 +154,7 @@ def call(
       thriftbox call Users.getUser '{"id": 42}'
       thriftbox call feed.Feed.getHomeFeed '{"userId": 42, "limit": 3}' --protocol compact --framed
       thriftbox call Calculator.add '{"num1": 1, "num2": 2}' --idl tutorial/ --address 127.0.0.1:9090
+      thriftbox call Users.getUser '{"id": 42}' --protocol header --zlib -H request-id=r-7
     Exit status: 0 an answer, 3 a declared exception, 1 the call failed (unreachable, an application
     error), 2 bad usage (an unknown service, method or argument; JSON_ARGS not JSON).
     """
@@ -144,15 +164,30 @@ def call(
         args = json.loads(json_args)
     except json.JSONDecodeError as error:
         raise click.BadParameter(f"not JSON: {error}", param_hint="JSON_ARGS") from None
+    header = protocol == "header"
+    if header and framed:
+        raise click.UsageError(
+            "--framed and --protocol header exclude each other: THeader has its own framing"
+        )
+    if (zlib or headers) and not header:
+        raise click.UsageError(f"{'--zlib' if zlib else '--header'} needs --protocol header")
+    info: dict[str, str] = {}
+    for item in headers:
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--header")
+        info[key] = value
     outcome = call_method(
         target,
         args,
         address=address,
         idl_paths=idl_paths,
         include_dirs=include_dirs,
-        protocol=protocol,
-        framing="framed" if framed else "buffered",
+        protocol="binary" if header else protocol,
+        framing="header" if header else "framed" if framed else "buffered",
         cwd=Path.cwd(),
+        headers=info,
+        zlib=zlib,
     )
     print_json(outcome.body)
     if outcome.declared_exception:

@@ -47,6 +47,7 @@ def verify(
     edges: bool = True,
     methods: Collection[str] | None = None,
     source: ValueSource | None = None,
+    zlib: bool = False,
 ) -> VerifyReport:
     """Verify the provider at ``target`` against service ``service_id`` of ``catalog``.
 
@@ -77,7 +78,7 @@ def verify(
             cases += method_cases(
                 classes, svc.id, m, generated=cases_per_method, seed=seed, edges=edges, source=source
             )
-    run = _Run(svc, classes, Connection(target, protocol, framing, timeout))
+    run = _Run(svc, classes, Connection(target, protocol, framing, timeout, zlib=zlib))
     return run.all(cases)
 
 

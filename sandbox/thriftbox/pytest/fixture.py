@@ -226,11 +226,15 @@ class Thriftbox:
         protocol: str = "binary",
         framing: str = "buffered",
         timeout: float = 10.0,
+        headers: dict[str, str] | None = None,
+        zlib: bool = False,
     ) -> Any:
         """A connected thriftpy2 client of a served service, closed at the end of the test.
 
         ``service`` is your thriftpy2 service (``users_thrift.Users``), so that answers and exceptions are
         your own classes; without it the client uses thriftbox's classes built from the served IDL.
+        ``framing="header"`` speaks THeader (``protocol`` inside it), with the info ``headers`` on every call
+        and, with ``zlib``, its zlib transform.
         """
         sid = self.service_id(name)
         if service is None:
@@ -242,7 +246,9 @@ class Thriftbox:
                 self._classes = Classes(self._catalog)
             service = service_module(self._classes, sid)
         host, port = self.address(sid)
-        opened = open_transport(host, port, protocol, framing, timeout, source=self.peer)
+        opened = open_transport(
+            host, port, protocol, framing, timeout, source=self.peer, headers=headers, zlib=zlib
+        )
         client = _RecordingClient(service, opened.protocol, sid, self._violations.append)
         (self._clients if self._in_test else self._session_clients).append(client)
         return client
