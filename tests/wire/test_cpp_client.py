@@ -3,9 +3,10 @@
 ``thriftbox serve`` with its mocks: over THeader (binary and compact inside, with an info header, and with the
 zlib transform) and, as a baseline, framed binary. Built once per test session.
 
-With zlib, only the calls whose answers are small: libthrift 0.17 inflates a zlib answer back into its receive
-buffer and overflows its heap when the answer outgrows it (valgrind: ``THeaderTransport::untransform``), whatever
-the server; later Apache Thrift releases fixed it."""
+With zlib, only ping and getVersion: libthrift 0.17 inflates a zlib answer back into its receive buffer, sized
+for the largest frame so far, and overflows its heap when the answer outgrows it (valgrind:
+``THeaderTransport::untransform``, already for a NotFound answer), whatever the server; later Apache Thrift
+releases fixed it."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import pytest
 from tests.serve_support import REPO, Served, cli_env, serve, thriftbox_cmd
 from tests.wire.cpp import build_users_client
 
-SMALL = ["ping", "getVersion", "getUser-NotFound", "deleteUser"]
+SMALL = ["ping", "getVersion"]
 CALLS = [
     "ping",
     "getVersion",

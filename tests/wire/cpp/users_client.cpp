@@ -4,9 +4,10 @@
 //   users_client HOST PORT MODE [small]      MODE: header | header-compact | header-zlib | framed
 //
 // Makes the same calls in every mode and prints one line per call: "<name> ok" or "<name> FAIL <why>".
-// With "small", only the calls whose answers are small (under 512 bytes): libthrift 0.17's THeaderTransport
-// inflates a zlib-transformed answer back into its receive buffer, which overflows the heap when the answer
-// grows beyond it (fixed in later Apache Thrift releases, which swap buffers instead).
+// With "small", only ping and getVersion, whose answers do not grow when inflated beyond their compressed frame:
+// libthrift 0.17's THeaderTransport inflates a zlib-transformed answer back into its receive buffer, sized for
+// the largest frame so far, and overflows the heap when the answer outgrows it (valgrind shows it already for
+// a NotFound answer; later Apache Thrift releases swap buffers instead).
 // Exit status: 0 when every call gave what the demo's mocks (mocks/users.yaml) answer, 1 otherwise.
 
 #include <cstdint>
@@ -86,13 +87,16 @@ int main(int argc, char** argv) {
     client.getVersion(version);
     check("getVersion", version == "1.4.0", version);
 
-    if (!small) {
-      User grace;
-      client.getUser(grace, 42);
-      check("getUser", grace.id == 42 && grace.handle == "grace" && grace.firstName == "Grace" &&
-                           grace.role == Role::ADMIN && grace.isVerified,
-            grace.handle);
+    if (small) {
+      transport->close();
+      return failures == 0 ? 0 : 1;
     }
+
+    User grace;
+    client.getUser(grace, 42);
+    check("getUser", grace.id == 42 && grace.handle == "grace" && grace.firstName == "Grace" &&
+                         grace.role == Role::ADMIN && grace.isVerified,
+          grace.handle);
 
     try {
       User none;
@@ -102,53 +106,43 @@ int main(int argc, char** argv) {
       check("getUser-NotFound", e.message == "no user 950" && e.resourceId == "950", e.message);
     }
 
-    if (!small) {
-      std::map<int64_t, User> some;
-      client.getUsers(some, std::vector<int64_t>{1, 2, 3});
-      bool ids_ok = true;
-      for (const auto& kv : some) {
-        ids_ok = ids_ok && kv.first == kv.second.id;
-      }
-      check("getUsers", ids_ok, "a key differs from its user's id");
+    std::map<int64_t, User> some;
+    client.getUsers(some, std::vector<int64_t>{1, 2, 3});
+    bool ids_ok = true;
+    for (const auto& kv : some) {
+      ids_ok = ids_ok && kv.first == kv.second.id;
     }
+    check("getUsers", ids_ok, "a key differs from its user's id");
 
-    int64_t made_id = 987654;  // with "small", a user never stored
-    if (!small) {
-      NewUser blocked;
-      blocked.email = "ada@blocked.example";
-      blocked.firstName = "Ada";
-      blocked.lastName = "Lovelace";
-      try {
-        User made;
-        client.createUser(made, blocked);
-        check("createUser-InvalidRequest", false, "no exception");
-      } catch (const InvalidRequest& e) {
-        check("createUser-InvalidRequest", e.fieldName == "email", e.message);
-      }
-
-      NewUser ada = blocked;
-      ada.email = "ada@example.com";
-      User made;
-      client.createUser(made, ada);
-      check("createUser", made.email == "ada@example.com" && made.firstName == "Ada", made.email);
-      made_id = made.id;
-
-      User stored;
-      client.getUser(stored, made.id);
-      check("getUser-stored", stored.id == made.id && stored.email == "ada@example.com", stored.email);
-
-      UserQuery query;
-      UserPage page;
-      client.listUsers(page, query);
-      check("listUsers", page.totalCount >= static_cast<int32_t>(page.users.size()), "totalCount too small");
-    }
-
+    NewUser blocked;
+    blocked.email = "ada@blocked.example";
+    blocked.firstName = "Ada";
+    blocked.lastName = "Lovelace";
     try {
-      client.deleteUser(made_id);
-      check("deleteUser", true);
-    } catch (const NotFound& e) {  // a user never stored may be missing: the declared exception, for it
-      check("deleteUser", small && e.resourceId == std::to_string(made_id), e.message);
+      User made;
+      client.createUser(made, blocked);
+      check("createUser-InvalidRequest", false, "no exception");
+    } catch (const InvalidRequest& e) {
+      check("createUser-InvalidRequest", e.fieldName == "email", e.message);
     }
+
+    NewUser ada = blocked;
+    ada.email = "ada@example.com";
+    User made;
+    client.createUser(made, ada);
+    check("createUser", made.email == "ada@example.com" && made.firstName == "Ada", made.email);
+
+    User stored;
+    client.getUser(stored, made.id);
+    check("getUser-stored", stored.id == made.id && stored.email == "ada@example.com", stored.email);
+
+    UserQuery query;
+    UserPage page;
+    client.listUsers(page, query);
+    check("listUsers", page.totalCount >= static_cast<int32_t>(page.users.size()), "totalCount too small");
+
+    client.deleteUser(made.id);
+    check("deleteUser", true);
 
     transport->close();
   } catch (const TApplicationException& e) {
