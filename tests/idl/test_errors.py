@@ -292,6 +292,7 @@ FBTHRIFT = {
         2,
         24,
     ),
+    "fbthrift float": ("struct S { 1: float f }\n", "unknown type 'float'", 1, 15),
     "two responses": ("service S { i32, i32 f() }\n", "too many types before the method name", 1, 13),
     "qualified struct": ("safe struct S {}\n", "expected 'exception'", 1, 6),
     "oneway stream": ("service S { oneway stream<i32> f() }\n", "cannot return a stream", 1, 32),

@@ -91,6 +91,13 @@ class _Resolver:
         if found is None:
             if scope.find_service(name) is not None:
                 scope.fail(f"'{name}' is a service, not a type", line, col)
+            if name == "float":
+                scope.fail(
+                    "unknown type 'float'",
+                    line,
+                    col,
+                    hint="fbthrift's 32-bit float has no Apache Thrift wire type; thriftbox reads double",
+                )
             if scope.find_interaction(name) is not None:
                 scope.fail(
                     f"'{name}' is an interaction, not a type",
