@@ -120,6 +120,20 @@ def test_plain_fbthrift_methods_answer_and_rocket_ones_say_why_not(
         trans.close()
 
 
+def test_call_names_why_a_stream_method_cannot_be_called(served: Served) -> None:
+    done = subprocess.run(
+        thriftbox_cmd("call", "feed.Feed.subscribe", '{"topic": "NEWS"}'),
+        cwd=served.root,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "feed.Feed: 'subscribe' is a stream method" in done.stderr
+    assert "Rocket transport" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_the_journal_shows_the_refused_stream_call(served: Served, feed: Any) -> None:
     proto, trans = protocol(served.port("feed.Feed"), "framed-binary")
     try:

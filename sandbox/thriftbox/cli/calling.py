@@ -46,6 +46,8 @@ def resolve_target(catalog: Catalog, target: str) -> tuple[ServiceDef, str]:
         raise ConfigError(
             f"no service {ref!r}", hint=_suggest(ref, names) or "served: " + ", ".join(catalog.services)
         )
+    if method in svc.rocket:
+        raise ConfigError(f"{svc.id}: {svc.rocket[method].reason}", hint="docs/idl.md#fbthrift-idl")
     if method not in svc.methods:
         raise ConfigError(f"{svc.id} has no method {method!r}", hint=_suggest(method, list(svc.methods)))
     return svc, method
