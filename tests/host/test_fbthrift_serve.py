@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from thrift.protocol import TBinaryProtocol
 from thrift.protocol.THeaderProtocol import THeaderProtocol
-from thrift.Thrift import TApplicationException
+from thrift.Thrift import TApplicationException, TMessageType
 from thrift.transport import TSocket, TTransport
 from thrift.transport.THeaderTransport import THeaderClientType, THeaderSubprotocolID
 
@@ -118,6 +118,27 @@ def test_plain_fbthrift_methods_answer_and_rocket_ones_say_why_not(
         assert client.recent(1) is not None  # the connection goes on
     finally:
         trans.close()
+
+
+def test_an_interaction_method_called_by_its_rocket_name_gets_the_reason(served: Served) -> None:
+    """Rocket clients name an interaction's method "Interaction.method"; sent so over framed binary."""
+    proto, trans = protocol(served.port("feed.Feed"), "framed-binary")
+    try:
+        proto.writeMessageBegin("Cursor.next", TMessageType.CALL, 7)
+        proto.writeStructBegin("next_args")
+        proto.writeFieldStop()
+        proto.writeStructEnd()
+        proto.writeMessageEnd()
+        trans.flush()
+        name, mtype, seqid = proto.readMessageBegin()
+        error = TApplicationException()
+        error.read(proto)
+        proto.readMessageEnd()
+    finally:
+        trans.close()
+    assert (name, mtype, seqid) == ("Cursor.next", TMessageType.EXCEPTION, 7)
+    assert error.type == TApplicationException.UNSUPPORTED_CLIENT_TYPE
+    assert "'Cursor.next' is a method of interaction Cursor" in str(error.message)
 
 
 def test_call_names_why_a_stream_method_cannot_be_called(served: Served) -> None:
