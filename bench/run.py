@@ -26,6 +26,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -130,6 +131,7 @@ def start_mock(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[byte
     port = free_port()
     cmd = [sys.executable, "-m", "thriftbox", "host", "--idl", str(HERE / "bench.thrift")]
     cmd += ["--service", f"bench.Profiles={port}", "--workers", str(workers)]
+    cmd += ["--state-dir", tempfile.mkdtemp(prefix="thriftbox-bench-")]  # as `serve` runs it (host.persist)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port)

@@ -36,11 +36,20 @@ a violation found by `verify`, a breaking change found by `breaking`, nothing se
 def cli_reference() -> str:
     ctx = click.Context(main, info_name="thriftbox")
     out = [HEADER]
-    for name in sorted(main.commands):
-        cmd = main.commands[name]
+    entries: list[tuple[str, click.Command, click.Context]] = []
+    for top in sorted(main.commands):
+        command = main.commands[top]
+        entries.append((top, command, click.Context(command, info_name=top, parent=ctx)))
+        if isinstance(command, click.Group):  # `thriftbox export compose`: each subcommand its own section
+            parent = entries[-1][2]
+            for leaf in sorted(command.commands):
+                sub_cmd = command.commands[leaf]
+                entries.append(
+                    (f"{top} {leaf}", sub_cmd, click.Context(sub_cmd, info_name=leaf, parent=parent))
+                )
+    for name, cmd, sub in entries:
         if cmd.hidden:
             continue
-        sub = click.Context(cmd, info_name=name, parent=ctx)
         out += [
             f"## `thriftbox {name}`",
             "",

@@ -87,3 +87,18 @@ def test_a_wait_over_the_bound_is_cut_to_it() -> None:
 def test_a_bad_wait_over_http_is_a_400(server: Running) -> None:
     answer = exchange(server, b"GET /journal?wait=nan HTTP/1.1\r\nConnection: close\r\n\r\n")
     assert status_of(answer) == 400
+
+
+def test_a_body_nested_beyond_reason_is_a_400_not_a_traceback(
+    server: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    @server.server.route("POST", "/stubs")
+    async def add(request: Request) -> tuple[int, Any]:
+        return 201, {"ok": True}
+
+    body = b"[" * 100_000 + b"]" * 100_000
+    head = f"POST /stubs HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    answer = exchange(server, head.encode() + body)
+    assert status_of(answer) == 400
+    assert b"nested" in answer
+    assert not [r for r in caplog.records if r.exc_info]

@@ -276,9 +276,14 @@ def _option_problems(args: list[str]) -> list[str]:
     name = args[0]
     if name.startswith("-"):
         return [] if name in ("--help", "-h", "--version") else [f"thriftbox has no option {name}"]
-    cmd = main.commands.get(name)
+    cmd: click.Command | None = main.commands.get(name)
     if cmd is None:
         return [f"no command thriftbox {name}"]
+    while isinstance(cmd, click.Group) and len(args) > 1 and not args[1].startswith("-"):  # `export compose`
+        sub = cmd.commands.get(args[1])
+        if sub is None:
+            return [f"no command thriftbox {name} {args[1]}"]
+        cmd, name, args = sub, f"{name} {args[1]}", args[1:]
     options = {o for p in cmd.params if isinstance(p, click.Option) for o in (*p.opts, *p.secondary_opts)}
     options |= {"--help", "-h"}
     return [

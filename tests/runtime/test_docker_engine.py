@@ -139,8 +139,11 @@ def test_containers_are_labelled_and_folders_mounted_read_only(shop: Shop, engin
     assert labels["thriftbox.project"] == shop.project.name
     assert labels["thriftbox.version"] == thriftbox.__version__
     assert labels["thriftbox.session"] == shop.runtime.session
-    mounts = [(m["Source"], m["Destination"], m["RW"]) for m in info["Mounts"]]
-    assert mounts == [(str(shop.idl.resolve()), str(shop.idl.resolve()), False)]
+    mounts = sorted((m["Source"], m["Destination"], m["RW"]) for m in info["Mounts"])
+    state = shop.project.layout.hosts_dir / "users-users"  # writable: what survives a restart (host.persist)
+    assert mounts == sorted(
+        [(str(shop.idl.resolve()), str(shop.idl.resolve()), False), (str(state), "/thriftbox/state", True)]
+    )
     health = json.loads(_get(f"{mock.control_url}/health"))
     assert health["services"] == {"users.Users": shop.ports["users.Users"]}
     assert any("host ready" in line for line in shop.runtime.logs("users.Users"))

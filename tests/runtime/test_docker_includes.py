@@ -50,9 +50,11 @@ def container(engine: Any, served: Any, service_id: str) -> dict[str, Any]:
 
 
 def mounts(info: dict[str, Any]) -> set[tuple[str, bool]]:
-    """(folder, writable) of every mount; each is mounted at its own path."""
-    assert all(m["Source"] == m["Destination"] for m in info["Mounts"])
-    return {(m["Destination"], m["RW"]) for m in info["Mounts"]}
+    """(folder, writable) of every mount of the project's folders; each is mounted at its own path. (The host's
+    state folder, mounted writable at /thriftbox/state, is left out.)"""
+    folders = [m for m in info["Mounts"] if m["Destination"] != "/thriftbox/state"]
+    assert all(m["Source"] == m["Destination"] for m in folders)
+    return {(m["Destination"], m["RW"]) for m in folders}
 
 
 def test_include_folders_are_mounted_and_a_save_that_adds_one_recreates_only_its_container(

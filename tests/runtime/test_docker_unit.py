@@ -99,7 +99,10 @@ def test_folders_are_mounted_read_only_never_single_files(tmp_path: Path) -> Non
         str(IDL.resolve()): {"bind": str(IDL.resolve()), "mode": "ro"},
         str(inc.resolve()): {"bind": str(inc.resolve()), "mode": "ro"},
         str(stubs.resolve()): {"bind": str(stubs.resolve()), "mode": "ro"},
+        # the only writable mount: what the host keeps across a restart of its container (host.persist)
+        str(tmp_path / ".thriftbox" / "hosts" / "users-users"): {"bind": "/thriftbox/state", "mode": "rw"},
     }
+    assert cmd_value(plan.command, "--state-dir") == "/thriftbox/state"
     cmd = plan.command
     # a single .thrift file is served from inside its mounted folder
     assert cmd[cmd.index("--idl") + 1] == str(IDL.resolve() / "users.thrift")
@@ -176,7 +179,11 @@ def test_a_container_gets_its_name_labels_alias_mounts_and_ports(tmp_path: Path)
     assert client.containers.create.call_args.args[0] == "thriftbox-mock:test"
     assert kwargs["name"] == "thriftbox-shop-users-users"
     assert kwargs["labels"][names.LABEL_SESSION] == runtime.session
-    assert kwargs["volumes"] == {str(IDL.resolve()): {"bind": str(IDL.resolve()), "mode": "ro"}}
+    state = str(tmp_path / ".thriftbox" / "hosts" / "users-users")
+    assert kwargs["volumes"] == {
+        str(IDL.resolve()): {"bind": str(IDL.resolve()), "mode": "ro"},
+        state: {"bind": "/thriftbox/state", "mode": "rw"},
+    }
     assert kwargs["ports"]["9090/tcp"] == ("127.0.0.1", 9090)
     assert kwargs["network"] == "thriftbox-shop"
     client.api.create_endpoint_config.assert_called_once_with(aliases=["users-users"])
@@ -365,3 +372,15 @@ def test_requirements_are_pinned_to_what_runs_here() -> None:
     pins = wheelhouse.runtime_requirements()
     assert any(p.startswith("thriftpy2==") for p in pins)
     assert all("==" in p for p in pins)
+
+
+def cmd_value(cmd: list[str], option: str) -> str:
+    return cmd[cmd.index(option) + 1]
+
+
+def test_an_engine_on_another_machine_gets_no_state_folder(tmp_path: Path) -> None:
+    given = Project(root=tmp_path, name="shop", idl_dirs=(IDL,))
+    plan = names.plan_container(given, MockSpec("users.Users", 9090), session="s", version="1", remote=True)
+    assert plan.state_dir is None
+    assert "--state-dir" not in plan.command
+    assert all(b["mode"] == "ro" for b in plan.binds().values())

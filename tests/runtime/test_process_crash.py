@@ -83,3 +83,17 @@ def test_a_killed_serve_takes_its_hosts_and_workers_with_it(tmp_path: Path) -> N
     assert again.wait(15) == 0
     assert again.stdout is not None
     again.stdout.close()
+
+
+def test_a_large_host_log_is_rotated_when_a_host_starts(tmp_path: Path) -> None:
+    from thriftbox.runtime.process import rotate
+
+    log = tmp_path / "host.log"
+    log.write_bytes(b"x" * 100)
+    rotate(log, limit=1000)
+    assert log.read_bytes() == b"x" * 100  # under the limit: left alone
+    log.write_bytes(b"y" * 1000)
+    (tmp_path / "host.log.1").write_bytes(b"old")
+    rotate(log, limit=1000)
+    assert not log.exists()
+    assert (tmp_path / "host.log.1").read_bytes() == b"y" * 1000  # the older one replaced: two files at most

@@ -26,6 +26,7 @@ from thriftbox.host.config import DEFAULT_MAX_FRAME
 @click.option("--worker-channel", default=None, type=int)
 @click.option("--journal-start", default=0, type=int)
 @click.option("--now", default=None)
+@click.option("--state-dir", type=click.Path(path_type=Path), default=None)
 @handle_errors
 def host(
     idl_dirs: tuple[Path, ...],
@@ -41,6 +42,7 @@ def host(
     worker_channel: int | None,
     journal_start: int,
     now: str | None,
+    state_dir: Path | None,
 ) -> None:
     """Run a mock host (used by the runtimes; not for direct use)."""
     from thriftbox.host.config import HostConfig
@@ -67,6 +69,7 @@ def host(
         worker_channel=worker_channel,
         journal_start=journal_start,
         now=now,
+        state_dir=state_dir,
     )
     run_host(config)
 
@@ -79,6 +82,15 @@ def reaper(project: str, session: str) -> None:
     """The Docker runtime's reaper (runs in its own container): removes a session's containers once the
     `serve` that started them is gone."""
     from thriftbox.runtime.docker import reaper as reaping
+    from thriftbox.runtime.docker.sdk import reap
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    reaping.main(project, session)
+    listener = reaping.listen()
+    log = logging.getLogger("thriftbox.reaper")
+    log.info("reaper of %s (session %s) listening on %d", project, session, reaping.PORT)
+    try:
+        seen = reaping.watch(listener)
+    finally:
+        listener.close()
+    removed = reap(project, session)
+    log.info("%d connection(s) seen; removed %s", seen, ", ".join(removed) or "nothing")

@@ -18,6 +18,7 @@ from thriftbox.about import __version__
 from thriftbox.cli.admin import journal, reset, stubs
 from thriftbox.cli.common import handle_errors, include_opt, path_arg
 from thriftbox.cli.contract import breaking, verify
+from thriftbox.cli.export import export, image, probe
 from thriftbox.cli.host import host, reaper
 from thriftbox.cli.init import init
 from thriftbox.cli.output import configure_logging, err, out, print_json, status_table
@@ -241,3 +242,6 @@ main.add_command(stubs)
 main.add_command(reset)
 main.add_command(verify)
 main.add_command(breaking)
+main.add_command(image)
+main.add_command(export)
+main.add_command(probe)

@@ -206,6 +206,13 @@ class JournalPage:
         out["cursor"] = self.cursor
         return out
 
+    @staticmethod
+    def encode(entries: list[bytes], cursor: str, last_id: int | None = None) -> bytes:
+        """The JSON body of :meth:`to_json` from entries already encoded one by one (a large journal is rendered
+        and encoded on a thread, entry by entry, so few objects are alive at once)."""
+        tail = {"last_id": last_id, "cursor": cursor} if last_id is not None else {"cursor": cursor}
+        return b'{"entries": [' + b", ".join(entries) + b"], " + json.dumps(tail).encode()[1:]
+
     @classmethod
     def from_json(cls, body: Any) -> JournalPage:
         last_id = body.get("last_id")

@@ -46,6 +46,17 @@ class Request:
     body: Any = None
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """A JSON body already encoded (e.g. on a thread, for a large answer): sent as it is."""
+
+    data: bytes
+
+
+def _dumps(payload: Any) -> bytes:
+    return json.dumps(payload, indent=None, default=str).encode()
+
+
 Handler = Callable[[Request], Awaitable[tuple[int, Any]]]
 
 
@@ -137,12 +148,9 @@ class ControlServer:
             await self._send(writer, refusal[0], {"error": refusal[1]}, close=not keep_alive)
             return keep_alive
         try:
-            body = json.loads(raw) if raw else None
-            status, payload = await self._dispatch(Request(method, url.path, query, body=body))
+            status, payload = await self._dispatch(Request(method, url.path, query, body=_body(raw)))
         except HttpError as err:
             status, payload = err.status, err.body()
-        except json.JSONDecodeError as err:
-            status, payload = 400, {"error": f"body is not JSON: {err}"}
         except Exception as err:  # a bug in a handler must not kill the endpoint
             logger.exception("control endpoint: %s %s failed", method, url.path)
             status, payload = 500, {"error": f"{type(err).__name__}: {err}"}
@@ -214,7 +222,7 @@ class ControlServer:
 
     @staticmethod
     async def _send(writer: asyncio.StreamWriter, status: int, payload: Any, *, close: bool) -> None:
-        body = json.dumps(payload, indent=None, default=str).encode()
+        body = payload.data if isinstance(payload, Encoded) else _dumps(payload)
         reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Status"
         head = (
             f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
@@ -222,6 +230,18 @@ class ControlServer:
         )
         writer.write(head.encode("latin-1") + body)
         await writer.drain()
+
+
+def _body(raw: bytes) -> Any:
+    """The request body as JSON (None when empty); HttpError 400 when it is not JSON or nested too deeply."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise HttpError(400, f"body is not JSON: {err}") from None
+    except RecursionError:
+        raise HttpError(400, "body is nested too deeply to read") from None
 
 
 def _content_length(raw: str | None) -> int | None:

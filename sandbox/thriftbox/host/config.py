@@ -28,6 +28,7 @@ class HostConfig:
     worker_channel: int | None = None  # set in a worker process: the fd connections arrive on
     journal_start: int = 0  # the id after which the journal numbers its entries
     now: str | None = None  # ISO instant generated time is relative to (serve --now); None: today
+    state_dir: Path | None = None  # where run-time stubs, state and journal survive a restart (host.persist)
 
     def argv(self) -> list[str]:
         """``host --bind ... --service ID=PORT ...``: the arguments of ``thriftbox`` that run this host."""
@@ -43,6 +44,8 @@ class HostConfig:
             cmd += ["--journal-start", str(self.journal_start)]
         if self.worker_channel is not None:
             cmd += ["--worker-channel", str(self.worker_channel)]
+        if self.state_dir is not None:
+            cmd += ["--state-dir", str(self.state_dir)]
         for d in self.idl_dirs:
             cmd += ["--idl", str(d)]
         for d in self.include_dirs:

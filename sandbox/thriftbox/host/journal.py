@@ -21,6 +21,7 @@ never reused, not even after :meth:`Journal.clear`, so ``since_id`` always means
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections import deque
@@ -34,17 +35,29 @@ from thriftbox.wire.app import APP_ERROR_NAMES, AppError, Call, Fault, NoReply, 
 
 logger = logging.getLogger(__name__)
 
+ARGS_KEPT = 64 * 2**10  # a call's encoded arguments up to this size are kept; larger ones are summarised
+JOURNAL_BYTES = 64 * 2**20  # the arguments the journal keeps, in encoded bytes; the oldest entries go first
+
 
 class Journal:
     """A ring of the last ``capacity`` calls. Record from the event loop's thread; read from anywhere."""
 
-    def __init__(self, catalog: Catalog | None = None, capacity: int = 10_000, start_id: int = 0) -> None:
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        capacity: int = 10_000,
+        start_id: int = 0,
+        max_bytes: int = JOURNAL_BYTES,
+    ) -> None:
         self.catalog = catalog  # the current definitions; the host updates it on reload
         self.capacity = capacity
+        self.max_bytes = max_bytes
         self._entries: deque[dict[str, Any] | _Raw] = deque(maxlen=capacity)
+        self._bytes = 0  # encoded argument bytes of the _Raw entries held
         self._last_id = start_id  # the first entry gets start_id + 1
         self._changed = asyncio.Event()
         self._waiting = 0
+        self.clears = 0  # how often entries were forgotten (host.persist rewrites its copy then)
 
     # -- writing -----------------------------------------------------------------------------------------
 
@@ -62,9 +75,21 @@ class Journal:
         method_def: Method,
         catalog: Catalog | None = None,
     ) -> None:
-        """Add one call. Cheap on purpose (it runs on every call): the JSON form is made when it is read."""
+        """Add one call. Cheap on purpose (it runs on every call): the JSON form is made when it is read.
+
+        Arguments larger than :data:`ARGS_KEPT` encoded bytes are not kept (the entry says how large they were),
+        and the oldest entries go once the arguments kept pass ``max_bytes``."""
         self._last_id = entry_id = self._last_id + 1
-        self._entries.append(
+        size = call.size
+        if size > ARGS_KEPT:
+            args = _Omitted(size)
+        entries = self._entries
+        if len(entries) == self.capacity:  # the deque drops its oldest now: count it out
+            self._bytes -= _size(entries[0])
+        self._bytes += size if size <= ARGS_KEPT else 0
+        while self._bytes > self.max_bytes and entries:
+            self._bytes -= _size(entries.popleft())
+        entries.append(
             _Raw(
                 entry_id,
                 time.time(),
@@ -85,6 +110,11 @@ class Journal:
             self._waiting = 0
             changed.set()
 
+    @property
+    def bytes_kept(self) -> int:
+        """Encoded bytes of the arguments the journal holds (what :attr:`max_bytes` bounds)."""
+        return self._bytes
+
     def add(self, entry: dict[str, Any]) -> None:
         """Append a ready entry; it gets the next id."""
         self._last_id = entry["id"] = self._last_id + 1
@@ -92,14 +122,22 @@ class Journal:
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
+    def restore(self, entries: list[dict[str, Any]], last_id: int) -> None:
+        """Put back entries a previous process of this host recorded (host.persist); ids go on from ``last_id``."""
+        self._entries.extend(entries)
+        self._last_id = max(self._last_id, last_id)
+
     def clear(self, service: str | None = None, method: str | None = None) -> None:
         """Forget every entry, or only those of ``service`` (and ``method``); ids are never reused."""
+        self.clears += 1
         if service is None:
             self._entries.clear()
+            self._bytes = 0
             return
         kept = [e for e in self._entries if not (_service(e) == service and method in (None, _method(e)))]
         self._entries.clear()
         self._entries.extend(kept)
+        self._bytes = sum(_size(e) for e in kept)
 
     # -- reading -----------------------------------------------------------------------------------------
 
@@ -108,15 +146,14 @@ class Journal:
         """The id of the newest entry ever recorded (0 before the first), cleared or not."""
         return self._last_id
 
-    def entries(
+    def select(
         self,
         service: str | None = None,
         method: str | None = None,
         since_id: int | None = None,
         client: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """Entries, oldest first; ``service`` names a service (see :func:`match_service`); ``since_id`` keeps newer
-        ones; ``client`` keeps calls from that client IP (or ``ip:port``)."""
+    ) -> list[dict[str, Any] | _Raw]:
+        """The entries :meth:`entries` would give, not yet rendered (cheap: no JSON is made)."""
         raw = list(self._entries)
         if since_id is not None and raw:
             skip = since_id - _id(raw[0]) + 1
@@ -127,7 +164,37 @@ class Journal:
             raw = [e for e in raw if _method(e) == method]
         if client is not None:
             raw = [e for e in raw if _from(e, client)]
-        return [e if isinstance(e, dict) else e.render() for e in raw]
+        return raw
+
+    def entries(
+        self,
+        service: str | None = None,
+        method: str | None = None,
+        since_id: int | None = None,
+        client: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Entries, oldest first; ``service`` names a service (see :func:`match_service`); ``since_id`` keeps newer
+        ones; ``client`` keeps calls from that client IP (or ``ip:port``)."""
+        return render(self.select(service, method, since_id, client))
+
+    async def read(
+        self,
+        service: str | None = None,
+        method: str | None = None,
+        since_id: int | None = None,
+        client: str | None = None,
+        wait: float = 0.0,
+    ) -> tuple[list[bytes], int]:
+        """:meth:`entries` for the event loop, each entry encoded as JSON, and the newest id among them (0: none).
+
+        Waits up to ``wait`` s for a first entry (like :meth:`wait`). Entries are rendered and encoded on a thread,
+        one at a time, so a read of thousands of entries neither holds up the calls this loop serves nor keeps
+        millions of objects alive for the garbage collector to walk."""
+        if wait > 0 and not self.select(service, method, since_id, client):
+            await self.wait(since_id or 0, wait, service, method, client)
+        selected = self.select(service, method, since_id, client)
+        newest = _id(selected[-1]) if selected else 0
+        return await asyncio.to_thread(encode, selected), newest
 
     async def wait(
         self,
@@ -141,9 +208,9 @@ class Journal:
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         while True:
-            found = self.entries(service, method, since_id, client)
+            found = self.select(service, method, since_id, client)
             if found:
-                return found
+                return render(found)
             since_id = max(since_id, self._last_id)
             changed = self._changed
             self._waiting += 1
@@ -203,6 +270,28 @@ class _Raw:
         }
 
 
+def render(selected: list[dict[str, Any] | _Raw]) -> list[dict[str, Any]]:
+    """Entries in their JSON form (thread-safe: reads recorded objects only)."""
+    return [e if isinstance(e, dict) else e.render() for e in selected]
+
+
+def encode(selected: list[dict[str, Any] | _Raw]) -> list[bytes]:
+    """Entries as JSON, each encoded as soon as rendered (thread-safe like :func:`render`)."""
+    dumps = json.JSONEncoder(default=str).encode
+    return [dumps(e if isinstance(e, dict) else e.render()).encode() for e in selected]
+
+
+@dataclass(frozen=True, slots=True)
+class _Omitted:
+    """Arguments too large to keep: their encoded size only."""
+
+    size: int
+
+
+def _size(e: dict[str, Any] | _Raw) -> int:
+    return e.call.size if isinstance(e, _Raw) and not isinstance(e.args, _Omitted) else 0
+
+
 def _id(e: dict[str, Any] | _Raw) -> int:
     return int(e["id"]) if isinstance(e, dict) else e.id
 
@@ -226,6 +315,10 @@ def _from(e: dict[str, Any] | _Raw, client: str) -> bool:
 
 
 def _args_json(catalog: Catalog | None, method: Method, args: Any) -> dict[str, Any]:
+    if isinstance(args, _Omitted):
+        return {
+            "_omitted": f"{args.size:,} bytes of arguments, not kept (the journal keeps up to {ARGS_KEPT:,})"
+        }
     return fields_to_json(method.args, args, lambda t, value: value_json(catalog, t, value))
 
 

@@ -25,6 +25,7 @@ from thriftbox.errors import ThriftboxError
 from thriftbox.host.config import HostConfig
 from thriftbox.host.journal import Journal
 from thriftbox.host.mock import Loaded, MockApp
+from thriftbox.host.persist import Persistence
 from thriftbox.host.routes import register_host_routes
 from thriftbox.host.uuids import mark_classes
 from thriftbox.host.workers import WorkerLink, WorkerPool, worker_command
@@ -60,6 +61,8 @@ class MockHost:
         self.service_reloads: dict[str, int] = {}  # how often each service's definitions were swapped
         self._stop = asyncio.Event()
         self._reloading = asyncio.Lock()
+        self.persistence: Persistence | None = None
+        self._persisting: asyncio.Task[None] | None = None
         self._routes()
         register_host_routes(self.control, self)
 
@@ -116,6 +119,14 @@ class MockHost:
         self.loaded = self.load()
         self.engine = self.engine_for(self.loaded)
         self.journal.catalog = self.loaded.catalog
+        if self.config.state_dir is not None and self.config.worker_channel is None:
+            self.persistence = Persistence(self.config.state_dir, self.journal)
+            restored = self.persistence.restore(self.engine)  # before any port opens
+            if restored is not None:
+                logger.info("%s", restored)
+            self._persisting = asyncio.get_running_loop().create_task(
+                self.persistence.run(lambda: self.engine)
+            )
         if self.config.workers > 1 and self.config.worker_channel is None:
             self.pool = WorkerPool(self.config.workers - 1, self._worker_command, self._catch_up)
             await self.pool.start()
@@ -185,6 +196,10 @@ class MockHost:
         return server
 
     async def close(self) -> None:
+        if self._persisting is not None:
+            self._persisting.cancel()  # writes once more on its way out
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._persisting
         if self.link is not None:
             self.link.close()
         for server in self.servers.values():

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from thriftbox.control import paths
 from thriftbox.control.messages import Cursor, HttpError, JournalEntry, JournalPage, JournalQuery
-from thriftbox.control.server import ControlServer, Request
+from thriftbox.control.server import ControlServer, Encoded, Request
 from thriftbox.errors import ThriftboxError
 from thriftbox.host.journal import Journal
 from thriftbox.host.mock import Loaded
@@ -82,12 +82,9 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
 
             return 200, (await merged_journal(own, host.pool, q)).to_json()
         since = _int(request.query, "since")
-        if q.wait > 0:
-            entries = await host.journal.wait(since or 0, q.wait, service, method, client)
-        else:
-            entries = host.journal.entries(service, method, since, client)
-        cursor = Cursor.of_host(max([since or 0, *(int(e["id"]) for e in entries)]))
-        return 200, JournalPage(entries, cursor.encode(), host.journal.last_id).to_json()
+        entries, newest = await host.journal.read(service, method, since, client, q.wait)
+        cursor = Cursor.of_host(max(since or 0, newest))
+        return 200, Encoded(JournalPage.encode(entries, cursor.encode(), host.journal.last_id))
 
     @control.route("DELETE", paths.JOURNAL)
     async def clear_journal(request: Request) -> tuple[int, Any]:

@@ -92,7 +92,7 @@ SERVICE_KEYS = (
     Key(
         "replicas",
         "integer",
-        "copies of the mock in exports (kept for `thriftbox export`)",
+        "copies of the mock in `thriftbox export compose` and `kubernetes` (not in `serve`)",
         default="1",
         low=1,
     ),

@@ -42,6 +42,12 @@ class Layout:
         """The log of the process runtime's mock host."""
         return self.logs_dir / "host.log"
 
+    @property
+    def hosts_dir(self) -> Path:
+        """What mock hosts keep across a restart of their process or container, one folder each (host.persist);
+        emptied when ``serve`` starts them, removed when it stops."""
+        return self.folder / "hosts"
+
     def owns(self, path: Path) -> bool:
         """Whether ``path`` is one of these files (a watcher ignores them)."""
         return path.is_relative_to(self.folder)

@@ -24,7 +24,7 @@ class MockStatus:
     host: str
     port: int
     runtime: str
-    state: str  # "starting" | "ready" | "restarting" | "dead" | "stopped"
+    state: str  # "starting" | "ready" | "unresponsive" | "restarting" | "dead" | "stopped"
     detail: str = ""  # pid, container name, ...
     restarts: int = 0
     extra: dict[str, str] = field(default_factory=dict)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 
@@ -27,6 +29,10 @@ from thriftbox.runtime.wait import free_port, host_exited, log_hint, port_in_use
 
 _PR_SET_PDEATHSIG = 1
 CONTROL_HOST = "127.0.0.1"  # the host's control endpoint listens on loopback whatever --host says
+HEALTH_EVERY = 2.0  # seconds between health checks of a running host
+HEALTH_TIMEOUT = 2.0  # seconds a health check may take before it counts as unanswered
+UNRESPONSIVE_GRACE = 10.0  # seconds a host may leave its health checks unanswered before it is replaced
+LOG_ROTATE_BYTES = 10 * 2**20  # a host log this large is moved to host.log.1 when a host starts
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -34,7 +40,14 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def host_command(project: Project, mocks: Sequence[MockSpec], *, bind: str, control_port: int) -> list[str]:
+def host_command(
+    project: Project,
+    mocks: Sequence[MockSpec],
+    *,
+    bind: str,
+    control_port: int,
+    state_dir: Path | None = None,
+) -> list[str]:
     """The ``thriftbox host`` command line that serves ``mocks`` (shared with the Docker runtime's tests)."""
     config = HostConfig(
         idl_dirs=project.idl_dirs,
@@ -47,8 +60,16 @@ def host_command(project: Project, mocks: Sequence[MockSpec], *, bind: str, cont
         max_frame=project.max_frame,
         workers=project.workers,
         now=project.now,
+        state_dir=state_dir,
     )
     return [sys.executable, "-m", "thriftbox", *config.argv()]
+
+
+def rotate(log: Path, limit: int = LOG_ROTATE_BYTES) -> None:
+    """Move ``log`` to ``log.1`` (replacing an older one) once it holds ``limit`` bytes: two files at most."""
+    with contextlib.suppress(OSError):
+        if log.stat().st_size >= limit:
+            log.replace(log.with_name(log.name + ".1"))
 
 
 class ProcessRuntime:
@@ -66,6 +87,9 @@ class ProcessRuntime:
         self.control_port = 0
         self.restarts = 0
         self.log_path: Path | None = None
+        self.state_dir: Path | None = None  # the host's, for what survives its restart (host.persist)
+        self._checked_at = 0.0  # monotonic time of the last health check
+        self._silent_since: float | None = None  # when health checks started going unanswered
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
@@ -75,6 +99,8 @@ class ProcessRuntime:
         for m in mocks:
             if not port_free(project.host, m.port):
                 raise port_in_use(project.host, m.port, m.service_id)
+        self.state_dir = project.layout.hosts_dir / "process"
+        shutil.rmtree(self.state_dir, ignore_errors=True)  # a new serve starts clean
         self._spawn()
 
     def _spawn(self) -> None:
@@ -82,9 +108,14 @@ class ProcessRuntime:
         layout = self.project.layout
         layout.logs_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = layout.host_log
+        rotate(self.log_path)
         self.control_port = free_port(CONTROL_HOST)
         cmd = host_command(
-            self.project, list(self.mocks.values()), bind=self.project.host, control_port=self.control_port
+            self.project,
+            list(self.mocks.values()),
+            bind=self.project.host,
+            control_port=self.control_port,
+            state_dir=self.state_dir,
         )
         env = {**os.environ, "PYTHONUNBUFFERED": "1", HOST_TOKEN_ENV: self.project.control_token}
         with self.log_path.open("ab") as log:
@@ -108,27 +139,67 @@ class ProcessRuntime:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        if self.state_dir is not None:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
 
     # -- supervision ---------------------------------------------------------------------------------------
 
     def supervise(self) -> list[str]:
-        if self.proc is None or self.proc.poll() is None:
+        if self.proc is None:
             return []
-        code = self.proc.returncode
+        if self.proc.poll() is None:
+            return self._check_health()
+        return self._restart(f"mock host exited ({self.proc.returncode})")
+
+    def _check_health(self) -> list[str]:
+        """Ask a running host for its health every HEALTH_EVERY s; one silent for UNRESPONSIVE_GRACE s is
+        killed and started again (a deadlock or a stopped process answers nothing but still exists)."""
+        assert self.proc is not None
+        assert self.project is not None
+        now = time.monotonic()
+        if now - self._checked_at < HEALTH_EVERY:
+            return []
+        self._checked_at = now
+        client = HostClient(self.control_url, token=self.project.control_token, timeout=HEALTH_TIMEOUT)
+        try:
+            client.health()
+        except ThriftboxError:
+            if self._silent_since is None:
+                self._silent_since = now
+                return [
+                    f"mock host (pid {self.proc.pid}) does not answer its health check: unresponsive; "
+                    f"it is replaced if still silent in {UNRESPONSIVE_GRACE:g} s"
+                ]
+            if now - self._silent_since < UNRESPONSIVE_GRACE:
+                return []
+            silent = now - self._silent_since
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            return self._restart(
+                f"mock host (pid {self.proc.pid}) unresponsive for {silent:.0f} s: killed and restarted"
+            )
+        if self._silent_since is not None:
+            self._silent_since = None
+            return [f"mock host (pid {self.proc.pid}) answers its health check again"]
+        return []
+
+    def _restart(self, why: str) -> list[str]:
         self.restarts += 1
+        kept = self.state_dir is not None and (self.state_dir / "host.json").is_file()
+        self._silent_since = None
         try:
             self._spawn()
         except ThriftboxError as err:
-            return [f"mock host exited ({code}); restart failed: {err}"]
-        return [f"mock host exited ({code}), restarted: {len(self.mocks)} service(s) serving again"]
+            return [f"{why}; restart failed: {err}"]
+        restored = "; run-time stubs, state and journal restored" if kept else ""
+        return [f"{why}, restarted: {len(self.mocks)} service(s) serving again{restored}"]
 
     def status(self) -> list[MockStatus]:
         assert self.project is not None
@@ -141,7 +212,7 @@ class ProcessRuntime:
                 host=self.project.host,
                 port=m.port,
                 runtime=self.name,
-                state="ready" if alive else "dead",
+                state=("unresponsive" if self._silent_since is not None else "ready") if alive else "dead",
                 detail=f"pid {pid}" + (f" (x{workers})" if workers > 1 else ""),
                 restarts=self.restarts,
             )

@@ -236,6 +236,33 @@ class StubEngine:
             for a in self._api
         ]
 
+    def dump(self) -> dict[str, Any]:
+        """What a restarted host needs to go on where this one was (host.persist): run-time rules with their
+        ids, sequence positions, simulated state."""
+        return {"rules": self.added_rules(), "positions": dict(self._positions), "state": self.store.dump()}
+
+    def restore(self, rules: list[dict[str, Any]], positions: dict[str, int], dumped: dict[str, Any]) -> int:
+        """Take back what :meth:`dump` gave; the number of run-time rules restored (one that no longer fits the
+        IDL is dropped with a warning)."""
+        restored = 0
+        for r in rules:
+            try:
+                self._add(
+                    str(r["service"]), r.get("method"), r.get("rule") or {}, str(r["id"]), r.get("peer")
+                )
+                restored += 1
+            except (StubError, KeyError) as err:
+                logger.warning("dropping run-time rule %s: %s", r.get("id"), err)
+        numbers = [
+            int(r["id"][4:])
+            for r in rules
+            if str(r.get("id", "")).startswith("api:") and r["id"][4:].isdigit()
+        ]
+        self._api_ids = itertools.count(max(numbers, default=0) + 1)
+        self._positions.update({str(k): int(v) for k, v in positions.items()})
+        self.store.load(dumped)
+        return restored
+
     def rules(self, service_id: str | None = None) -> list[dict[str, Any]]:
         """Every rule: ``{id, service, method (None: default), source (file|state|api), rule (its mapping)}``;
         a run-time rule scoped to one client also has ``peer``."""

@@ -68,6 +68,20 @@ class StateStore:
             for k in [k for k in table if k[0] == service_id]:
                 del table[k]
 
+    def dump(self) -> dict[str, Any]:
+        """Everything, JSON-ready, for :meth:`load` in another process (host.persist)."""
+        return {
+            "data": self.data,
+            "deleted": [[s, c, sorted(keys)] for (s, c), keys in self.deleted.items()],
+            "next_id": [[s, c, n] for (s, c), n in self.next_id.items()],
+        }
+
+    def load(self, dumped: dict[str, Any]) -> None:
+        """Take back what :meth:`dump` gave."""
+        self.data = {str(s): dict(colls) for s, colls in (dumped.get("data") or {}).items()}
+        self.deleted = {(str(s), str(c)): set(keys) for s, c, keys in dumped.get("deleted") or []}
+        self.next_id = {(str(s), str(c)): int(n) for s, c, n in dumped.get("next_id") or []}
+
     def snapshot(self, service_id: str | None = None) -> dict[str, Any]:
         """A JSON-ready copy: ``{service: {collection: {key: entity}}}``."""
         return {

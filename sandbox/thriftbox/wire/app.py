@@ -51,6 +51,7 @@ class Call:
     peer: tuple[str, int]
     received_at: float  # time.perf_counter() when the message was complete
     context: CallContext | None = None  # what a THeader or TTwitter transport carried beside the message
+    size: int = 0  # bytes of the encoded arguments (0: not known)
 
 
 @dataclass(slots=True)

@@ -37,6 +37,7 @@ from thriftbox.wire.dispatch import (
     encode_reply,
 )
 from thriftbox.wire.framing import Message, Reader
+from thriftbox.wire.ratelog import RateLimited
 from thriftbox.wire.scan import Malformed, NeedMore, binary_envelope, binary_struct
 from thriftbox.wire.stream import ReadBuffer, Stream
 
@@ -47,11 +48,15 @@ class Listener(Protocol):
     app: App  # swapped on reload: each call uses the App current when it starts
     max_frame: int
     idle_timeout: float  # seconds; a connection idle this long mid-message is closed
+    max_buffered: int  # bytes of unfinished messages all connections may hold together
+    buffered: int  # bytes of unfinished messages held now
+    warnings: RateLimited  # about clients' bad input: a flood of them must not flood the log
     connections: set[Connection]
 
 
 log = logging.getLogger("thriftbox.wire")
 IDLE_TIMEOUT = 30.0  # seconds a connection may hold part of a message without sending more bytes
+MAX_BUFFERED = 256 * 2**20  # bytes of unfinished messages a server holds for all its connections together
 _I32 = Struct(">i")
 
 
@@ -116,12 +121,15 @@ class Connection(Stream):
         self.task: asyncio.Task[None] | None = None
         self.idle_timer: asyncio.TimerHandle | None = None  # armed while part of a message is held
         self.last_data = 0.0  # loop time of the last bytes received while part of a message is held
+        self.held = 0  # len(self.buf) as counted in server.buffered
         server.connections.add(self)
 
     # -- Stream ----------------------------------------------------------------------------------------
 
     def connection_lost(self) -> None:
         self.server.connections.discard(self)
+        self.server.buffered -= self.held
+        self.held = 0
         if self.idle_timer is not None:
             self.idle_timer.cancel()
             self.idle_timer = None
@@ -170,7 +178,18 @@ class Connection(Stream):
                     if binding is not None:
                         msg = tuple.__new__(Message, ("binary", name, CALL, seqid, payload, False))
                         received = time.perf_counter()
-                        call = Call(None, name, seqid, args, "binary", self.framing, self.peer, received)
+                        call = Call(
+                            None,
+                            name,
+                            seqid,
+                            args,
+                            "binary",
+                            self.framing,
+                            self.peer,
+                            received,
+                            None,
+                            len(payload),
+                        )
                         if binding.answer is None or not self._answer_now(msg, call, binding):
                             self._start(msg, app, call, binding, self.binary)
                         return
@@ -212,6 +231,17 @@ class Connection(Stream):
             buf.clear()
         if self.buf:
             self._arm_idle()
+        held = len(self.buf)
+        server = self.server
+        server.buffered += held - self.held
+        self.held = held
+        if held and server.buffered > server.max_buffered and stop is None:
+            total = server.buffered
+            self.buf = bytearray()
+            server.buffered -= held
+            self.held = 0
+            limit = server.max_buffered
+            stop = _Stop(f"unfinished messages of all connections reached {total:,} bytes (limit {limit:,})")
         self._dispatch(messages, stop)
 
     def _arm_idle(self) -> None:
@@ -230,6 +260,8 @@ class Connection(Stream):
             return
         held = len(self.buf)
         self.buf = bytearray()
+        self.server.buffered -= self.held
+        self.held = 0
         timeout = self.server.idle_timeout
         self._stop(_Stop(f"no bytes for {timeout:g} s in the middle of a message ({held} bytes held)"))
 
@@ -309,7 +341,18 @@ class Connection(Stream):
                         log.debug("App.rejected failed", exc_info=True)
                 return
         context = getattr(msg, "ctx", None)  # THeader, TTwitter
-        call = Call(service, method, seqid, args, protocol, self.framing, self.peer, received_at, context)
+        call = Call(
+            service,
+            method,
+            seqid,
+            args,
+            protocol,
+            self.framing,
+            self.peer,
+            received_at,
+            context,
+            len(payload),
+        )
         self._start(msg, app, call, binding, codec)
 
     def _upgrade(self, msg: Message, codec: Codec) -> None:
@@ -415,7 +458,7 @@ class Connection(Stream):
     def _crashed(self, msg: Message, method: str, codec: Codec, exc: Exception) -> None:
         """An exception from the App or the encoder: INTERNAL_ERROR, and the connection stays usable."""
         text = f"{method}: {type(exc).__name__}: {exc}"
-        log.warning("%s:%d: internal error in %s", self.peer[0], self.peer[1], text)
+        self.server.warnings.warning("%s:%d: internal error in %s", self.peer[0], self.peer[1], text)
         log.debug("traceback of the internal error in %s", method, exc_info=exc)
         self._error(msg, codec, method, INTERNAL_ERROR, text)
 
@@ -483,4 +526,4 @@ class Connection(Stream):
         self.abort()
 
     def _warn(self, text: str) -> None:
-        log.warning("%s:%d: %s", self.peer[0], self.peer[1], text)
+        self.server.warnings.warning("%s:%d: %s", self.peer[0], self.peer[1], text)

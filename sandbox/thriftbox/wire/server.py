@@ -16,7 +16,8 @@ from collections.abc import Callable
 
 from thriftbox.errors import ConfigError, PortInUse
 from thriftbox.wire.app import App
-from thriftbox.wire.connection import IDLE_TIMEOUT, Connection
+from thriftbox.wire.connection import IDLE_TIMEOUT, MAX_BUFFERED, Connection
+from thriftbox.wire.ratelog import RateLimited
 from thriftbox.wire.stream import ReadBuffer
 
 log = logging.getLogger("thriftbox.wire")
@@ -53,11 +54,15 @@ class ThriftServer:
         *,
         max_frame: int = DEFAULT_MAX_FRAME,
         idle_timeout: float = IDLE_TIMEOUT,
+        max_buffered: int = MAX_BUFFERED,
     ):
         self.app = app
         self.host = host
         self.max_frame = max_frame
         self.idle_timeout = idle_timeout
+        self.max_buffered = max_buffered
+        self.buffered = 0  # bytes of unfinished messages its connections hold
+        self.warnings = RateLimited(log)  # the port's warnings about its clients' bad input
         self.connections: set[Connection] = set()
         self._port = port
         self._socks: list[socket.socket] = []

@@ -8,7 +8,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from thriftbox.wire.app import App
-from thriftbox.wire.connection import IDLE_TIMEOUT
+from thriftbox.wire.connection import IDLE_TIMEOUT, MAX_BUFFERED
 from thriftbox.wire.server import DEFAULT_MAX_FRAME, ThriftServer
 
 T = TypeVar("T")
@@ -43,9 +43,12 @@ class ServerThread:
         *,
         max_frame: int = DEFAULT_MAX_FRAME,
         idle_timeout: float = IDLE_TIMEOUT,
+        max_buffered: int = MAX_BUFFERED,
     ) -> ThriftServer:
         """Start a server for ``app``; raises :class:`~thriftbox.errors.PortInUse` like ``start``."""
-        server = ThriftServer(app, host, port, max_frame=max_frame, idle_timeout=idle_timeout)
+        server = ThriftServer(
+            app, host, port, max_frame=max_frame, idle_timeout=idle_timeout, max_buffered=max_buffered
+        )
         self.run(server.start())
         self.servers.append(server)
         return server

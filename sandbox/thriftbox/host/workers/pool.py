@@ -48,6 +48,7 @@ def worker_command(config: HostConfig, services: dict[str, int], journal_start: 
         workers=1,
         worker_channel=None,
         journal_start=journal_start,
+        state_dir=None,  # the main process keeps what survives a restart (host.persist)
     )
     return [sys.executable, "-m", "thriftbox", *worker.argv()]
 

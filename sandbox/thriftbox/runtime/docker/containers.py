@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import threading
 import time
@@ -144,6 +145,7 @@ class ContainerRuntime:
             self.image_tag = self.ensure_image()
             self._ensure_network()
             self._guard_session()
+            shutil.rmtree(project.layout.hosts_dir, ignore_errors=True)  # this session starts clean
             self._launch_all(mocks)
         except BaseException:
             self.stop()
@@ -194,6 +196,9 @@ class ContainerRuntime:
             engine.close()
             if lifeline is not None:
                 lifeline.close()
+            for mock in self.mocks.values():
+                if mock.plan.state_dir is not None:
+                    shutil.rmtree(mock.plan.state_dir, ignore_errors=True)
         self._network_id = ""
         self.mocks.clear()
 
@@ -226,7 +231,11 @@ class ContainerRuntime:
         return plan.command != mock.plan.command or not set(plan.folders) <= set(mock.plan.folders)
 
     def _launch_all(self, specs: Sequence[MockSpec]) -> None:
-        self._wait_ready(parallel(lambda spec: self._launch(self._plan(spec)), specs))
+        plans = [self._plan(spec) for spec in specs]
+        for plan in plans:
+            if plan.state_dir is not None:
+                plan.state_dir.mkdir(parents=True, exist_ok=True)
+        self._wait_ready(parallel(self._launch, plans))
 
     def _launch(self, plan: names.ContainerPlan) -> _Mock:
         """Create and start the container of one service (without waiting for it to answer)."""
@@ -360,7 +369,9 @@ class ContainerRuntime:
         self.engine.start(mock.container_id)
         self._refresh_control_url(mock)
         mock.restarts, mock.state = restarts, "restarting"
-        return mock, f"{sid}: container exited ({info.exit_code}), restarted"
+        kept = mock.plan.state_dir is not None and (mock.plan.state_dir / "host.json").is_file()
+        restored = "; run-time stubs, state and journal restored" if kept else ""
+        return mock, f"{sid}: container exited ({info.exit_code}), restarted{restored}"
 
     def status(self) -> list[MockStatus]:
         if self.project is None or self._engine is None:

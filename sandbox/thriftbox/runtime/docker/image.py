@@ -57,6 +57,9 @@ COPY --from=deps {app}/deps {app}/deps
 COPY app/ /tmp/app/
 RUN python3 -m pip install --no-index --no-deps --target {app}/app /tmp/app/{wheel} && rm -rf /tmp/app
 ENV PYTHONPATH={app}/app:{app}/deps PYTHONUNBUFFERED=1
+# `docker run IMAGE serve /idl`: local processes, listening where published ports arrive (docs/docker.md)
+ENV THRIFTBOX_SERVE_RUNTIME=process THRIFTBOX_SERVE_HOST=0.0.0.0
+WORKDIR /thriftbox/work
 ENTRYPOINT ["python3", "-m", "thriftbox"]
 CMD ["--help"]
 """

@@ -26,6 +26,7 @@ LABEL_SESSION = "thriftbox.session"
 LABEL_ROLE = "thriftbox.role"  # "reaper" on a session's reaper container (runtime.docker.reaper)
 LABEL_MOUNTS = "thriftbox.mounts"  # a hash of the folders mounted: a change means the container is recreated
 
+STATE_TARGET = "/thriftbox/state"  # where a container's host keeps what survives its restart (host.persist)
 CONTROL_PORT = 7300  # the control endpoint inside every container (published on a random loopback port)
 DEFAULT_ENGINE = "unix:///var/run/docker.sock"
 # A host folder that is one of these or holds one would cover part of the image if mounted at its own path;
@@ -88,10 +89,14 @@ class ContainerPlan:
     publish_host: str
     control_host: str = "127.0.0.1"
     env: dict[str, str] = field(default_factory=dict)
+    state_dir: Path | None = None  # this machine's folder mounted writable at STATE_TARGET (None: none)
 
     def binds(self) -> dict[str, dict[str, str]]:
-        """Docker SDK ``volumes=``: every folder read-only at its target path."""
-        return {str(f.source): {"bind": f.target, "mode": "ro"} for f in self.folders}
+        """Docker SDK ``volumes=``: every folder read-only at its target path, the state folder writable."""
+        binds = {str(f.source): {"bind": f.target, "mode": "ro"} for f in self.folders}
+        if self.state_dir is not None:
+            binds[str(self.state_dir)] = {"bind": STATE_TARGET, "mode": "rw"}
+        return binds
 
     def ports(self) -> dict[str, tuple[str, int | None]]:
         """Docker SDK ``ports=``: the service on its own number, the control endpoint on a random port."""
@@ -140,7 +145,7 @@ def _inside(path: Path) -> str:
     return str(PurePosixPath(container_path(resolved.parent)) / resolved.name)
 
 
-def host_command(project: Project, spec: MockSpec, control_port: int) -> list[str]:
+def host_command(project: Project, spec: MockSpec, control_port: int, keep_state: bool = False) -> list[str]:
     """Arguments of ``thriftbox host`` inside a container serving ``spec`` on its own port."""
     mocks = project.mocks_dir if project.mocks_dir is not None and project.mocks_dir.is_dir() else None
     config = HostConfig(
@@ -155,6 +160,7 @@ def host_command(project: Project, spec: MockSpec, control_port: int) -> list[st
         max_frame=project.max_frame,
         workers=project.workers,
         now=project.now,
+        state_dir=Path(STATE_TARGET) if keep_state else None,
     )
     return config.argv()
 
@@ -178,6 +184,7 @@ def plan_container(
     ``extra_dirs`` are mounted besides the project's folders: those of included files outside them.
     """
     mounted = folders(project, extra_dirs)
+    state_dir = None if remote else project.layout.hosts_dir / dns_name(spec.service_id)
     control_port = CONTROL_PORT if spec.port != CONTROL_PORT else CONTROL_PORT + 1
     labels = {
         LABEL_SERVICE: spec.service_id,
@@ -193,12 +200,13 @@ def plan_container(
         control_port=control_port,
         alias=dns_name(spec.service_id),
         network=network_name(project.name),
-        command=host_command(project, spec, control_port),
+        command=host_command(project, spec, control_port, keep_state=state_dir is not None),
         labels=labels,
         folders=mounted,
         publish_host=project.host,
         control_host=project.host if remote else "127.0.0.1",
         env={HOST_TOKEN_ENV: project.control_token},  # the environment, not the command line `ps` shows
+        state_dir=state_dir,
     )
 
 

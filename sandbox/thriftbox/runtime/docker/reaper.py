@@ -4,21 +4,18 @@ Two processes use this module. In ``serve`` (the supervisor), :func:`hold` opens
 reaper of the session and keeps it for the session's life. In the reaper container (``thriftbox reaper``,
 started from the mock image with the engine's socket mounted), :func:`watch` accepts such connections and
 returns once the last one has been closed for :data:`GRACE` seconds, or none came within :data:`FIRST_WAIT`;
-then :func:`main` removes every container and the network of that session (the reaper's own container goes with
+then the command removes every container and the network of that session (the reaper's own container goes with
 ``auto_remove``). The kernel closes a connection whatever ends its process, ``kill -9`` included, so a crashed
 ``serve`` leaves nothing running for more than a few seconds. A clean stop removes everything itself first.
 
-Stdlib only, but for :func:`main`, which reaches the engine through :mod:`thriftbox.runtime.docker.sdk`.
+Stdlib only: the removal itself is :func:`thriftbox.runtime.docker.sdk.reap`, called by ``thriftbox reaper``.
 """
 
 from __future__ import annotations
 
-import logging
 import selectors
 import socket
 import time
-
-logger = logging.getLogger(__name__)
 
 PORT = 7399  # where the reaper listens inside its container (published on a random loopback port)
 GRACE = 3.0  # seconds without any connection after the last one closed, before reaping
@@ -106,16 +103,6 @@ def watch(listener: socket.socket, grace: float = GRACE, first_wait: float = FIR
         selector.close()
 
 
-def main(project: str, session: str, port: int = PORT) -> list[str]:
-    """The reaper container's process: watch, then remove what the session left; the names removed."""
-    from thriftbox.runtime.docker.sdk import reap
-
-    listener = socket.create_server(("0.0.0.0", port))
-    logger.info("reaper of %s (session %s) listening on %d", project, session, port)
-    try:
-        seen = watch(listener)
-    finally:
-        listener.close()
-    removed = reap(project, session)
-    logger.info("reaper: %d connection(s) seen; removed %s", seen, ", ".join(removed) or "nothing")
-    return removed
+def listen(port: int = PORT) -> socket.socket:
+    """The reaper's listening socket (every address of its container: its port is published on loopback)."""
+    return socket.create_server(("0.0.0.0", port))

@@ -176,6 +176,12 @@ class SdkEngine:
                 decode=True,
             )
 
+    def tag(self, image: str, ref: str) -> None:
+        """Give ``image`` the extra name ``ref`` (``repository:tag``)."""
+        repository, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "latest")
+        with self._errors(f"tagging {image} as {ref}"):
+            self.client.images.get(image).tag(repository, tag)
+
     def remove_images(self, repository: str, keep: Callable[[str], bool]) -> None:
         """Untag images of ``repository`` that ``keep`` rejects; one a container still uses stays."""
         with contextlib.suppress(*_SDK_ERRORS):
