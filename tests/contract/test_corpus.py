@@ -13,14 +13,14 @@ from thriftpy2.protocol import TCyBinaryProtocolFactory
 from thriftpy2.utils import deserialize, serialize
 
 from tests.corpus import CORPUS, FILES, needs_corpus
-from tests.idl.test_corpus import FBTHRIFT, _include_dirs
+from tests.idl.test_corpus import _include_dirs
 from thriftbox.contract.check import check_result
 from thriftbox.idl import load_catalog
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Kind
 from thriftbox.values import ValueGenerator
 
-SERVING = [f for f in FILES if FBTHRIFT not in f.parts and "service " in f.read_text(errors="replace")]
+SERVING = [f for f in FILES if "service " in f.read_text(errors="replace")]
 PROTO = TCyBinaryProtocolFactory()
 
 

@@ -16,7 +16,6 @@ from thriftpy2.thrift import TPayload
 from thriftpy2.utils import deserialize, serialize
 
 from tests.corpus import CORPUS, FILES, needs_corpus
-from thriftbox.errors import IdlError
 from thriftbox.idl import Catalog, load_catalog
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Field, Kind, TypeRef
@@ -93,29 +92,37 @@ def apache_json(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], di
 
 
 @pytest.mark.parametrize("path", FILES, ids=_id)
-def test_corpus_file_loads_or_is_refused_as_fbthrift(
-    path: Path, catalog_of: Callable[[Path], Catalog]
-) -> None:
-    if FBTHRIFT in path.parts:
-        with pytest.raises(IdlError) as info:
-            load_catalog([path])
-        assert "fbthrift" in str(info.value.hint)
-        assert info.value.location is not None
-        assert info.value.location.path == path.resolve()
-        assert info.value.location.line > 0
-        return
+def test_every_corpus_file_loads(path: Path, catalog_of: Callable[[Path], Catalog]) -> None:
     catalog = catalog_of(path)
     assert path.resolve() in catalog.files
     assert catalog.roots == (path.resolve(),)
 
 
+def test_fbthrift_corpus_files_load_with_their_package_namespaces_and_methods(
+    catalog_of: Callable[[Path], Catalog],
+) -> None:
+    folder = CORPUS / FBTHRIFT / "thrift"
+    chat = catalog_of(folder / "example/if/chatroom.thrift")
+    chat_file = chat.files[(folder / "example/if/chatroom.thrift").resolve()]
+    assert chat_file.package == "facebook.com/thrift/example"
+    assert chat_file.namespaces == {"cpp2": "example.chatroom", "go": "example.if.chatroom", "py3": "example"}
+    assert {sid: list(s.methods) for sid, s in chat.services.items()} == {
+        "chatroom.ChatRoomService": ["initialize", "getMessages", "sendMessage"],
+        "chatroom.Echo": ["echo"],
+    }
+    upgrade = catalog_of(folder / "lib/thrift/RocketUpgrade.thrift")
+    upgrade_file = upgrade.files[(folder / "lib/thrift/RocketUpgrade.thrift").resolve()]
+    assert upgrade_file.namespaces["go"] == "github.com/facebook/fbthrift/thrift/lib/thrift/rocket_upgrade"
+    assert list(upgrade.services["RocketUpgrade.RocketUpgrade"].methods) == ["upgradeToRocket"]
+
+
 def test_whole_corpus_loads_in_well_under_a_second() -> None:
-    folders = [p for p in sorted(CORPUS.iterdir()) if p.is_dir() and p.name != FBTHRIFT]
+    folders = [p for p in sorted(CORPUS.iterdir()) if p.is_dir()]
     dirs = [CORPUS / d for ds in INCLUDE_DIRS.values() for d in ds]
     start = time.perf_counter()
     catalog = load_catalog(folders, dirs)
     elapsed = time.perf_counter() - start
-    assert len(catalog.files) == len(FILES) - 2
+    assert len(catalog.files) == len(FILES) == 71
     assert elapsed < 1.0
 
 

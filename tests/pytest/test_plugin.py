@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests import serve_support
 from thriftbox.contract import verify
 from thriftbox.contract.interactions import interaction, journal_violations, merge_interactions
 from thriftbox.idl.classes import Classes
@@ -182,6 +183,35 @@ def test_a_violation_the_consumer_swallows_still_fails_its_test(pytester: pytest
             "*users.Users: getUser: argument 'id' (field 1) must be i64, got string",
         ]
     )
+
+
+def test_clients_speak_theader_with_headers_and_zlib(pytester: pytest.Pytester) -> None:
+    project(pytester, thriftbox_port=str(serve_support.free_base_port(span=100)))
+    pytester.makepyfile(
+        test_header="""
+        import pytest
+
+        @pytest.mark.parametrize("protocol", ["binary", "compact"])
+        @pytest.mark.parametrize("zlib", [False, True])
+        def test_header(thriftbox, protocol, zlib):
+            users = thriftbox.client(
+                "Users", protocol=protocol, framing="header", headers={"caller": "checkout"}, zlib=zlib
+            )
+            assert users.getUser(7).id == 7
+            (call,) = thriftbox.calls("Users", "getUser")
+            assert call.args == {"id": 7}
+            from thriftbox.client.transport import HeaderTransport
+            trans = users._oprot.trans
+            assert isinstance(trans, HeaderTransport)
+            assert (trans.headers, trans.zlib) == ({"caller": "checkout"}, zlib)
+
+        def test_zlib_needs_header(thriftbox):
+            from thriftbox.errors import ConfigError
+            with pytest.raises(ConfigError, match="zlib needs the header framing"):
+                thriftbox.client("Users", zlib=True)
+        """
+    )
+    run(pytester, "-v").assert_outcomes(passed=5)
 
 
 def test_stubs_calls_and_state_belong_to_one_test(pytester: pytest.Pytester) -> None:

@@ -178,7 +178,7 @@ def test_every_corpus_method_answers_valid_values() -> None:
         try:
             catalog = load_catalog([path], includes)
         except IdlError:
-            continue  # files Apache itself rejects, or fbthrift dialect: covered by the IDL tests
+            continue  # files Apache itself rejects: covered by the IDL tests
         if not catalog.services:
             continue
         classes = Classes(catalog)

@@ -113,7 +113,7 @@ def catalogs() -> Iterator[tuple[str, Catalog]]:
         try:
             yield str(path.relative_to(CORPUS)), load_catalog([path], includes)
         except IdlError:
-            continue  # files Apache itself rejects, or the fbthrift dialect: covered by the IDL tests
+            continue  # files Apache itself rejects: covered by the IDL tests
 
 
 RELATED = (

@@ -33,6 +33,8 @@ VARIANTS = {
     "zlib-compact-framed": ("compact", "framed", True, False),
     "zlib-compact-buffered": ("compact", "buffered", True, False),
     "zlib-multi-binary-framed": ("binary", "framed", True, True),
+    "zlib-binary-framed": ("binary", "framed", True, False),
+    "zlib-header-buffered": ("header", "buffered", True, False),  # TestClient --protocol=header --zlib
 }
 PROTOCOLS = {**checks.PROTOCOLS, "header": lambda t: THeaderProtocol.THeaderProtocolFactory().getProtocol(t)}
 

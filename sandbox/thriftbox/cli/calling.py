@@ -48,6 +48,8 @@ def resolve_target(catalog: Catalog, target: str) -> tuple[ServiceDef, str]:
         raise ConfigError(
             f"no service {ref!r}", hint=_suggest(ref, names) or "served: " + ", ".join(catalog.services)
         )
+    if method in svc.rocket:
+        raise ConfigError(f"{svc.id}: {svc.rocket[method].reason}", hint="docs/idl.md#fbthrift-idl")
     if method not in svc.methods:
         raise ConfigError(f"{svc.id} has no method {method!r}", hint=_suggest(method, list(svc.methods)))
     return svc, method
@@ -64,6 +66,8 @@ def call_method(
     framing: str,
     cwd: Path,
     tls: Tls | None = None,
+    headers: dict[str, str] | None = None,
+    zlib: bool = False,
 ) -> Outcome:
     _, state = find_serving(cwd)
     if idl_paths:
@@ -99,7 +103,17 @@ def call_method(
     except ValueConversionError as error:
         raise ConfigError(str(error), hint=getattr(error, "hint", None)) from None
     try:
-        with ThriftClient(classes, svc.id, host, port, protocol=protocol, framing=framing, tls=tls) as client:
+        with ThriftClient(
+            classes,
+            svc.id,
+            host,
+            port,
+            protocol=protocol,
+            framing=framing,
+            tls=tls,
+            headers=headers,
+            zlib=zlib,
+        ) as client:
             result = client.call(method, **kwargs)
     except TApplicationException as error:
         kind = APP_ERROR_NAMES.get(error.type, str(error.type))

@@ -24,11 +24,14 @@ if TYPE_CHECKING:
 @protocol_opt
 @click.option(
     "--framing",
-    type=click.Choice(["buffered", "framed"]),
+    "--transport",
+    "framing",
+    type=click.Choice(["buffered", "framed", "header"]),
     default="buffered",
     show_default=True,
-    help="Transport framing (Finagle clients use framed).",
+    help="Transport framing (Finagle clients use framed; header: THeader, as fbthrift clients).",
 )
+@click.option("--zlib", is_flag=True, help="Compress every call with THeader's zlib transform (header only).")
 @click.option(
     "--cases", default=3, show_default=True, type=click.IntRange(0), help="Generated cases per method."
 )
@@ -57,6 +60,7 @@ def verify(
     timeout: float,
     seed: int,
     tls: Tls | None,
+    zlib: bool,
 ) -> None:
     """Drive a real server with every method of SERVICE and check every answer against the IDL.
 
@@ -66,6 +70,7 @@ def verify(
       thriftbox verify idl/ --service Users --target 127.0.0.1:9000
       thriftbox verify idl/ --service users.Users --target svc:9000 --framing framed --junit reports/verify.xml
       thriftbox verify idl/ --service Users --target 127.0.0.1:9000 --contract contracts/web.json
+      thriftbox verify idl/ --service Users --target 127.0.0.1:9000 --transport header --zlib
     """
     from thriftbox.contract import verify as run_verify
     from thriftbox.idl import load_catalog
@@ -95,6 +100,7 @@ def verify(
         edges=not no_edges,
         methods=list(methods) or None,
         tls=tls,
+        zlib=zlib,
     )
     for line in report.lines():
         out.print(line, markup=False)

@@ -17,7 +17,7 @@ from rich.markup import escape
 
 from thriftbox.about import __version__
 from thriftbox.cli.admin import journal, reset, stubs
-from thriftbox.cli.common import handle_errors, include_opt, path_arg, protocol_opt, tls_opts
+from thriftbox.cli.common import handle_errors, include_opt, path_arg, tls_opts
 from thriftbox.cli.contract import breaking, verify
 from thriftbox.cli.export import export, image, probe
 from thriftbox.cli.host import host, reaper
@@ -95,8 +95,20 @@ def check(paths: tuple[str, ...], include_dirs: tuple[Path, ...]) -> None:
             throws = f" throws ({', '.join(str(t.type) for t in m.throws)})" if m.throws else ""
             prefix = "oneway " if m.oneway else ""
             out.print(f"  {prefix}{m.returns} {m.name}({args}){throws}")
+        for r in svc.rocket.values():
+            if r.kind != "interaction":  # listed under their interaction below
+                out.print(f"  {r.signature()}  [dim](not served: {r.kind}, needs Rocket)[/]")
+    for inter in catalog.interactions.values():
+        out.print(f"[bold]interaction {inter.qname}[/]  [dim](not served: needs Rocket)[/]")
+        for r in inter.methods.values():
+            out.print(f"  {r.signature()}")
     n_methods = sum(len(s.methods) for s in catalog.services.values())
-    err.print(f"ok: {len(catalog.files)} file(s), {len(catalog.services)} service(s), {n_methods} method(s)")
+    rocket = sum(1 for s in catalog.services.values() for r in s.rocket.values() if r.kind != "interaction")
+    rocket += sum(len(i.methods) for i in catalog.interactions.values())
+    unserved = f", {rocket} not served (fbthrift Rocket only)" if rocket else ""
+    err.print(
+        f"ok: {len(catalog.files)} file(s), {len(catalog.services)} service(s), {n_methods} method(s){unserved}"
+    )
 
 
 @main.command()
@@ -109,9 +121,26 @@ def check(paths: tuple[str, ...], include_dirs: tuple[Path, ...]) -> None:
     "--idl", "idl_paths", multiple=True, type=path_arg, help="IDL to use [default: the served IDL]."
 )
 @include_opt
-@protocol_opt
+@click.option(
+    "--protocol",
+    type=click.Choice(["binary", "compact", "header"]),
+    default="binary",
+    show_default=True,
+    help="Thrift protocol to speak; header: THeader framing (fbthrift's default) with binary inside.",
+)
 @click.option("--framed", is_flag=True, help="Use the framed transport (Finagle's default).")
 @tls_opts
+@click.option(
+    "--zlib", is_flag=True, help="Compress the call with THeader's zlib transform (--protocol header)."
+)
+@click.option(
+    "-H",
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A THeader info header to send (--protocol header; the journal shows it). Repeatable.",
+)
 @handle_errors
 def call(
     target: str,
@@ -122,6 +151,8 @@ def call(
     protocol: str,
     framed: bool,
     tls: Tls | None,
+    zlib: bool,
+    headers: tuple[str, ...],
 ) -> None:
     """Call SERVICE.METHOD with JSON_ARGS (an object by argument name) and print the answer as JSON.
 
@@ -131,6 +162,7 @@ def call(
       thriftbox call feed.Feed.getHomeFeed '{"userId": 42, "limit": 3}' --protocol compact --framed
       thriftbox call Calculator.add '{"num1": 1, "num2": 2}' --idl tutorial/ --address 127.0.0.1:9090
       thriftbox call Users.getUser '{"id": 42}' --tls --tls-ca ca.pem
+      thriftbox call Users.getUser '{"id": 42}' --protocol header --zlib -H request-id=r-7
     Exit status: 0 an answer, 3 a declared exception, 1 the call failed (unreachable, an application
     error), 2 bad usage (an unknown service, method or argument; JSON_ARGS not JSON).
     """
@@ -140,16 +172,31 @@ def call(
         args = json.loads(json_args)
     except json.JSONDecodeError as error:
         raise click.BadParameter(f"not JSON: {error}", param_hint="JSON_ARGS") from None
+    header = protocol == "header"
+    if header and framed:
+        raise click.UsageError(
+            "--framed and --protocol header exclude each other: THeader has its own framing"
+        )
+    if (zlib or headers) and not header:
+        raise click.UsageError(f"{'--zlib' if zlib else '--header'} needs --protocol header")
+    info: dict[str, str] = {}
+    for item in headers:
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--header")
+        info[key] = value
     outcome = call_method(
         target,
         args,
         address=address,
         idl_paths=idl_paths,
         include_dirs=include_dirs,
-        protocol=protocol,
-        framing="framed" if framed else "buffered",
+        protocol="binary" if header else protocol,
+        framing="header" if header else "framed" if framed else "buffered",
         cwd=Path.cwd(),
         tls=tls,
+        headers=info,
+        zlib=zlib,
     )
     print_json(outcome.body)
     if outcome.declared_exception:

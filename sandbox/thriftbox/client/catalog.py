@@ -1,6 +1,6 @@
 """A Thrift client for any service in a catalog, without generated code: for ``call``, ``verify`` and tests.
 
-It speaks the same protocols and framings as the server (binary or compact, buffered or framed) through
+It speaks the same protocols and framings as the server (binary or compact, buffered, framed or THeader) through
 thriftpy2's own client machinery, fed with the payload classes thriftbox builds from its model.
 """
 
@@ -39,10 +39,12 @@ class ThriftClient:
         framing: str = "buffered",
         timeout: float = 10.0,
         tls: Tls | None = None,
+        headers: dict[str, str] | None = None,
+        zlib: bool = False,
     ) -> None:
         self.service_id = service_id
         self.module = service_module(classes, service_id)
-        opened = open_transport(host, port, protocol, framing, timeout, tls=tls)
+        opened = open_transport(host, port, protocol, framing, timeout, tls=tls, headers=headers, zlib=zlib)
         self.transport: Any = opened.transport
         module: Any = self.module
         self._client = TClient(module, opened.protocol)

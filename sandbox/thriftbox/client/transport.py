@@ -155,18 +155,25 @@ def open_transport(
     source: str | None = None,
     tls: Tls | None = None,
     headers: dict[str, str] | None = None,
+    zlib: bool = False,
 ) -> ClientTransport:
-    """Connect to ``host:port`` (in TLS with ``tls``; ``headers``: THeader info headers of every call). Raises
-    ConfigError for an unknown protocol or framing, and thriftpy2's TTransportException when nothing answers
-    there within ``timeout`` seconds or the TLS handshake fails (a server that refuses the client's certificate
-    in TLS 1.3 says so on the first read instead: ssl.SSLError)."""
+    """Connect to ``host:port`` (in TLS with ``tls``; ``headers``: THeader info headers of every call; ``zlib``:
+    THeader's zlib transform on every call). Raises ConfigError for an unknown protocol or framing, or zlib
+    without THeader, and thriftpy2's TTransportException when nothing answers there within ``timeout`` seconds or
+    the TLS handshake fails (a server that refuses the client's certificate in TLS 1.3 says so on the first read
+    instead: ssl.SSLError)."""
     check_transport(protocol, framing)
+    if zlib and framing != "header":
+        raise ConfigError(
+            f"zlib needs the header framing, not {framing}",
+            hint="thriftbox's clients compress with THeader's zlib transform: use the header framing",
+        )
     ms = max(1, int(timeout * 1000))  # thriftpy2 reads 0 ms as "wait forever"
     sock = _Socket(host, port, ms, source, tls.context() if tls is not None else None)
     sock.open()
     transport: Any
     if framing == "header":
-        transport = HeaderTransport(sock, _HEADER_PROTOCOL_IDS[protocol], dict(headers or {}))
+        transport = HeaderTransport(sock, _HEADER_PROTOCOL_IDS[protocol], dict(headers or {}), zlib)
         proto = (TCompactProtocol if protocol == "compact" else TBinaryProtocol)(transport)
         return ClientTransport(transport, proto)
     transport = (TCyFramedTransport if framing == "framed" else TCyBufferedTransport)(sock)

@@ -33,10 +33,18 @@ class Connection:
     """One TCP connection to a provider, speaking the chosen protocol and framing."""
 
     def __init__(
-        self, target: tuple[str, int], protocol: str, framing: str, timeout: float, tls: Tls | None = None
+        self,
+        target: tuple[str, int],
+        protocol: str,
+        framing: str,
+        timeout: float,
+        tls: Tls | None = None,
+        *,
+        zlib: bool = False,
     ) -> None:
         check_transport(protocol, framing)
         self.tls = tls
+        self.zlib = zlib
         self.target = target
         self.protocol = protocol
         self.framing = framing
@@ -51,7 +59,9 @@ class Connection:
         """Connect; a provider that cannot be reached is a :class:`CallError`."""
         host, port = self.target
         try:
-            conn = open_transport(host, port, self.protocol, self.framing, self.timeout, tls=self.tls)
+            conn = open_transport(
+                host, port, self.protocol, self.framing, self.timeout, tls=self.tls, zlib=self.zlib
+            )
         except TTransportException as exc:
             raise CallError(
                 f"cannot connect to {host}:{port}: {exc.message}",

@@ -49,6 +49,7 @@ def verify(
     methods: Collection[str] | None = None,
     source: ValueSource | None = None,
     tls: Tls | None = None,
+    zlib: bool = False,
 ) -> VerifyReport:
     """Verify the provider at ``target`` against service ``service_id`` of ``catalog``.
 
@@ -79,7 +80,7 @@ def verify(
             cases += method_cases(
                 classes, svc.id, m, generated=cases_per_method, seed=seed, edges=edges, source=source
             )
-    run = _Run(svc, classes, Connection(target, protocol, framing, timeout, tls))
+    run = _Run(svc, classes, Connection(target, protocol, framing, timeout, tls, zlib=zlib))
     return run.all(cases)
 
 

@@ -7,6 +7,9 @@ with.
 A multiplexed call that names another service (``SecondService:secondtestString`` on ThriftTest's port, as
 Apache's multiplexed test clients send) goes to that service's mock when the same host serves it: ``siblings``
 finds it, the way Apache's ``TMultiplexedProcessor`` serves every registered service on one port.
+
+fbthrift methods that only Rocket carries (``ServiceDef.rocket``: streams, sinks, interactions) are bound too,
+so that a call to one is answered with ``UNSUPPORTED_CLIENT_TYPE`` saying why, not as an unknown method.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Kind, Method, ServiceDef
 from thriftbox.stubs import StubBook, StubEngine
 from thriftbox.values import ValueGenerator
-from thriftbox.wire.app import NOT_NOW, AppError, Binding, Call, NoReply, Reply, Success
+from thriftbox.wire.app import APP_ERROR_TYPES, NOT_NOW, AppError, Binding, Call, NoReply, Reply, Success
 
 
 @dataclass
@@ -86,14 +89,17 @@ class MockApp:
         binding = self._bindings.get(method)
         if binding is None:
             m = self.service.methods.get(method)
+            fast = m is not None and not m.oneway and m.returns.kind is not Kind.VOID
             if m is None:
-                return None
+                if method not in self.service.rocket:
+                    return None
+                m = self.service.rocket[method].method
             binding = Binding(
                 args_cls=self.classes.args(self.service.id, method),
                 result_cls=self.classes.result(self.service.id, method),
                 oneway=m.oneway,
                 required=tuple(a.name for a in m.args if a.required),
-                answer=None if m.oneway or m.returns.kind is Kind.VOID else self._fast_path(method),
+                answer=self._fast_path(method) if fast else None,
             )
             self._bindings[method] = binding
         return binding
@@ -135,7 +141,9 @@ class MockApp:
                 text = f"Unknown method '{call.service}:{call.method}'"
                 return AppError(TApplicationException.UNKNOWN_METHOD, text)
             return await app.handle(call)
-        m = self.service.methods[call.method]
+        m = self.service.methods.get(call.method)
+        if m is None:
+            return self._unserved(call)
         engine, peer = self.engine, call.peer[0] if call.peer else None
         decision = engine.decide(self.service.id, call.method, call.args, peer) if engine else None
         if decision is not None and decision.latency_s > 0:
@@ -152,6 +160,13 @@ class MockApp:
             reply = NoReply()
         source, rule = (decision.source, decision.rule) if decision is not None else ("generated", None)
         self._record(call, m, reply, source, rule)
+        return reply
+
+    def _unserved(self, call: Call) -> Reply:
+        """A call to an fbthrift method only Rocket carries: an error that names the reason, journaled."""
+        rocket = self.service.rocket[call.method]
+        reply = AppError(APP_ERROR_TYPES["UNSUPPORTED_CLIENT_TYPE"], f"{self.service.name}: {rocket.reason}")
+        self._record(call, rocket.method, reply, "unserved", None)
         return reply
 
     def _record(self, call: Call, m: Method, reply: Reply, source: str, rule: str | None) -> None:

@@ -68,16 +68,22 @@ class Classes:
     def args(self, service_id: str, method: str) -> type[TPayload]:
         key = (service_id, method)
         if key not in self._args:
-            m = self.catalog.services[service_id].methods[method]
+            m = self._method(service_id, method)
             self._args[key] = self._payload(f"{method}_args", m.args)
         return self._args[key]
 
     def result(self, service_id: str, method: str) -> type[TPayload]:
         key = (service_id, method)
         if key not in self._results:
-            m = self.catalog.services[service_id].methods[method]
+            m = self._method(service_id, method)
             self._results[key] = self._result_class(m)
         return self._results[key]
+
+    def _method(self, service_id: str, method: str) -> Method:
+        """A served method, or an fbthrift method only Rocket carries (its arguments are still read)."""
+        svc = self.catalog.services[service_id]
+        m = svc.methods.get(method)
+        return m if m is not None else svc.rocket[method].method
 
     # -- building ----------------------------------------------------------------------------------------
 

@@ -16,10 +16,6 @@ from thriftbox.errors import IdlError, Location
 
 TokenKind = Literal["name", "int", "double", "string", "sym", "eof"]
 
-FBTHRIFT_HINT = (
-    "this is fbthrift syntax, which Apache Thrift does not accept; thriftbox reads Apache Thrift IDL"
-)
-
 _TOKEN = re.compile(
     r"""
       (?P<ws>[ \t\r\n\f\v]+)
@@ -32,7 +28,7 @@ _TOKEN = re.compile(
     | (?P<name>[A-Za-z_](?:\.?[A-Za-z_0-9])*)
     | (?P<string>"(?:[^"\\\n]|\\[^\n])*"|'(?:[^'\\\n]|\\[^\n])*')
     | (?P<open_string>["'])
-    | (?P<sym>[{}()<>\[\]=:;,*&])
+    | (?P<sym>[{}()<>\[\]=:;,*&@])
     | (?P<bad>.)
     """,
     re.VERBOSE | re.DOTALL,
@@ -113,12 +109,6 @@ def _bad_token(kind: str | None, tok: str, where: Location) -> None:
         raise IdlError(
             "unterminated string literal",
             hint=f"close the string with {tok} on the same line; string literals cannot span lines",
-            location=where,
-        )
-    if tok == "@":
-        raise IdlError(
-            "unexpected character '@'",
-            hint=f"'@Annotation' structured annotations are {FBTHRIFT_HINT}; use '(key = \"value\")'",
             location=where,
         )
     raise IdlError(f"unexpected character {tok!r}", location=where)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 Requiredness = Literal["required", "optional", "default"]
 StructKind = Literal["struct", "union", "exception"]
+RocketKind = Literal["stream", "sink", "factory", "interaction"]
 
 
 class Kind(enum.Enum):
@@ -132,9 +133,77 @@ class Method:
     annotations: Mapping[str, str] = field(default_factory=dict)
 
 
+_ROCKET_WHAT = {
+    "stream": "a stream method (fbthrift's stream<...>)",
+    "sink": "a sink method (fbthrift's sink<...>)",
+    "factory": "the factory of interaction {interaction}",
+    "interaction": "a method of interaction {interaction}",
+}
+
+
+@dataclass(frozen=True)
+class RocketMethod:
+    """An fbthrift method that only the Rocket transport carries, which thriftbox does not speak: a ``stream<>``
+    or ``sink<>`` method, an interaction's factory (``performs X;``, ``X, T f()``) or an interaction's method.
+
+    ``check`` lists it; a call to it is answered with a TApplicationException that says :attr:`reason`.
+    ``method`` holds the arguments, the declared exceptions and the initial response (VOID without one).
+    """
+
+    kind: RocketKind
+    method: Method
+    elem: TypeRef | None = None  # what a stream yields, or what a sink takes
+    final: TypeRef | None = None  # a sink's final response
+    interaction: str | None = None  # qualified name of the interaction it creates or belongs to
+
+    @property
+    def name(self) -> str:
+        return self.method.name
+
+    def signature(self) -> str:
+        """As ``check`` prints it: ``Counter, i32 stream<Message> subscribe(1: i64 since)``."""
+        parts = []
+        m = self.method
+        if self.kind == "factory" and self.interaction:
+            parts.append(self.interaction.rsplit(".", 1)[-1])
+        if m.returns.kind is not Kind.VOID or not (parts or self.elem):
+            parts.append(str(m.returns))
+        if self.elem is not None:
+            kind = "sink" if self.final is not None else "stream"
+            parts.append(f"{kind}<{self.elem}" + (f", {self.final}>" if self.final is not None else ">"))
+        args = ", ".join(f"{a.id}: {a.type} {a.name}" for a in m.args)
+        throws = f" throws ({', '.join(str(t.type) for t in m.throws)})" if m.throws else ""
+        return f"{', '.join(parts)} {m.name.rsplit('.', 1)[-1]}({args}){throws}"
+
+    @property
+    def reason(self) -> str:
+        """Why a call to it is not answered, for the TApplicationException and ``check``."""
+        short = (self.interaction or "").rsplit(".", 1)[-1]
+        what = _ROCKET_WHAT[self.kind].format(interaction=short)
+        return (
+            f"'{self.name}' is {what}: it needs fbthrift's Rocket transport, which thriftbox does not speak "
+            "(only its plain request-response methods are served)"
+        )
+
+
+@dataclass(frozen=True)
+class InteractionDef:
+    """fbthrift's ``interaction Name { ... }``: a stateful group of methods, spoken over Rocket only."""
+
+    qname: str
+    name: str
+    file: Path
+    methods: Mapping[str, RocketMethod]  # by the name a Rocket client calls: "Name.method"
+    line: int = 0
+
+
 @dataclass(frozen=True)
 class ServiceDef:
-    """A service, with inherited methods included (ancestors' methods first, then its own)."""
+    """A service, with inherited methods included (ancestors' methods first, then its own).
+
+    ``methods`` are the ones served. ``rocket`` holds fbthrift methods only Rocket carries (streams, sinks,
+    interaction factories, and the methods of the interactions it creates, as ``"Interaction.method"``).
+    """
 
     id: str  # "<file key>.<Name>", stable across runs
     name: str
@@ -143,6 +212,7 @@ class ServiceDef:
     extends: str | None = None  # the parent's service id
     line: int = 0
     annotations: Mapping[str, str] = field(default_factory=dict)
+    rocket: Mapping[str, RocketMethod] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -158,6 +228,7 @@ class ThriftFile:
     key: str
     includes: tuple[Path, ...]  # absolute paths of the files it includes directly
     namespaces: Mapping[str, str] = field(default_factory=dict)
+    package: str | None = None  # fbthrift's ``package "domain/path"``
 
 
 def match_service(ids: Iterable[str], ref: str) -> list[str]:
@@ -188,6 +259,7 @@ class Catalog:
     enums: dict[str, EnumDef] = field(default_factory=dict)
     consts: dict[str, ConstDef] = field(default_factory=dict)
     services: dict[str, ServiceDef] = field(default_factory=dict)  # by id, sorted by id
+    interactions: dict[str, InteractionDef] = field(default_factory=dict)  # fbthrift's, by qualified name
 
     def struct(self, qname: str) -> StructDef:
         return self.structs[qname]

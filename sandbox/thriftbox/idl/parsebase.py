@@ -1,5 +1,8 @@
 """The token-level half of the Thrift parser: token helpers, types, constant values and annotations.
 
+fbthrift's additions at this level are read too: ``Name{field = value}`` struct constants and structured
+annotations (``@cpp.Adapter{name = "x"}``, ``@thrift.Experimental``).
+
 :class:`TokenParser` is the base of the definition parser in :mod:`thriftbox.idl.parser`.
 """
 
@@ -9,7 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from thriftbox.errors import IdlError, Location
-from thriftbox.idl.lexer import FBTHRIFT_HINT, Token, tokenize
+from thriftbox.idl.lexer import Token, tokenize
 from thriftbox.idl.syntax import ConstNode, TypeNode
 
 BASE_TYPES = frozenset(
@@ -125,7 +128,11 @@ class TokenParser:
             self.depth -= 1
             node = TypeNode(word, args=tuple(args), line=tok.line, col=tok.col)  # type: ignore[arg-type]
         elif word in ("stream", "sink") and self.at_sym("<"):
-            self.fail(f"'{word}<...>' is not Apache Thrift syntax", tok, hint=FBTHRIFT_HINT)
+            self.fail(
+                f"'{word}<...>' can only be a method's return type",
+                tok,
+                hint=f"fbthrift's {word}s are method results: '{word}<...> method(...)'",
+            )
         elif word in KEYWORDS:
             self.fail(f"expected a type, found keyword '{word}'", tok)
         else:
@@ -147,6 +154,12 @@ class TokenParser:
             self.next()
             if tok.value in ("true", "false"):
                 return ConstNode("int", int(tok.value == "true"), tok.line, tok.col)
+            if self.at_sym("{"):  # fbthrift's struct literal: Name{field = value, ...}
+                self.nest(tok)
+                self.next()
+                node = self._const_struct(tok)
+                self.depth -= 1
+                return node
             return ConstNode("ident", tok.value, tok.line, tok.col)
         if self.at_sym("[") or self.at_sym("{"):
             self.nest(tok)
@@ -171,6 +184,37 @@ class TokenParser:
             items.append((key, self.const_value()))
             self.separator()
         return ConstNode("map", tuple(items), start.line, start.col)
+
+    def _const_struct(self, start: Token) -> ConstNode:
+        """The body of ``Name{field = value, ...}``, as the map ``{"field": value}`` Apache would write."""
+        items: list[tuple[ConstNode, ConstNode]] = []
+        while not self.accept_sym("}"):
+            key = self.word("a field name or '}'")
+            self.expect_sym("=")
+            items.append((ConstNode("string", key.value, key.line, key.col), self.const_value()))
+            self.separator()
+        return ConstNode("map", tuple(items), start.line, start.col)
+
+    def structured_annotations(self) -> dict[str, str]:
+        """fbthrift's ``@Name`` and ``@Name{field = value}`` before a definition, field, enum value or method.
+
+        Kept as ``"@Name"``: the body's source text (``""`` without one). Their meaning (C++ adapters, Hack
+        attributes) is for code generators, not for a mock.
+        """
+        if self.toks[self.i].value != "@":  # the usual case, on every field: keep it cheap
+            return {}
+        annotations: dict[str, str] = {}
+        while self.at_sym("@"):
+            self.next()
+            name = self.word("an annotation name after '@'")
+            start = self.i
+            if self.at_sym("{"):
+                self.nest(name)
+                self.next()
+                self._const_struct(name)
+                self.depth -= 1
+            annotations[f"@{name.value}"] = " ".join(t.text for t in self.toks[start : self.i])
+        return annotations
 
     def annotations(self) -> dict[str, str]:
         """``(key = "value", bare, k = 1)``: bare keys get "1", other values their source text."""

@@ -1,8 +1,11 @@
 """Recursive-descent parser for Apache Thrift IDL: one file's text to a :class:`.syntax.Document`.
 
 The grammar is Apache Thrift's (``thrifty.yy``, 0.17 to 0.22), slightly more lenient: separators and type
-annotations are accepted wherever they are harmless, and field and method names may be any word. Names are
-not looked up here; that is :mod:`thriftbox.idl.resolve`'s job.
+annotations are accepted wherever they are harmless, and field and method names may be any word. fbthrift's
+additions are read too: ``package``, quoted namespaces, structured ``@annotations``, exception qualifiers
+(``safe transient client exception``), method qualifiers (``idempotent``, ``readonly``), ``stream<>`` and
+``sink<>`` results, ``interaction`` blocks and ``performs``. Names are not looked up here; that is
+:mod:`thriftbox.idl.resolve`'s job.
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ import logging
 from pathlib import Path
 
 from thriftbox.errors import IdlError, Location
-from thriftbox.idl.lexer import FBTHRIFT_HINT, Token
+from thriftbox.idl.fbparse import EXCEPTION_QUALIFIERS, FbthriftParser, with_attrs
+from thriftbox.idl.lexer import Token
 from thriftbox.idl.model import Requiredness, StructKind
-from thriftbox.idl.parsebase import TokenParser, at
+from thriftbox.idl.parsebase import at
 from thriftbox.idl.syntax import (
     ConstDefNode,
     Document,
@@ -31,9 +35,6 @@ from thriftbox.idl.syntax import (
 log = logging.getLogger(__name__)
 
 _DEFINITIONS = "include, namespace, typedef, const, enum, struct, union, exception or service"
-_FBTHRIFT_WORDS = frozenset(
-    {"package", "interaction", "safe", "transient", "stateful", "permanent", "server"}
-)
 _OLD_NAMESPACES = frozenset({
     "cpp_namespace", "java_package", "csharp_namespace", "delphi_namespace", "php_namespace", "py_module",
     "perl_package", "ruby_namespace", "smalltalk_category", "smalltalk_prefix", "xsd_namespace",
@@ -47,39 +48,45 @@ def parse(text: str, path: Path) -> Document:
     return _Parser(text, path).document()
 
 
-class _Parser(TokenParser):
+class _Parser(FbthriftParser):
     # -- file level --------------------------------------------------------------------------------------
 
     def document(self) -> Document:
         doc = Document(self.path)
-        while (tok := self.peek()).kind != "eof":
+        while self.peek().kind != "eof":
             if self.accept_sym(",") or self.accept_sym(";"):
                 continue
+            attrs = self.structured_annotations()
+            tok = self.peek()
             if tok.kind != "name":
                 self.expected(f"a definition ({_DEFINITIONS})")
             word = tok.value
-            if word in ("include", "cpp_include"):
+            if word in ("include", "cpp_include", "hs_include"):
                 self.next()
                 path = self.expect_string("a quoted file name")
                 if word == "include":
                     doc.includes.append(self._include(path))
+            elif word == "package" and self.peek(1).kind == "string":
+                self.next()
+                doc.package = str(self.next().value)
+                self.annotations()
             elif word == "namespace":
                 self.next()
                 self._namespace(doc)
-            elif word in ("struct", "union", "exception"):
-                doc.definitions.append(self.struct())
+            elif word in ("struct", "union", "exception") or (
+                word in EXCEPTION_QUALIFIERS and self.peek(1).kind == "name"
+            ):
+                doc.definitions.append(with_attrs(self.struct(), attrs))
             elif word == "enum":
-                doc.definitions.append(self.enum())
+                doc.definitions.append(with_attrs(self.enum(), attrs))
             elif word == "senum":
                 doc.definitions.append(self.senum())
             elif word == "typedef":
                 doc.definitions.append(self.typedef())
             elif word == "const":
                 doc.definitions.append(self.const())
-            elif word == "service":
-                doc.definitions.append(self.service())
-            elif word in _FBTHRIFT_WORDS and self.peek(1).kind in ("name", "string"):
-                self.fail(f"'{word}' is not Apache Thrift syntax", tok, hint=FBTHRIFT_HINT)
+            elif word in ("service", "interaction"):
+                doc.definitions.append(with_attrs(self.service(), attrs))
             elif word in _OLD_NAMESPACES:
                 self.fail(f"'{word}' is no longer supported", tok, hint="write 'namespace <language> <name>'")
             else:
@@ -93,18 +100,19 @@ class _Parser(TokenParser):
         if self.peek().kind != "name" and not self.at_sym("*"):
             self.expected("a namespace scope (a language name or '*')")
         scope = self.next()
-        value = self.peek()
-        if value.kind == "string":
-            self.fail("quoted namespace values are not Apache Thrift syntax", value, hint=FBTHRIFT_HINT)
-        value = self.word("a namespace name")
+        value = (
+            self.next() if self.peek().kind == "string" else self.word("a namespace name")
+        )  # fbthrift quotes
         doc.namespaces[str(scope.value)] = str(value.value)
         self.annotations()  # Apache accepts and keeps them; nothing in thriftbox uses them
 
     # -- definitions -------------------------------------------------------------------------------------
 
     def struct(self) -> StructNode:
-        head = self.next()
-        kind: StructKind = "exception" if head.value == "exception" else head.value  # type: ignore[assignment]
+        head = self.peek()
+        self.exception_qualifiers()
+        word = self.next().value
+        kind: StructKind = "exception" if word == "exception" else word  # type: ignore[assignment]
         name = self.decl_name(f"{kind} name")
         if kind != "exception" and self.at_word("xsd_all"):
             self.next()
@@ -121,6 +129,7 @@ class _Parser(TokenParser):
         seen: set[str] = set()
         last = -1
         while not self.accept_sym("}"):
+            self.structured_annotations()
             tok = self.word("an enum value name or '}'")
             self.simple(tok, "an enum value name")
             if self.accept_sym("="):
@@ -172,20 +181,28 @@ class _Parser(TokenParser):
         return ConstDefNode(str(name.value), ctype, value, head.line, head.col)
 
     def service(self) -> ServiceNode:
+        """A service, or fbthrift's interaction (the same body, without ``extends`` and ``performs``)."""
         head = self.next()
-        name = self.decl_name("service name")
+        interaction = head.value == "interaction"
+        what = "interaction" if interaction else "service"
+        name = self.decl_name(f"{what} name")
         parent: Token | None = None
-        if self.at_word("extends"):
+        if not interaction and self.at_word("extends"):
             self.next()
             parent = self.word("the name of the service to extend")
         self.expect_sym("{")
         functions: list[FunctionNode] = []
+        performs: list[tuple[str, int, int]] = []
         seen: set[str] = set()
         while not self.accept_sym("}"):
+            performed = self.performs(interaction)
+            if performed is not None:
+                performs.append(performed)
+                continue
             fn = self.function()
             if fn.name in seen:
                 where = Location(self.path, fn.line, fn.col)
-                raise IdlError(f"method '{fn.name}' is defined twice in service {name.value}", location=where)
+                raise IdlError(f"method '{fn.name}' is defined twice in {what} {name.value}", location=where)
             seen.add(fn.name)
             functions.append(fn)
         annotations = self.annotations()
@@ -197,38 +214,35 @@ class _Parser(TokenParser):
             head.line,
             head.col,
             *(at(parent) if parent else (0, 0)),
+            interaction=interaction,
+            performs=tuple(performs),
         )
 
     def function(self) -> FunctionNode:
-        start = self.peek()
+        attrs = self.structured_annotations()
         oneway = False
         # "async" is the pre-0.9 spelling of "oneway", unless it is the return type: "async f(...)".
         if self.at_word("oneway") or (self.at_word("async") and not self.at_sym("(", 2)):
             self.next()
             oneway = True
-        elif self.at_word("readonly", "idempotent", "performs") and self.peek(1).kind == "name":
-            self.fail(f"'{start.value}' is not Apache Thrift syntax", start, hint=FBTHRIFT_HINT)
+        elif self.at_word("readonly", "idempotent") and not self.at_sym("(", 2):
+            self.next()  # fbthrift's qualifiers: hints for retries and caches, nothing on the wire
         if self.peek().kind != "name":
             self.expected("a method (return type, name and arguments) or '}'")
-        returns: TypeNode | None = None
-        if self.at_word("void"):
-            self.next()
-        else:
-            returns = self.type()
+        lead, returns, stream = self.return_type()
         name = self.word("a method name")
         self.simple(name, "a method name")
         self.expect_sym("(")
         args = self.fields(")", args=True)
         self.expect_sym(")")
-        throws: tuple[FieldNode, ...] = ()
-        if self.at_word("throws"):
-            self.next()
-            self.expect_sym("(")
-            throws = self.fields(")", args=True)
-            self.expect_sym(")")
-        annotations = self.annotations()
+        throws = self.throws()
+        annotations = {**attrs, **self.annotations()}
         self.separator()
-        return FunctionNode(str(name.value), oneway, returns, args, throws, annotations, name.line, name.col)
+        if oneway and stream is not None:
+            self.fail(f"oneway method {name.value} cannot return a {stream.kind}", name)
+        return FunctionNode(
+            str(name.value), oneway, returns, args, throws, annotations, name.line, name.col, lead, stream
+        )
 
     # -- fields ------------------------------------------------------------------------------------------
 
@@ -238,6 +252,7 @@ class _Parser(TokenParser):
         ids: set[int] = set()
         auto = -1
         while not self.at_sym(closer):
+            attrs = self.structured_annotations()
             start = self.peek()
             fid: int | None = None
             if start.kind == "int" and self.at_sym(":", 1):
@@ -262,6 +277,8 @@ class _Parser(TokenParser):
             default = self.const_value() if self.accept_sym("=") else None
             self._xsd_options()
             annotations = self.annotations()
+            if attrs:
+                annotations = {**attrs, **annotations}
             self.separator()
             if name.value in names:
                 self.fail(f"field name '{name.value}' is used twice", name)

@@ -1,4 +1,5 @@
-"""From parsed files to a :class:`~thriftbox.idl.model.Catalog`: names, typedefs, constants, ``extends``.
+"""From parsed files to a :class:`~thriftbox.idl.model.Catalog`: names, typedefs, constants, ``extends``,
+and fbthrift's Rocket-only methods (streams, sinks, interactions) apart from the served ones.
 
 Every name is looked up after all files are parsed, so a type, an enum or a constant may be used before
 the line that declares it, as Apache Thrift allows.
@@ -16,8 +17,10 @@ from thriftbox.idl.model import (
     ConstDef,
     EnumDef,
     Field,
+    InteractionDef,
     Kind,
     Method,
+    RocketMethod,
     ServiceDef,
     StructDef,
     ThriftFile,
@@ -69,6 +72,7 @@ class _Resolver:
         self._busy: set[tuple[Path, str]] = set()
         self._services: dict[tuple[Path, str], ServiceDef] = {}
         self._extending: set[tuple[Path, str]] = set()
+        self._interactions: dict[tuple[Path, str], InteractionDef] = {}
 
     # -- types -------------------------------------------------------------------------------------------
 
@@ -87,6 +91,20 @@ class _Resolver:
         if found is None:
             if scope.find_service(name) is not None:
                 scope.fail(f"'{name}' is a service, not a type", line, col)
+            if name == "float":
+                scope.fail(
+                    "unknown type 'float'",
+                    line,
+                    col,
+                    hint="fbthrift's 32-bit float has no Apache Thrift wire type; thriftbox reads double",
+                )
+            if scope.find_interaction(name) is not None:
+                scope.fail(
+                    f"'{name}' is an interaction, not a type",
+                    line,
+                    col,
+                    hint="an interaction may only come first in a method's return type: 'Name, T f()'",
+                )
             scope.unknown("type", name, line, col, scope.visible("types"))
         tscope, tdef = found
         if isinstance(tdef, StructNode):
@@ -130,7 +148,7 @@ class _Resolver:
         for scope in self.scopes.values():
             namespaces = dict(scope.doc.namespaces)
             catalog.files[scope.path] = ThriftFile(
-                scope.path, scope.key, tuple(scope.include_paths), namespaces
+                scope.path, scope.key, tuple(scope.include_paths), namespaces, scope.doc.package
             )
             for d in scope.doc.definitions:
                 if isinstance(d, StructNode):
@@ -149,6 +167,10 @@ class _Resolver:
             self._service(scope, s) for scope in self.scopes.values() for s in scope.services.values()
         ]
         catalog.services = {s.id: s for s in sorted(services, key=lambda s: s.id)}
+        interactions = [
+            self._interaction(scope, i) for scope in self.scopes.values() for i in scope.interactions.values()
+        ]
+        catalog.interactions = {i.qname: i for i in sorted(interactions, key=lambda i: i.qname)}
         return catalog
 
     def _fields(self, scope: FileScope, nodes: tuple[FieldNode, ...]) -> tuple[Field, ...]:
@@ -170,15 +192,35 @@ class _Resolver:
         self._extending.add(key)
         sid = scope.qname(node.name)
         methods: dict[str, Method] = {}
+        rocket: dict[str, RocketMethod] = {}
         parent = None
         if node.extends is not None:
             parent = self._service(*self._parent(scope, node, node.extends))
             methods.update(parent.methods)
+            rocket.update(parent.rocket)
         for fn in node.functions:
-            methods[fn.name] = self._method(scope, fn, sid)
+            made = self._function(scope, fn, sid)
+            if isinstance(made, Method):
+                methods[fn.name] = made
+            else:
+                rocket[fn.name] = made
+        for name, line, col in node.performs:  # fbthrift names the implied factory "create<Name>"
+            qname = self._interaction_named(scope, name, line, col).qname
+            factory = Method(f"create{name.rsplit('.', 1)[-1]}", (), _VOID, (), False, sid, line, col)
+            rocket[factory.name] = RocketMethod("factory", factory, interaction=qname)
+        for made in list(rocket.values()):
+            if made.kind == "factory" and made.interaction is not None:
+                rocket.update(self._interaction_by_qname(made.interaction).methods)
         self._extending.discard(key)
         sdef = ServiceDef(
-            sid, node.name, scope.path, methods, parent.id if parent else None, node.line, node.annotations
+            sid,
+            node.name,
+            scope.path,
+            methods,
+            parent.id if parent else None,
+            node.line,
+            node.annotations,
+            rocket,
         )
         self._services[key] = sdef
         return sdef
@@ -202,17 +244,77 @@ class _Resolver:
             scope.unknown("service", name, line, col, scope.visible("services"))
         return found
 
-    def _method(self, scope: FileScope, fn: FunctionNode, sid: str) -> Method:
-        returns = _VOID if fn.returns is None else self.type(scope, fn.returns)
-        throws = self._fields(scope, fn.throws)
-        for f, node in zip(throws, fn.throws, strict=True):
+    # -- fbthrift's interactions, streams and sinks -------------------------------------------------------
+
+    def _interaction(self, scope: FileScope, node: ServiceNode) -> InteractionDef:
+        key = (scope.path, node.name)
+        if key not in self._interactions:
+            qname = scope.qname(node.name)
+            methods: dict[str, RocketMethod] = {}
+            for fn in node.functions:
+                named = dataclasses.replace(fn, name=f"{node.name}.{fn.name}")
+                made = self._function(scope, named, qname, interaction=qname)
+                assert isinstance(made, RocketMethod)
+                methods[made.name] = made
+            self._interactions[key] = InteractionDef(qname, node.name, scope.path, methods, node.line)
+        return self._interactions[key]
+
+    def _interaction_named(self, scope: FileScope, name: str, line: int, col: int) -> InteractionDef:
+        found = scope.find_interaction(name)
+        if found is None:
+            scope.unknown("interaction", name, line, col, scope.visible("interactions"))
+        return self._interaction(*found)
+
+    def _interaction_by_qname(self, qname: str) -> InteractionDef:
+        return next(i for i in self._interactions.values() if i.qname == qname)
+
+    def _function(
+        self, scope: FileScope, fn: FunctionNode, sid: str, interaction: str | None = None
+    ) -> Method | RocketMethod:
+        """A served method, or one only Rocket carries (a stream, a sink, an interaction's or its factory)."""
+        created: str | None = None
+        if fn.lead is not None:  # "Interaction, Response f()"
+            created = self._interaction_named(scope, fn.lead.name, fn.lead.line, fn.lead.col).qname
+        elif (
+            fn.returns is not None and fn.returns.kind == "named" and scope.find_interaction(fn.returns.name)
+        ):
+            created = self._interaction_named(scope, fn.returns.name, fn.returns.line, fn.returns.col).qname
+            fn = dataclasses.replace(fn, returns=None)  # "Interaction f()": the factory alone
+        method = self._method(scope, fn, sid)
+        if interaction is None and created is None and fn.stream is None:
+            return method
+        elem = final = None
+        if fn.stream is not None:
+            elem = self.type(scope, fn.stream.elem)
+            final = None if fn.stream.final is None else self.type(scope, fn.stream.final)
+            self._throws(scope, fn.name, fn.stream.throws)
+            self._throws(scope, fn.name, fn.stream.final_throws)
+        kind = (
+            "interaction"
+            if interaction
+            else "factory"
+            if created
+            else fn.stream.kind
+            if fn.stream
+            else "sink"
+        )
+        return RocketMethod(kind, method, elem, final, interaction or created)
+
+    def _throws(self, scope: FileScope, name: str, nodes: tuple[FieldNode, ...]) -> tuple[Field, ...]:
+        throws = self._fields(scope, nodes)
+        for f, node in zip(throws, nodes, strict=True):
             if f.type.kind is not Kind.STRUCT or self.struct_kinds[str(f.type.name)] != "exception":
                 scope.fail(
-                    f"method {fn.name} throws '{f.name}' of type {f.type.alias or f.type}, not an exception",
+                    f"method {name} throws '{f.name}' of type {f.type.alias or f.type}, not an exception",
                     node.line,
                     node.col,
                     hint="a throws clause may only list exceptions",
                 )
+        return throws
+
+    def _method(self, scope: FileScope, fn: FunctionNode, sid: str) -> Method:
+        returns = _VOID if fn.returns is None else self.type(scope, fn.returns)
+        throws = self._throws(scope, fn.name, fn.throws)
         if fn.oneway and throws:
             scope.fail(f"oneway method {fn.name} cannot throw exceptions", fn.line, fn.col)
         if fn.oneway and returns.kind is not Kind.VOID:

@@ -32,6 +32,7 @@ class FileScope:
     types: dict[str, TypeDefinition] = field(default_factory=dict)
     consts: dict[str, ConstDefNode] = field(default_factory=dict)
     services: dict[str, ServiceNode] = field(default_factory=dict)
+    interactions: dict[str, ServiceNode] = field(default_factory=dict)  # fbthrift's
     includes: dict[str, FileScope] = field(default_factory=dict)  # by prefix: the included file's stem
     include_paths: list[Path] = field(default_factory=list)  # every included file, in include order
 
@@ -53,8 +54,11 @@ class FileScope:
     def find_service(self, name: str) -> tuple[FileScope, ServiceNode] | None:
         return _find(self, name, lambda s: s.services)
 
+    def find_interaction(self, name: str) -> tuple[FileScope, ServiceNode] | None:
+        return _find(self, name, lambda s: s.interactions)
+
     def visible(self, table: str) -> list[str]:
-        """Every name of ``table`` ("types", "consts", "services") that can be written in this file."""
+        """Every name of ``table`` ("types", "consts", "services", "interactions") that can be written in this file."""
         names = list(getattr(self, table))
         for prefix, inc in self.includes.items():
             names.extend(f"{prefix}.{n}" for n in getattr(inc, table))
@@ -93,7 +97,8 @@ def build_scopes(
 ) -> dict[Path, FileScope]:
     """One scope per file. ``edges`` lists each file's includes: (name as written, resolved path).
 
-    Duplicate names within a file are errors; types and services share one set of names (as in Apache).
+    Duplicate names within a file are errors; types, services and interactions share one set of names (as in
+    Apache and fbthrift).
     """
     scopes = {path: FileScope(path, keys[path], doc) for path, doc in docs.items()}
     for path, scope in scopes.items():
@@ -109,7 +114,7 @@ def build_scopes(
                 scope.fail(f"'{d.name}' is already defined at line {seen[d.name]}", d.line, d.col)
             seen[d.name] = d.line
             if isinstance(d, ServiceNode):
-                scope.services[d.name] = d
+                (scope.interactions if d.interaction else scope.services)[d.name] = d
             else:
                 scope.types[d.name] = d
         for written, target in edges[path]:

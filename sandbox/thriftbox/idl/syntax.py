@@ -96,6 +96,19 @@ class ConstDefNode:
 
 
 @dataclass(frozen=True)
+class StreamNode:
+    """fbthrift's ``stream<T throws (...)>`` or ``sink<T throws (...), Final throws (...)>`` return type."""
+
+    kind: Literal["stream", "sink"]
+    elem: TypeNode
+    throws: tuple[FieldNode, ...]
+    final: TypeNode | None  # a sink's final response
+    final_throws: tuple[FieldNode, ...]
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
 class FunctionNode:
     name: str
     oneway: bool
@@ -105,6 +118,10 @@ class FunctionNode:
     annotations: Mapping[str, str]
     line: int
     col: int
+    # fbthrift's return-type list "Interaction, Response, stream<T>": the element before the response (an
+    # interaction the call creates), and the stream or sink last
+    lead: TypeNode | None = None
+    stream: StreamNode | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +134,8 @@ class ServiceNode:
     col: int
     extends_line: int = 0
     extends_col: int = 0
+    interaction: bool = False  # fbthrift's "interaction Name { ... }": methods only Rocket carries
+    performs: tuple[tuple[str, int, int], ...] = ()  # fbthrift's "performs Name;": (name, line, col)
 
 
 @dataclass(frozen=True)
@@ -136,4 +155,5 @@ class Document:
     path: Path
     includes: list[IncludeNode] = field(default_factory=list)
     namespaces: dict[str, str] = field(default_factory=dict)
+    package: str | None = None  # fbthrift's package "domain/path"
     definitions: list[Definition] = field(default_factory=list)
