@@ -14,6 +14,7 @@ from pathlib import Path
 
 from thriftbox.errors import ConfigError
 from thriftbox.project.file import ServiceSettings
+from thriftbox.project.real import RealService
 from thriftbox.runtime.base import DEFAULT_MAX_FRAME, RUNTIME_NAMES
 
 LOOPBACK = "127.0.0.1"
@@ -41,6 +42,7 @@ class ServeConfig:
     now: str | None = None  # generated time is relative to this instant (ISO, UTC); None: the start of today
     services: Mapping[str, ServiceSettings] = field(default_factory=dict)  # by id: fixed port, enabled, ...
     strict_services: bool = True  # False: settings of services the IDL does not define are ignored
+    real: Mapping[str, RealService] = field(default_factory=dict)  # [real.NAME]: started beside the mocks
 
     def __post_init__(self) -> None:
         if isinstance(self.paths, (str, Path)):
