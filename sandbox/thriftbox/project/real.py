@@ -89,6 +89,7 @@ class RealService:
     environment: dict[str, str] = field(default_factory=dict)
     ports: tuple[tuple[int, int], ...] = ()  # (published on this machine, inside)
     working_dir: str | None = None
+    folder: Path = Path()  # thriftbox.toml's folder: process runtime's working directory
     locations: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
 
     def location(self, key: str = "") -> Location | None:
@@ -156,7 +157,7 @@ def read_real(checker: _Checker, name: str, table: Any) -> RealService:
         values["volumes"] = tuple(_volume(checker, (*where, "volumes"), v) for v in values["volumes"])
     if "ports" in values:
         values["ports"] = tuple(_ports(checker, (*where, "ports"), values["ports"]))
-    return RealService(name, **values, locations=locations)
+    return RealService(name, **values, folder=checker.folder, locations=locations)
 
 
 def check_runnable(real: Mapping[str, RealService], runtime: str) -> None:

@@ -33,6 +33,7 @@ from thriftbox.runtime.base import MockSpec, Project, Runtime
 from thriftbox.runtime.registry import choose_runtime, get_runtime
 from thriftbox.supervisor.admin import AdminServer
 from thriftbox.supervisor.config import ServeConfig, validate_paths
+from thriftbox.supervisor.real import RealServices
 from thriftbox.supervisor.reloader import Reloader, load_stub_book
 from thriftbox.values import check_annotations
 from thriftbox.wire.server import raise_open_file_limit
@@ -100,6 +101,7 @@ class Session:
         self.admin_url = ""
         self.admin: AdminServer | None = None
         self.reloader: Reloader | None = None
+        self.real: RealServices | None = None  # [real.NAME] services, when thriftbox.toml has any
         self._stop = threading.Event()
 
     @property
@@ -158,11 +160,21 @@ class Session:
             if settings.latency is not None and sid in ports:
                 self.report(f"{sid}: latency in thriftbox.toml is not applied yet (see docs/project-file.md)")
         self._warn_exposure()
+        if config.real:  # before any mock starts: a bad [real.NAME] stops serve with nothing started
+            self.real = RealServices(project, self.runtime)
+            self.real.check(config.real, served, config.disabled, ports)
         specs = [MockSpec(sid, port) for sid, port in ports.items()]
         t0 = time.perf_counter()
         self._start_runtime(specs)
         self.started_in = time.perf_counter() - t0
         assert self.runtime is not None
+        if config.real:
+            if self.real is None or self.real.runtime_name != self.runtime.name:  # auto fell back
+                self.real = RealServices(project, self.runtime)
+                self.real.check(config.real, served, config.disabled, ports)
+            self.progress("starting real services...")
+            for line in self.real.start(config.real, ports):
+                self.report(line)
         self.reloader = Reloader(
             project,
             self.runtime,
@@ -243,6 +255,9 @@ class Session:
             admin.stop()
         if self.reloader is not None:
             self.reloader.stop_watching()
+        real, self.real = self.real, None
+        if real is not None:
+            real.stop()  # first: they call the mocks
         if self.runtime is not None:
             self.runtime.stop()
         clear_state(self.project.layout)
@@ -256,7 +271,9 @@ class Session:
         self.stop()
 
     def status(self) -> list[MockStatus]:
-        return self.runtime.status() if self.runtime is not None else []
+        """Every mock, then every real service (``kind == "real"``)."""
+        mocks = self.runtime.status() if self.runtime is not None else []
+        return mocks + (self.real.status() if self.real is not None else [])
 
     def _write_state(self) -> None:
         assert self.runtime is not None
@@ -273,7 +290,7 @@ class Session:
                 mocks_dir=str(project.mocks_dir) if project.mocks_dir else None,
                 seed=project.seed,
             ),
-            mocks=tuple(self.runtime.status()),
+            mocks=tuple(self.status()),
             reload_error=self.reloader.last_error if self.reloader is not None else None,
         )
         write_state(project.layout, state)
@@ -300,6 +317,8 @@ class Session:
             if batch is not None:
                 reloader.apply_changes(batch)
             events = self.runtime.supervise()
+            if self.real is not None:
+                events += self.real.supervise()
             if events:
                 self._write_state()  # first: `thriftbox status` agrees with what is reported
             for line in events:

@@ -1,0 +1,110 @@
+"""The session's real services (``[real.NAME]``): checked before anything starts, started once the mocks answer,
+supervised (an exit is reported, never restarted), changed in place when thriftbox.toml is saved."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping
+
+from thriftbox.errors import ConfigError
+from thriftbox.project import placeholders
+from thriftbox.project.ports import port_free
+from thriftbox.project.real import RealService, check_runnable
+from thriftbox.runtime.base import MockStatus, Project, Runtime
+from thriftbox.runtime.real import RealRunner
+from thriftbox.runtime.registry import real_runner
+from thriftbox.runtime.wait import describe_port_holder
+
+
+def check_ports(
+    real: Mapping[str, RealService], ports: Mapping[str, int], host: str, running: Collection[str] = ()
+) -> None:
+    """No real service publishes a port a mock or another real service has, or (unless it is ``running``
+    already and holds it) one in use here."""
+    owners = {port: f"the mock of {sid}" for sid, port in ports.items()}
+    for name, svc in sorted(real.items()):
+        for outside, _ in svc.ports:
+            owner = owners.get(outside)
+            if owner is not None:
+                raise ConfigError(
+                    f"[real.{name}] publishes port {outside}, which {owner} has",
+                    hint='give it another port (ports = ["HOST:CONTAINER"]), or move the mock '
+                    '([services."ID"] port = ...)',
+                    location=svc.location("ports"),
+                )
+            owners[outside] = f"[real.{name}]"
+            if name not in running and not port_free(host, outside):
+                holder = describe_port_holder(outside)
+                raise ConfigError(
+                    f"[real.{name}] publishes port {outside}, which is in use on {host}"
+                    + (f" ({holder})" if holder else ""),
+                    hint="stop what holds it, or publish another port",
+                    location=svc.location("ports"),
+                )
+
+
+class RealServices:
+    """The real services of one session, beside ``runtime``'s mocks."""
+
+    def __init__(self, project: Project, runtime: Runtime) -> None:
+        self.project = project
+        self.runtime_name = runtime.name
+        self.runner: RealRunner = real_runner(runtime, project)
+        self.running: dict[str, RealService] = {}  # as configured (placeholders unresolved)
+
+    def check(
+        self,
+        real: Mapping[str, RealService],
+        served: Collection[str],
+        disabled: Collection[str],
+        ports: Mapping[str, int],
+    ) -> None:
+        """Everything about ``real`` that can be known before it starts (images built): a ConfigError else."""
+        placeholders.check(real, served, disabled)
+        check_runnable(real, self.runtime_name)
+        check_ports(real, ports, self.project.host, running=self.running)
+        self.runner.prepare([s for n, s in sorted(real.items()) if self.running.get(n) != s])
+
+    def start(self, real: Mapping[str, RealService], ports: Mapping[str, int]) -> list[str]:
+        """Start ``real`` (checked), wired to the mocks on ``ports``; a line per service started."""
+        addresses = self.runner.addresses(ports)
+        services = [placeholders.resolve(s, addresses) for _, s in sorted(real.items())]
+        try:
+            self.runner.start(services)
+        finally:
+            self.running.update({s.name: real[s.name] for s in services if s.name in self._started()})
+        return [f"real service {s.name} started ({self.runtime_name})" for s in services]
+
+    def _started(self) -> set[str]:
+        return {row.service for row in self.runner.status()}
+
+    def apply(self, real: Mapping[str, RealService], ports: Mapping[str, int]) -> list[str]:
+        """Make the running real services those of ``real`` (already checked): stop the removed and changed
+        ones, start the new and changed ones; the others keep running. A line per change."""
+        gone = [n for n in self.running if n not in real]
+        changed = [n for n in self.running if n in real and real[n] != self.running[n]]
+        new = [n for n in real if n not in self.running]
+        if gone or changed:
+            self.runner.stop([*gone, *changed])
+        for name in (*gone, *changed):
+            self.running.pop(name, None)
+        started = {n: real[n] for n in (*changed, *new)}
+        if started:
+            self.start(started, ports)
+        return [
+            *(f"real service {n} stopped (removed from thriftbox.toml)" for n in gone),
+            *(f"real service {n} restarted (changed in thriftbox.toml)" for n in changed),
+            *(f"real service {n} started (added to thriftbox.toml)" for n in new),
+        ]
+
+    def supervise(self) -> list[str]:
+        return self.runner.supervise()
+
+    def status(self) -> list[MockStatus]:
+        return self.runner.status()
+
+    def logs(self, name: str, follow: bool = False) -> Iterator[str]:
+        return self.runner.logs(name, follow)
+
+    def stop(self) -> None:
+        self.runner.stop()
+        self.running.clear()
