@@ -43,6 +43,7 @@ class ServeConfig:
     services: Mapping[str, ServiceSettings] = field(default_factory=dict)  # by id: fixed port, enabled, ...
     strict_services: bool = True  # False: settings of services the IDL does not define are ignored
     real: Mapping[str, RealService] = field(default_factory=dict)  # [real.NAME]: started beside the mocks
+    project_file: Path | None = None  # the thriftbox.toml this came from: saving it applies its [real] tables
 
     def __post_init__(self) -> None:
         if isinstance(self.paths, (str, Path)):

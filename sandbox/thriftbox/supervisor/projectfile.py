@@ -44,6 +44,7 @@ def config_from_project(project: ProjectFile | None, root: Path, **overrides: An
         values = {fields[name]: value for name, value in project.serve.items()}
         values["services"] = dict(project.services)
         values["real"] = dict(project.real)
+        values["project_file"] = project.path
         values["strict_services"] = "paths" not in overrides  # other IDL: settings of others do not apply
     return ServeConfig(**{**values, **overrides, "root": root})
 

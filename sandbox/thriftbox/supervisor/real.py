@@ -3,7 +3,9 @@ supervised (an exit is reported, never restarted), changed in place when thriftb
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Collection, Iterator, Mapping
+from pathlib import Path
 
 from thriftbox.errors import ConfigError
 from thriftbox.project import placeholders
@@ -13,6 +15,7 @@ from thriftbox.runtime.base import MockStatus, Project, Runtime
 from thriftbox.runtime.real import RealRunner
 from thriftbox.runtime.registry import real_runner
 from thriftbox.runtime.wait import describe_port_holder
+from thriftbox.supervisor.config import ServeConfig
 
 
 def check_ports(
@@ -96,6 +99,18 @@ class RealServices:
             *(f"real service {n} started (added to thriftbox.toml)" for n in new),
         ]
 
+    def reload(self, path: Path, ports: Mapping[str, int], config: ServeConfig) -> list[str]:
+        """Apply the saved project file ``path`` (see :meth:`apply`); raises ThriftboxError, changing nothing,
+        when it is broken or its real services cannot start."""
+        from thriftbox.project.file import read_project_file
+
+        project = read_project_file(path)
+        self.check(project.real, list(ports), config.disabled, ports)
+        lines = self.apply(project.real, ports)
+        if dict(project.services) != dict(config.services):
+            lines.append(f"{path.name}: [services] changes apply when serve starts again")
+        return lines or [f"{path.name}: saved, no real service changed"]
+
     def supervise(self) -> list[str]:
         return self.runner.supervise()
 
@@ -108,3 +123,28 @@ class RealServices:
     def stop(self) -> None:
         self.runner.stop()
         self.running.clear()
+
+
+class ProjectFileWatch:
+    """Tells when thriftbox.toml was saved (its folder watched, not recursively; editors' temporary files
+    ignored by the watcher)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.resolve()
+        self._saves: queue.SimpleQueue[set[Path]] = queue.SimpleQueue()
+        from thriftbox.supervisor.watch import Watcher
+
+        self._watcher = Watcher([self.path], self._saves.put, suffixes=frozenset({self.path.suffix}))
+
+    def start(self) -> None:
+        self._watcher.start()
+
+    def stop(self) -> None:
+        self._watcher.stop()
+
+    def saved(self) -> bool:
+        """Whether the file was saved since the last call (never waits)."""
+        seen = False
+        while not self._saves.empty():
+            seen = seen or any(p.resolve() == self.path for p in self._saves.get_nowait())
+        return seen

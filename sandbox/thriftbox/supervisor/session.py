@@ -33,8 +33,8 @@ from thriftbox.runtime.base import MockSpec, Project, Runtime
 from thriftbox.runtime.registry import choose_runtime, get_runtime
 from thriftbox.supervisor.admin import AdminServer
 from thriftbox.supervisor.config import ServeConfig, validate_paths
-from thriftbox.supervisor.real import RealServices
-from thriftbox.supervisor.reloader import Reloader, load_stub_book
+from thriftbox.supervisor.real import ProjectFileWatch, RealServices
+from thriftbox.supervisor.reloader import Reloader, _one_line, load_stub_book
 from thriftbox.values import check_annotations
 from thriftbox.wire.server import raise_open_file_limit
 
@@ -102,6 +102,7 @@ class Session:
         self.admin: AdminServer | None = None
         self.reloader: Reloader | None = None
         self.real: RealServices | None = None  # [real.NAME] services, when thriftbox.toml has any
+        self._project_watch: ProjectFileWatch | None = None
         self._stop = threading.Event()
 
     @property
@@ -191,6 +192,7 @@ class Session:
         self._write_state()
         if self.config.watch:
             self.reloader.start_watching()  # before the caller says so: a save right after is seen
+            self._watch_project_file()
         return self.runtime.status()
 
     def _warn_exposure(self) -> None:
@@ -255,6 +257,9 @@ class Session:
             admin.stop()
         if self.reloader is not None:
             self.reloader.stop_watching()
+        watch, self._project_watch = self._project_watch, None
+        if watch is not None:
+            watch.stop()
         real, self.real = self.real, None
         if real is not None:
             real.stop()  # first: they call the mocks
@@ -298,9 +303,40 @@ class Session:
     # -- the loop ------------------------------------------------------------------------------------------
 
     def start_watching(self) -> None:
-        """Watch the IDL, include and stub folders (``start`` does when ``config.watch``)."""
+        """Watch the IDL, include and stub folders and thriftbox.toml (``start`` does when ``config.watch``)."""
         assert self.reloader is not None, "start() first"
         self.reloader.start_watching()
+        self._watch_project_file()
+
+    def _watch_project_file(self) -> None:
+        if self.config.project_file is None or self._project_watch is not None:
+            return
+        watch = ProjectFileWatch(self.config.project_file)
+        try:
+            watch.start()
+        except ThriftboxError as err:
+            self.report(f"cannot watch {self.config.project_file.name}: {_one_line(err)}")
+            return
+        self._project_watch = watch
+
+    def apply_project_file(self) -> None:
+        """Apply a saved thriftbox.toml: its real services added, removed or changed are started, stopped or
+        restarted, the others keep running; a broken file is reported (``thriftbox.toml:LINE:COL``) and
+        changes nothing. Other tables apply at the next start."""
+        path, runtime, reloader = self.config.project_file, self.runtime, self.reloader
+        assert path is not None
+        assert runtime is not None
+        assert reloader is not None
+        real = self.real or RealServices(self.project, runtime)
+        try:
+            lines = real.reload(path, reloader.ports, self.config)
+        except ThriftboxError as err:
+            self.report(f"{path.name}: not applied, nothing changed: {_one_line(err)}")
+            return
+        self.real = real
+        self._write_state()
+        for line in lines:
+            self.report(line)
 
     def apply_changes(self, changed: set[Path]) -> None:
         """Reload what the saved paths ``changed`` affect (see :meth:`Reloader.apply_changes`)."""
@@ -316,6 +352,8 @@ class Session:
             batch = reloader.drain(tick)
             if batch is not None:
                 reloader.apply_changes(batch)
+            if self._project_watch is not None and self._project_watch.saved():
+                self.apply_project_file()
             events = self.runtime.supervise()
             if self.real is not None:
                 events += self.real.supervise()
