@@ -40,6 +40,7 @@ RUN = f'run = ["{sys.executable}", "-c", "pass"]'
             "another port",
         ),
         ('image = "x:1"', "8:2", "[real.web] has no run", "--runtime docker"),
+        ('run = ["thriftbox-no-such-program"]', "9:7", "[real.web] run: no program", "PATH"),
     ],
 )
 def test_a_bad_real_service_stops_serve_before_anything_starts(

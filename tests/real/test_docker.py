@@ -10,7 +10,7 @@ from pathlib import Path
 
 import docker
 
-from tests.docker_support import leftovers, mock_image
+from tests.docker_support import leftovers, mock_image, wait_until
 from tests.real.support import ENVIRONMENT, ask, serve_here, thriftbox, write_app
 from tests.serve_support import free_base_port
 from thriftbox.project.layout import project_name
@@ -68,4 +68,24 @@ def test_real_containers_reach_the_mocks_by_dns_name_and_go_with_ctrl_c(demo_pro
         thriftbox(demo_project, "down")
         with contextlib.suppress(docker.errors.DockerException):
             client.images.remove(real_image_tag(project_name(demo_project), "built"), force=True)
+        client.close()
+
+
+def test_the_reaper_removes_a_real_container_when_serve_is_killed(demo_project: Path) -> None:
+    mock_image()
+    image = base_image()
+    (demo_project / "thriftbox.toml").write_text(
+        f'[serve]\npaths = ["idl"]\nruntime = "docker"\nwatch = false\nport = {free_base_port()}\n'
+        f'base_image = "{image}"\n\n[real.sleeper]\nimage = "{image}"\ncommand = ["sleep", "600"]\n'
+    )
+    label = f"thriftbox.project={project_name(demo_project)}"
+    client = docker.from_env()
+    try:
+        with serve_here(demo_project) as served:
+            assert any(name.endswith("-real-sleeper") for name in leftovers(client, label))
+            served.proc.kill()  # SIGKILL: no cleanup of its own runs
+            served.proc.wait(timeout=10)
+            wait_until(lambda: leftovers(client, label) == [], 60, "the reaper removed everything")
+    finally:
+        thriftbox(demo_project, "down")
         client.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.docker_support import wait_until
 from tests.real.support import ENVIRONMENT, ask, serve_here, thriftbox, write_app
 from tests.serve_support import free_base_port
 
@@ -53,3 +54,24 @@ def test_a_run_service_reaches_a_mock_and_goes_with_ctrl_c(demo_project: Path) -
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert not (demo_project / ".thriftbox" / "state.json").exists()
+
+
+def test_a_run_service_dies_with_a_killed_serve(demo_project: Path) -> None:
+    (demo_project / "thriftbox.toml").write_text(
+        f'[serve]\npaths = ["idl"]\nruntime = "process"\nwatch = false\nport = {free_base_port()}\n\n'
+        f'[real.sleeper]\nrun = ["{sys.executable}", "-c", "import time; time.sleep(600)"]\n'
+    )
+    with serve_here(demo_project) as served:
+        rows = json.loads(thriftbox(demo_project, "status", "--json").stdout)
+        pid = int(next(r for r in rows if r["kind"] == "real")["detail"].removeprefix("pid "))
+        served.proc.kill()  # SIGKILL: no cleanup of its own runs
+        served.proc.wait(timeout=10)
+        wait_until(lambda: not alive(pid), 10, "the real service died with serve")
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -72,6 +73,13 @@ class ProcessReal:
                     f"[real.{svc.name}] working_dir {cwd}: no such folder",
                     hint="in the process runtime working_dir is relative to thriftbox.toml",
                     location=svc.location("working_dir"),
+                )
+            program = svc.run[0]
+            if shutil.which(program, path=os.environ.get("PATH")) is None and not (cwd / program).is_file():
+                raise ConfigError(
+                    f"[real.{svc.name}] run: no program {program!r} on PATH or in {cwd}",
+                    hint="run's first item is a program on PATH, or a path relative to where it runs",
+                    location=svc.location("run"),
                 )
 
     def start(self, services: Sequence[RealService]) -> None:

@@ -49,6 +49,13 @@ class ContainerReal:
     def prepare(self, services: Sequence[RealService]) -> None:
         engine = self.runtime.engine
         for svc in services:
+            for volume in svc.volumes:
+                if not volume.source.exists():  # the engine would mount a new, empty folder owned by root
+                    raise ConfigError(
+                        f"[real.{svc.name}] volume source {volume.source}: no such file or folder",
+                        hint="SRC is relative to thriftbox.toml",
+                        location=svc.location("volumes"),
+                    )
             if svc.image is not None:
                 if not engine.has_image(svc.image):
                     raise ConfigError(
