@@ -31,6 +31,8 @@ def test_a_run_service_reaches_a_mock_and_goes_with_ctrl_c(demo_project: Path) -
     )
     with serve_here(demo_project) as served:
         users = served.port("users.Users")
+        assert "5 service(s) served in" in served.output()
+        assert "and 2 real service(s)" in served.output()
         answer = ask(web)
         assert answer["addr"] == f"127.0.0.1:{users}"
         assert (answer["host"], answer["port"]) == ("127.0.0.1", str(users))

@@ -29,22 +29,28 @@ def test_saving_the_project_file_applies_its_real_services(demo_project: Path) -
             f'environment = {{ {ENVIRONMENT}, LISTEN_PORT = "{port}" }}\nports = ["{port}:{port}"]\n\n'
         )
 
+    blip = f'[real.blip]\nrun = ["{sys.executable}", "-c", "print(\'blip ran\')"]\n\n'
     toml = demo_project / "thriftbox.toml"
-    toml.write_text(head + real("one", one, "v1"))
+    toml.write_text(head + blip + real("one", one, "v1"))
     with serve_here(demo_project) as served:
         assert ask(one)["argv"] == ["v1"]
         first_pid = real_rows(demo_project)["one"]["detail"]
+        served.wait_for_output("real service blip exited (exit code 0)")
 
-        toml.write_text(head + real("one", one, "v1") + real("two", two, "v1"))
+        toml.write_text(head + blip + real("one", one, "v1") + real("two", two, "v1"))
         served.wait_for_output("real service two started (added to thriftbox.toml)")
+        assert "real service blip started again (it had exited)" in served.output()
+        assert "real service one restarted" not in served.output()
         assert ask(two)["reply"]["name"] == "getUser"
         assert real_rows(demo_project)["one"]["detail"] == first_pid  # untouched
 
-        toml.write_text(head + real("one", one, "v1") + real("two", two, "v1") + "[real.three]\nimgae = 1\n")
+        toml.write_text(
+            head + blip + real("one", one, "v1") + real("two", two, "v1") + "[real.three]\nimgae = 1\n"
+        )
         out = served.wait_for_output("thriftbox.toml: not applied, nothing changed")
-        assert "thriftbox.toml:17:1: unknown key in [real.three] 'imgae'" in out
+        assert "thriftbox.toml:20:1: unknown key in [real.three] 'imgae'" in out
         assert "did you mean 'image'?" in out
-        assert set(real_rows(demo_project)) == {"one", "two"}
+        assert set(real_rows(demo_project)) == {"blip", "one", "two"}
 
         toml.write_text(head + real("two", two, "v2"))
         served.wait_for_output("real service two restarted (changed in thriftbox.toml)")

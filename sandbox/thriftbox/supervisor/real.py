@@ -7,7 +7,7 @@ import queue
 from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 
-from thriftbox.errors import ConfigError
+from thriftbox.errors import ConfigError, ThriftboxError
 from thriftbox.project import placeholders
 from thriftbox.project.ports import port_free
 from thriftbox.project.real import RealService, check_runnable
@@ -82,20 +82,29 @@ class RealServices:
 
     def apply(self, real: Mapping[str, RealService], ports: Mapping[str, int]) -> list[str]:
         """Make the running real services those of ``real`` (already checked): stop the removed and changed
-        ones, start the new and changed ones; the others keep running. A line per change."""
+        ones, start the new and changed ones, and those that had exited (a save starts them again); the others
+        keep running. A line per change."""
+        exited = {row.service for row in self.runner.status() if row.state != "running"}
         gone = [n for n in self.running if n not in real]
         changed = [n for n in self.running if n in real and real[n] != self.running[n]]
+        again = [n for n in self.running if n in real and n in exited and n not in changed]
         new = [n for n in real if n not in self.running]
-        if gone or changed:
-            self.runner.stop([*gone, *changed])
-        for name in (*gone, *changed):
+        if gone or changed or again:
+            self.runner.stop([*gone, *changed, *again])
+        for name in (*gone, *changed, *again):
             self.running.pop(name, None)
-        started = {n: real[n] for n in (*changed, *new)}
+        started = {n: real[n] for n in (*changed, *again, *new)}
+        failed = []
         if started:
-            self.start(started, ports)
+            try:
+                self.start(started, ports)
+            except ThriftboxError as err:  # checked before: rare (the engine refused); the rest stays applied
+                failed.append(f"real services {', '.join(sorted(started))}: could not start: {err}")
         return [
+            *failed,
             *(f"real service {n} stopped (removed from thriftbox.toml)" for n in gone),
             *(f"real service {n} restarted (changed in thriftbox.toml)" for n in changed),
+            *(f"real service {n} started again (it had exited)" for n in again),
             *(f"real service {n} started (added to thriftbox.toml)" for n in new),
         ]
 
