@@ -162,5 +162,6 @@ def test_stubs_state_and_journal_survive_docker_kill_of_the_container(tmp_path: 
                 client.close()
             methods = [e["method"] for e in admin(served, "/journal?service=shelf.Shelf")["entries"]]
             assert methods == ["createItem", "hello", "getItem"]
+            assert "restarted; run-time stubs, state and journal restored" in served.output()
     finally:
         engine.close()

@@ -82,6 +82,7 @@ def test_the_sample_project_passes_and_exports_what_it_relied_on(
 
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(["thriftbox: wrote 4 interaction(s) to the contract */contracts/users.json"])
+    result.stdout.fnmatch_lines(["thriftbox dashboard: http://127.0.0.1:*/"])  # open while the tests run
     assert contract_calls(sample / "contracts" / "users.json") == {
         ("getUser", '{"id": 1}', "result"),  # generated data
         ("getUser", '{"id": 42}', "result"),  # the shared stubs

@@ -47,7 +47,9 @@ def alive(pid: int) -> bool:
 
 def start(root: Path, port: int) -> subprocess.Popen[str]:
     serve = subprocess.Popen(
-        thriftbox_cmd("serve", "idl", "--port", str(port), "--workers", "2", "--no-watch"),
+        thriftbox_cmd(
+            "serve", "idl", "--runtime", "process", "--port", str(port), "--workers", "2", "--no-watch"
+        ),
         cwd=root,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -80,9 +82,13 @@ def test_a_killed_serve_takes_its_hosts_and_workers_with_it(tmp_path: Path) -> N
 
     again = start(tmp_path, port)  # the folder is free again: no "already runs", no port held
     again.terminate()
-    assert again.wait(15) == 0
-    assert again.stdout is not None
-    again.stdout.close()
+    try:
+        assert again.wait(15) == 0
+    finally:
+        if again.poll() is None:
+            again.kill()
+        assert again.stdout is not None
+        again.stdout.close()
 
 
 def test_a_large_host_log_is_rotated_when_a_host_starts(tmp_path: Path) -> None:

@@ -118,8 +118,13 @@ def resolve_target(target: str) -> dict[str, str]:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per call (JSON Lines).")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing calls as they arrive (Ctrl-C to stop).")
 @click.option("--clear", is_flag=True, help="Empty the journal instead of printing it.")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Under each call no stub rule answered: its nearest rules and what differed.",
+)
 @handle_errors
-def journal(target: str | None, as_json: bool, follow: bool, clear: bool) -> None:
+def journal(target: str | None, as_json: bool, follow: bool, clear: bool, explain: bool) -> None:
     """Show the calls the mocks answered: all, one SERVICE, or one SERVICE.METHOD.
 
     \b
@@ -128,6 +133,7 @@ def journal(target: str | None, as_json: bool, follow: bool, clear: bool) -> Non
       thriftbox journal
       thriftbox journal Users.getUser --json
       thriftbox journal Users -f
+      thriftbox journal Users.getUser --explain
     """
     api = admin()
     if clear:
@@ -136,7 +142,7 @@ def journal(target: str | None, as_json: bool, follow: bool, clear: bool) -> Non
         which = ".".join(scope[k] for k in ("service", "method") if k in scope)
         err.print(f"journal of {which} cleared" if which else "journal cleared")
         return
-    query = JournalQuery.from_params(resolve_target(target) if target else {})
+    query = replace(JournalQuery.from_params(resolve_target(target) if target else {}), explain=explain)
     cursor = ""
     try:
         while True:
@@ -146,6 +152,8 @@ def journal(target: str | None, as_json: bool, follow: bool, clear: bool) -> Non
                     out.print(json.dumps(entry, ensure_ascii=False), markup=False, soft_wrap=True)
                 else:
                     out.print(_line(entry), markup=False)
+                    for miss in entry.get("explain") or ():
+                        out.print(f"    no match: {miss['rule']}: {miss['text']}", markup=False)
             cursor = page.cursor or cursor or "0"
             if not follow:
                 break

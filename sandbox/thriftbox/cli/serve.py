@@ -28,6 +28,7 @@ FIELDS = {
     "base_image": "base_image",
     "workers": "workers",
     "now": "now",
+    "no_dashboard": "dashboard",
 }
 
 
@@ -72,6 +73,9 @@ FIELDS = {
     help="Address of the admin API. Anything but loopback exposes it to your network.",
 )
 @click.option(
+    "--no-dashboard", is_flag=True, help="Do not serve the dashboard (web pages at the admin API's root)."
+)
+@click.option(
     "--base-image",
     envvar="THRIFTBOX_BASE_IMAGE",
     default=None,
@@ -106,6 +110,7 @@ def serve(
     no_watch: bool,
     admin_port: int | None,
     admin_host: str,
+    no_dashboard: bool,
     base_image: str | None,
     workers: int,
     now: str | None,
@@ -134,7 +139,7 @@ def serve(
             "Missing argument 'PATHS...': give the IDL folders, or write a thriftbox.toml (thriftbox init)",
             ctx,
         )
-    given = dict(ctx.params, no_watch=not no_watch)  # the field is `watch`
+    given = dict(ctx.params, no_watch=not no_watch, no_dashboard=not no_dashboard)  # fields: watch, dashboard
     if found is None:
         config = ServeConfig(**{field: given[name] for name, field in FIELDS.items()})
     else:
@@ -164,6 +169,8 @@ def serve(
         served = f"{len(rows) - real} service(s) served in {session.started_in:.2f} s{also}"
         out.print(status_table(rows, title=served))
         err.print(f"admin API: {session.admin_url}  (journal: thriftbox journal -f)")
+        if session.dashboard_url:
+            err.print(f"dashboard: {session.dashboard_url}")
         watching = "watching for changes; " if config.watch else ""
         err.print(f"{watching}Ctrl-C to stop")
         session.run_forever()

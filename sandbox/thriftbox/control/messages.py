@@ -154,6 +154,9 @@ class JournalQuery:
     client: str | None = None
     since: str = ""
     wait: float = 0.0
+    explain: bool = (
+        False  # calls no stub rule answered get ``explain``: their nearest rules (:class:`NearMiss`)
+    )
 
     def filters(self) -> dict[str, str]:
         """The query parameters that select entries (not ``since`` nor ``wait``)."""
@@ -166,6 +169,8 @@ class JournalQuery:
             params["since"] = self.since
         if self.wait:
             params["wait"] = f"{self.wait:g}"
+        if self.explain:
+            params["explain"] = "1"
         return params
 
     @classmethod
@@ -176,6 +181,7 @@ class JournalQuery:
             client=query.get("client") or None,
             since=query.get("since", ""),
             wait=_wait(query.get("wait")),
+            explain=query.get("explain", "") not in ("", "0", "false"),
         )
 
 
@@ -217,3 +223,52 @@ class JournalPage:
     def from_json(cls, body: Any) -> JournalPage:
         last_id = body.get("last_id")
         return cls(list(body["entries"]), str(body.get("cursor") or ""), last_id)
+
+
+# -- why no match ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NearMiss:
+    """One stub rule that did not answer a call, and why: the first field of its ``when`` that differed
+    (``field`` ``when.id``, ``wanted`` the rule's spec, ``got`` the call's value), or another ``reason`` (a rule
+    scoped to another client, a probability draw). ``matched`` of ``of`` fields of its ``when`` did match; the
+    nearest rules come first. The journal carries them as ``explain`` on calls no rule answered."""
+
+    rule: str
+    field: str | None = None
+    wanted: Any = None
+    got: Any = None
+    matched: int = 0
+    of: int = 0
+    reason: str = ""
+
+    def text(self) -> str:
+        """``when.id: wanted 42, got 43`` (JSON values), or the reason."""
+        if self.field is None:
+            return self.reason
+        return f"{self.field}: wanted {json.dumps(self.wanted)}, got {json.dumps(self.got)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "field": self.field,
+            "wanted": self.wanted,
+            "got": self.got,
+            "matched": self.matched,
+            "of": self.of,
+            "text": self.text(),
+        }
+
+    @classmethod
+    def from_json(cls, body: Any) -> NearMiss:
+        body = body if isinstance(body, dict) else {}
+        return cls(
+            str(body.get("rule") or ""),
+            body.get("field"),
+            body.get("wanted"),
+            body.get("got"),
+            int(body.get("matched") or 0),
+            int(body.get("of") or 0),
+            str(body.get("text") or "") if body.get("field") is None else "",
+        )

@@ -19,11 +19,11 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from thriftbox.control.auth import TOKEN_HEADER, is_loopback, same_token
 from thriftbox.control.messages import HttpError
@@ -44,6 +44,24 @@ class Request:
     query: dict[str, str]
     params: dict[str, str] = field(default_factory=dict)
     body: Any = None
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A body that is not JSON (a page, a style sheet): a handler returns ``(status, Raw(...))``."""
+
+    body: bytes
+    content_type: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Stream:
+    """An endless answer (server-sent events): each chunk ``chunks`` yields is written as soon as it comes; the
+    connection closes when it ends or the client goes away."""
+
+    chunks: AsyncIterator[bytes]
+    content_type: str = "text/event-stream"
 
 
 @dataclass(frozen=True)
@@ -154,6 +172,9 @@ class ControlServer:
         except Exception as err:  # a bug in a handler must not kill the endpoint
             logger.exception("control endpoint: %s %s failed", method, url.path)
             status, payload = 500, {"error": f"{type(err).__name__}: {err}"}
+        if isinstance(payload, Stream):
+            await self._stream(writer, status, payload)
+            return False
         await self._send(writer, status, payload, close=not keep_alive)
         return keep_alive
 
@@ -214,7 +235,7 @@ class ControlServer:
                 continue
             allowed = True
             if method == request.method:
-                request.params = match.groupdict()
+                request.params = {k: unquote(v) for k, v in match.groupdict().items()}
                 return await handler(request)
         if allowed:
             raise HttpError(405, f"{request.method} not allowed on {request.path}")
@@ -222,14 +243,42 @@ class ControlServer:
 
     @staticmethod
     async def _send(writer: asyncio.StreamWriter, status: int, payload: Any, *, close: bool) -> None:
-        body = payload.data if isinstance(payload, Encoded) else _dumps(payload)
-        reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Status"
+        if isinstance(payload, Raw):
+            body, kind, extra = (
+                payload.body,
+                payload.content_type,
+                "".join(f"{k}: {v}\r\n" for k, v in payload.headers),
+            )
+        else:
+            body = payload.data if isinstance(payload, Encoded) else _dumps(payload)
+            kind, extra = "application/json", ""
         head = (
-            f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+            f"HTTP/1.1 {status} {_reason(status)}\r\nContent-Type: {kind}\r\n{extra}"
             f"Content-Length: {len(body)}\r\nConnection: {'close' if close else 'keep-alive'}\r\n\r\n"
         )
         writer.write(head.encode("latin-1") + body)
         await writer.drain()
+
+    @staticmethod
+    async def _stream(writer: asyncio.StreamWriter, status: int, stream: Stream) -> None:
+        head = (
+            f"HTTP/1.1 {status} {_reason(status)}\r\nContent-Type: {stream.content_type}\r\n"
+            "Cache-Control: no-store\r\nConnection: close\r\n\r\n"
+        )
+        writer.write(head.encode("latin-1"))
+        try:
+            await writer.drain()
+            async for chunk in stream.chunks:
+                writer.write(chunk)
+                await writer.drain()
+        finally:
+            close = getattr(stream.chunks, "aclose", None)
+            if close is not None:
+                await close()
+
+
+def _reason(status: int) -> str:
+    return HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Status"
 
 
 def _body(raw: bytes) -> Any:

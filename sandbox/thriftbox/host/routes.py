@@ -7,6 +7,8 @@ and the pytest plugin see one API whatever the runtime. The routes are documente
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any, Protocol
 
 from thriftbox.control import paths
@@ -17,6 +19,7 @@ from thriftbox.host.journal import Journal
 from thriftbox.host.mock import Loaded
 from thriftbox.host.workers import WorkerLink, WorkerPool, merged_journal
 from thriftbox.stubs import StubEngine
+from thriftbox.stubs.explain import near_misses
 from thriftbox.wire.server import ThriftServer
 
 
@@ -51,6 +54,33 @@ def _service_id(host: MockHost, ref: object) -> str | None:
     return found.id
 
 
+def _explain(engine: StubEngine, e: JournalEntry) -> JournalEntry:
+    """``e`` with ``explain`` (the nearest rules, :func:`near_misses`) when no stub rule answered it although its
+    method has rules."""
+    if e.get("source") != "generated" or not engine.has_rules(e["service"], e["method"]):
+        return e
+    peer = str(e.get("client") or "").rpartition(":")[0] or None
+    misses = near_misses(engine, e["service"], e["method"], e.get("args"), peer)
+    return {**e, "explain": [m.to_json() for m in misses]}
+
+
+def _explained(host: MockHost, page: JournalPage, explain: bool) -> JournalPage:
+    if not explain or host.engine is None:
+        return page
+    return JournalPage([_explain(host.engine, e) for e in page.entries], page.cursor, page.last_id)
+
+
+def _explain_encoded(engine: StubEngine, entries: list[bytes]) -> list[bytes]:
+    """:func:`_explain` over entries already encoded as JSON."""
+    dumps = json.JSONEncoder(default=str).encode
+    out = []
+    for raw in entries:
+        e = json.loads(raw)
+        explained = _explain(engine, e)
+        out.append(raw if explained is e else dumps(explained).encode())
+    return out
+
+
 def register_host_routes(control: ControlServer, host: MockHost) -> None:
     """The admin routes of one mock host (its services only). A host with worker processes forwards every
     change to them and merges their journals into its answers (see thriftbox.host.workers)."""
@@ -80,9 +110,11 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
             def own(since: int) -> list[JournalEntry]:
                 return host.journal.entries(service, method, since, client)
 
-            return 200, (await merged_journal(own, host.pool, q)).to_json()
+            return 200, _explained(host, await merged_journal(own, host.pool, q), q.explain).to_json()
         since = _int(request.query, "since")
         entries, newest = await host.journal.read(service, method, since, client, q.wait)
+        if q.explain and host.engine is not None:  # on a thread, like the journal's own encoding
+            entries = await asyncio.to_thread(_explain_encoded, host.engine, entries)
         cursor = Cursor.of_host(max(since or 0, newest))
         return 200, Encoded(JournalPage.encode(entries, cursor.encode(), host.journal.last_id))
 

@@ -196,6 +196,11 @@ class Thriftbox:
     def admin_url(self) -> str:
         return self._admin_url
 
+    @property
+    def dashboard_url(self) -> str:
+        """The dashboard of the mocks (docs/dashboard.md), open while the tests run."""
+        return f"{self._admin_url}/" if self._admin_url else ""
+
     def _admin(self) -> AdminClient:
         """The admin API of the mocks; its errors are ControlErrors (a refused stub: a StubError)."""
         return AdminClient(self.admin_url, token=self._admin_token or None)

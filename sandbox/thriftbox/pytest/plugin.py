@@ -96,6 +96,11 @@ def thriftbox(
     if problem:  # failed outside the except block, so pytest shows no chained traceback
         pytest.fail(problem, pytrace=False)
     config.stash[BOX] = box
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None and box.dashboard_url:  # in the report, once serving
+        with capture.global_and_fixture_disabled():  # the fixture's set-up output is captured otherwise
+            reporter.write_line(f"thriftbox dashboard: {box.dashboard_url}")
     try:
         yield box
     finally:

@@ -92,6 +92,12 @@ class StubEngine:
             rules = self._cache[(service_id, method)] = self._rules_for(service_id, method)
         return bool(rules)
 
+    def tried(self, service_id: str, method: str) -> list[tuple[Rule, str | None]]:
+        """The rules :meth:`decide` tries for ``service_id.method``, in order, each with the only client IP it
+        answers (None: any); what :func:`thriftbox.stubs.explain.near_misses` reads."""
+        self.has_rules(service_id, method)
+        return [(rule, self._scopes.get(rule.id)) for rule in self._cache[(service_id, method)]]
+
     def decide(self, service_id: str, method: str, args: Any, peer: str | None = None) -> Decision:
         """The answer to a call of ``service_id.method`` with ``args`` from the client IP ``peer``."""
         rules = self._cache.get((service_id, method))

@@ -24,7 +24,9 @@ from thriftbox.control.auth import is_loopback, new_token
 from thriftbox.control.client import HostClient, Refused, Unreachable
 from thriftbox.control.messages import Cursor, HttpError, JournalEntry, JournalPage, JournalQuery
 from thriftbox.control.server import ControlServer, Request
-from thriftbox.idl.model import match_service
+from thriftbox.dashboard import Sources, Timeline, register_dashboard
+from thriftbox.idl.model import Catalog, match_service
+from thriftbox.project.state import MockStatus
 
 T = TypeVar("T")
 
@@ -34,6 +36,24 @@ def _after(position: Cursor, entries: list[JournalEntry]) -> Cursor:
     if len(position.positions()) > 1:
         return position
     return Cursor.of_host(max([*position.positions(), *(int(e["id"]) for e in entries)]))
+
+
+def dashboard_sources(
+    catalog: Callable[[], Catalog | None],
+    status: Callable[[], list[MockStatus]],
+    timeline: Timeline,
+    runtime: str,
+) -> Sources:
+    """What the dashboard reads of a running session: its catalog, its mocks' status, its timeline."""
+
+    def mocks() -> list[dict[str, Any]]:
+        return [
+            {"service": s.service, "host": s.host, "port": s.port, "runtime": s.runtime, "state": s.state}
+            for s in status()
+            if s.kind == "mock"  # real services ([real.NAME]) have no Thrift methods to show
+        ]
+
+    return Sources(catalog, mocks, timeline=timeline, runtime=runtime)
 
 
 class AdminServer:
@@ -51,6 +71,7 @@ class AdminServer:
         *,
         token: str | None = None,
         host_token: str | None = None,
+        dashboard: Sources | None = None,
     ) -> None:
         self.urls = urls
         self.root = f"{root}/" if root is not None else None  # stub files below it are named relative to it
@@ -64,6 +85,10 @@ class AdminServer:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._routes()
+        self.dashboard = dashboard
+        if dashboard is not None:  # the pages at the root of this API (docs/dashboard.md)
+            dashboard.journal, dashboard.token = self._journal, self.token
+            register_dashboard(self.control, dashboard)
 
     @property
     def url(self) -> str:
@@ -206,5 +231,7 @@ class AdminServer:
                 entries.sort(key=lambda e: (e["time"], e["id"]))
                 for e in entries:
                     e["rule"] = self._shown(e.get("rule"))
+                    for miss in e.get("explain") or ():
+                        miss["rule"] = self._shown(miss.get("rule"))
                 return JournalPage(entries, Cursor(tuple(parts)).encode())
             await asyncio.sleep(min(0.1, remaining))

@@ -37,6 +37,7 @@ class ServeConfig:
     max_frame: int = DEFAULT_MAX_FRAME
     admin_port: int | None = None  # None: port - 1 when free, else any free port; 0: any free port
     admin_host: str = LOOPBACK
+    dashboard: bool = True  # the dashboard's pages at the root of the admin API (docs/dashboard.md)
     base_image: str | None = None  # Docker runtime: None means $THRIFTBOX_BASE_IMAGE, else python:3.11-slim
     workers: int = 1  # processes per mock host, for load tests (see thriftbox.host.workers)
     now: str | None = None  # generated time is relative to this instant (ISO, UTC); None: the start of today

@@ -4,7 +4,7 @@ supervised (an exit is reported, never restarted), changed in place when thriftb
 from __future__ import annotations
 
 import queue
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 
 from thriftbox.errors import ConfigError, ThriftboxError
@@ -16,6 +16,7 @@ from thriftbox.runtime.real import RealRunner
 from thriftbox.runtime.registry import real_runner
 from thriftbox.runtime.wait import describe_port_holder
 from thriftbox.supervisor.config import ServeConfig
+from thriftbox.supervisor.reloader import one_line
 
 
 def check_ports(
@@ -46,23 +47,23 @@ def check_ports(
 
 
 class RealServices:
-    """The real services of one session, beside ``runtime``'s mocks."""
+    """The real services of one session, beside ``runtime``'s mocks on ``ports()`` (the ports served now)."""
 
-    def __init__(self, project: Project, runtime: Runtime) -> None:
+    def __init__(
+        self, project: Project, runtime: Runtime, config: ServeConfig, ports: Callable[[], Mapping[str, int]]
+    ) -> None:
         self.project = project
+        self.config = config
+        self.ports = ports
         self.runtime_name = runtime.name
         self.runner: RealRunner = real_runner(runtime, project)
         self.running: dict[str, RealService] = {}  # as configured (placeholders unresolved)
+        self._watch: ProjectFileWatch | None = None
 
-    def check(
-        self,
-        real: Mapping[str, RealService],
-        served: Collection[str],
-        disabled: Collection[str],
-        ports: Mapping[str, int],
-    ) -> None:
-        """Everything about ``real`` that can be known before it starts (images built): a ConfigError else."""
-        placeholders.check(real, served, disabled)
+    def check(self, real: Mapping[str, RealService], ports: Mapping[str, int]) -> None:
+        """Everything about ``real`` that can be known before it starts (images built), beside the mocks served
+        on ``ports``: a ConfigError at its line otherwise."""
+        placeholders.check(real, list(ports), self.config.disabled)
         check_runnable(real, self.runtime_name)
         check_ports(real, ports, self.project.host, running=self.running)
         self.runner.prepare([s for n, s in sorted(real.items()) if self.running.get(n) != s])
@@ -108,20 +109,43 @@ class RealServices:
             *(f"real service {n} started (added to thriftbox.toml)" for n in new),
         ]
 
-    def reload(self, path: Path, ports: Mapping[str, int], config: ServeConfig) -> list[str]:
-        """Apply the saved project file ``path`` (see :meth:`apply`); raises ThriftboxError, changing nothing,
-        when it is broken or its real services cannot start."""
+    def reload(self) -> list[str]:
+        """Apply the saved project file (see :meth:`apply`); when it is broken or its real services cannot
+        start, one line saying why, and nothing changes."""
         from thriftbox.project.file import read_project_file
 
-        project = read_project_file(path)
-        self.check(project.real, list(ports), config.disabled, ports)
+        path = self.config.project_file
+        assert path is not None
+        ports = self.ports()
+        try:
+            project = read_project_file(path)
+            self.check(project.real, ports)
+        except ThriftboxError as err:
+            return [f"{path.name}: not applied, nothing changed: {one_line(err)}"]
         lines = self.apply(project.real, ports)
-        if dict(project.services) != dict(config.services):
+        if dict(project.services) != dict(self.config.services):
             lines.append(f"{path.name}: [services] changes apply when serve starts again")
         return lines or [f"{path.name}: saved, no real service changed"]
 
+    def watch(self) -> list[str]:
+        """Watch thriftbox.toml (when serve read one); a line when it cannot be watched."""
+        path = self.config.project_file
+        if path is None or self._watch is not None:
+            return []
+        watch = ProjectFileWatch(path)
+        try:
+            watch.start()
+        except ThriftboxError as err:
+            return [f"cannot watch {path.name}: {one_line(err)}"]
+        self._watch = watch
+        return []
+
     def supervise(self) -> list[str]:
-        return self.runner.supervise()
+        """A line per real service that exited, and the changes of a save of thriftbox.toml."""
+        lines = self.runner.supervise()
+        if self._watch is not None and self._watch.saved():
+            lines += self.reload()
+        return lines
 
     def status(self) -> list[MockStatus]:
         return self.runner.status()
@@ -130,6 +154,9 @@ class RealServices:
         return self.runner.logs(name, follow)
 
     def stop(self) -> None:
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            watch.stop()
         self.runner.stop()
         self.running.clear()
 
@@ -155,5 +182,5 @@ class ProjectFileWatch:
         """Whether the file was saved since the last call (never waits)."""
         seen = False
         while not self._saves.empty():
-            seen = seen or any(p.resolve() == self.path for p in self._saves.get_nowait())
+            seen = any(p.resolve() == self.path for p in self._saves.get_nowait()) or seen
         return seen

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 
 from thriftbox.control.auth import is_loopback
+from thriftbox.dashboard import Timeline
 from thriftbox.errors import ConfigError, ThriftboxError
 from thriftbox.idl import load_catalog
 from thriftbox.idl.model import Catalog
@@ -31,10 +32,10 @@ from thriftbox.project.state import (
 )
 from thriftbox.runtime.base import MockSpec, Project, Runtime
 from thriftbox.runtime.registry import choose_runtime, get_runtime
-from thriftbox.supervisor.admin import AdminServer
+from thriftbox.supervisor.admin import AdminServer, dashboard_sources
 from thriftbox.supervisor.config import ServeConfig, validate_paths
-from thriftbox.supervisor.real import ProjectFileWatch, RealServices
-from thriftbox.supervisor.reloader import Reloader, _one_line, load_stub_book
+from thriftbox.supervisor.real import RealServices
+from thriftbox.supervisor.reloader import Reloader, load_stub_book
 from thriftbox.values import check_annotations
 from thriftbox.wire.server import raise_open_file_limit
 
@@ -80,7 +81,8 @@ class Session:
     ) -> None:
         self.config = config
         self.on_runtime = on_runtime
-        self.report: Reporter = report or (lambda line: logger.info("%s", line))
+        self._reporter: Reporter = report or (lambda line: logger.info("%s", line))
+        self.timeline = Timeline()  # what the dashboard shows of the lines reported
         self.progress: Reporter = progress or (lambda line: logger.debug("%s", line))
         paths = validate_paths(config.paths)
         self.project = Project(
@@ -101,9 +103,18 @@ class Session:
         self.admin_url = ""
         self.admin: AdminServer | None = None
         self.reloader: Reloader | None = None
-        self.real: RealServices | None = None  # [real.NAME] services, when thriftbox.toml has any
-        self._project_watch: ProjectFileWatch | None = None
+        self.real: RealServices | None = None  # [real.NAME] services, when serve read a thriftbox.toml
         self._stop = threading.Event()
+
+    def report(self, line: str) -> None:
+        """One line for the user (a reload, a broken save, a restarted mock), also kept for the dashboard."""
+        self.timeline.add(line)
+        self._reporter(line)
+
+    @property
+    def dashboard_url(self) -> str:
+        """The dashboard's address ("" when turned off or not started)."""
+        return f"{self.admin_url}/" if self.admin_url and self.config.dashboard else ""
 
     @property
     def catalog(self) -> Catalog | None:
@@ -162,20 +173,14 @@ class Session:
                 self.report(f"{sid}: latency in thriftbox.toml is not applied yet (see docs/project-file.md)")
         self._warn_exposure()
         if config.real:  # before any mock starts: a bad [real.NAME] stops serve with nothing started
-            self.real = RealServices(project, self.runtime)
-            self.real.check(config.real, served, config.disabled, ports)
+            self.real = RealServices(project, self.runtime, config, lambda: self.ports)
+            self.real.check(config.real, ports)
         specs = [MockSpec(sid, port) for sid, port in ports.items()]
         t0 = time.perf_counter()
         self._start_runtime(specs)
         self.started_in = time.perf_counter() - t0
         assert self.runtime is not None
-        if config.real:
-            if self.real is None or self.real.runtime_name != self.runtime.name:  # auto fell back
-                self.real = RealServices(project, self.runtime)
-                self.real.check(config.real, served, config.disabled, ports)
-            self.progress("starting real services...")
-            for line in self.real.start(config.real, ports):
-                self.report(line)
+        self._start_real(ports)
         self.reloader = Reloader(
             project,
             self.runtime,
@@ -191,9 +196,23 @@ class Session:
         self._start_admin()
         self._write_state()
         if self.config.watch:
-            self.reloader.start_watching()  # before the caller says so: a save right after is seen
-            self._watch_project_file()
+            self.start_watching()  # before the caller says so: a save right after is seen
         return self.runtime.status()
+
+    def _start_real(self, ports: dict[str, int]) -> None:
+        """Start thriftbox.toml's real services, now that the mocks answer (checked again if ``auto`` fell back
+        to processes); with no file, there are none, and saves of it are not watched."""
+        config, runtime = self.config, self.runtime
+        assert runtime is not None
+        if self.real is None or self.real.runtime_name != runtime.name:
+            if config.project_file is None and not config.real:
+                return
+            self.real = RealServices(self.project, runtime, config, lambda: self.ports)
+            self.real.check(config.real, ports)
+        if config.real:
+            self.progress("starting real services...")
+            for line in self.real.start(config.real, ports):
+                self.report(line)
 
     def _warn_exposure(self) -> None:
         """One line for each address beyond loopback that this serve is asked to listen on (docs/security.md)."""
@@ -240,6 +259,9 @@ class Session:
             port,
             root=self.project.root,
             host_token=self.project.control_token,
+            dashboard=dashboard_sources(lambda: self.catalog, self.status, self.timeline, runtime.name)
+            if self.config.dashboard
+            else None,
         )
         self.admin.start()
         self.admin_url = self.admin.url
@@ -257,9 +279,6 @@ class Session:
             admin.stop()
         if self.reloader is not None:
             self.reloader.stop_watching()
-        watch, self._project_watch = self._project_watch, None
-        if watch is not None:
-            watch.stop()
         real, self.real = self.real, None
         if real is not None:
             real.stop()  # first: they call the mocks
@@ -306,36 +325,7 @@ class Session:
         """Watch the IDL, include and stub folders and thriftbox.toml (``start`` does when ``config.watch``)."""
         assert self.reloader is not None, "start() first"
         self.reloader.start_watching()
-        self._watch_project_file()
-
-    def _watch_project_file(self) -> None:
-        if self.config.project_file is None or self._project_watch is not None:
-            return
-        watch = ProjectFileWatch(self.config.project_file)
-        try:
-            watch.start()
-        except ThriftboxError as err:
-            self.report(f"cannot watch {self.config.project_file.name}: {_one_line(err)}")
-            return
-        self._project_watch = watch
-
-    def apply_project_file(self) -> None:
-        """Apply a saved thriftbox.toml: its real services added, removed or changed are started, stopped or
-        restarted, the others keep running; a broken file is reported (``thriftbox.toml:LINE:COL``) and
-        changes nothing. Other tables apply at the next start."""
-        path, runtime, reloader = self.config.project_file, self.runtime, self.reloader
-        assert path is not None
-        assert runtime is not None
-        assert reloader is not None
-        real = self.real or RealServices(self.project, runtime)
-        try:
-            lines = real.reload(path, reloader.ports, self.config)
-        except ThriftboxError as err:
-            self.report(f"{path.name}: not applied, nothing changed: {_one_line(err)}")
-            return
-        self.real = real
-        self._write_state()
-        for line in lines:
+        for line in self.real.watch() if self.real is not None else []:
             self.report(line)
 
     def apply_changes(self, changed: set[Path]) -> None:
@@ -352,8 +342,6 @@ class Session:
             batch = reloader.drain(tick)
             if batch is not None:
                 reloader.apply_changes(batch)
-            if self._project_watch is not None and self._project_watch.saved():
-                self.apply_project_file()
             events = self.runtime.supervise()
             if self.real is not None:
                 events += self.real.supervise()

@@ -369,7 +369,9 @@ class ContainerRuntime:
         self.engine.start(mock.container_id)
         self._refresh_control_url(mock)
         mock.restarts, mock.state = restarts, "restarting"
-        return mock, f"{sid}: container exited ({info.exit_code}), restarted"
+        kept = mock.plan.state_dir is not None and (mock.plan.state_dir / "host.json").is_file()
+        restored = "; run-time stubs, state and journal restored" if kept else ""
+        return mock, f"{sid}: container exited ({info.exit_code}), restarted{restored}"
 
     def status(self) -> list[MockStatus]:
         if self.project is None or self._engine is None:

@@ -153,6 +153,8 @@ class ContainerReal:
         return lines
 
     def status(self) -> list[MockStatus]:
+        if not self.containers:
+            return []  # no engine request
         project = self.project
         states = self._states()
         rows = []
