@@ -89,3 +89,35 @@ def test_the_reaper_removes_a_real_container_when_serve_is_killed(demo_project: 
     finally:
         thriftbox(demo_project, "down")
         client.close()
+
+
+def test_a_save_adds_and_removes_real_containers(demo_project: Path) -> None:
+    mock_image()
+    image = base_image()
+    web = free_base_port() + 45
+    write_app(demo_project / "frontend")
+    head = (
+        f'[serve]\npaths = ["idl"]\nruntime = "docker"\nport = {web - 45}\nbase_image = "{image}"\n\n'
+        f'[services."ads.Ads"]\nenabled = false\n\n'
+    )
+    toml = demo_project / "thriftbox.toml"
+    toml.write_text(head)
+    label = f"thriftbox.project={project_name(demo_project)}"
+    client = docker.from_env()
+    try:
+        with serve_here(demo_project) as served:
+            toml.write_text(
+                head + f'[real.frontend]\nimage = "{image}"\ncommand = ["python3", "/app/app.py"]\n'
+                f'volumes = ["./frontend:/app:ro"]\nports = ["{web}:8080"]\n'
+                f'environment = {{ {ENVIRONMENT}, LISTEN_PORT = "8080" }}\n'
+            )
+            served.wait_for_output("real service frontend started (added to thriftbox.toml)", timeout=60)
+            assert ask(web)["addr"] == f"users-users:{served.port('users.Users')}"
+            toml.write_text(head)
+            served.wait_for_output("real service frontend stopped (removed from thriftbox.toml)", timeout=60)
+            assert not any(name.endswith("-real-frontend") for name in leftovers(client, label))
+            assert served.interrupt(timeout=60) in (0, 130)
+        assert leftovers(client, label) == []
+    finally:
+        thriftbox(demo_project, "down")
+        client.close()

@@ -149,6 +149,9 @@ def template(
                 for key in SERVICE_KEYS
                 if key.name != "port"
             ]
+    if commented:
+        lines += ["", f"# [real.frontend]  # {TABLES['real'].split(':')[0]} (image or build, or run)"]
+        lines += [f"# {k.name} = {k.example}  # {k.meaning}" for k in REAL_KEYS]
     return "\n".join(lines) + "\n"
 
 
