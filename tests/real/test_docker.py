@@ -38,7 +38,8 @@ def test_real_containers_reach_the_mocks_by_dns_name_and_go_with_ctrl_c(demo_pro
         f"[real.built]\n"
         f'build = "./frontend"\n'
         f'environment = {{ {ENVIRONMENT}, LISTEN_PORT = "8080" }}\n'
-        f'ports = ["{built}:8080"]\n'
+        f'ports = ["{built}:8080"]\n\n'
+        f'[real.crashy]\nimage = "{image}"\ncommand = ["python3", "-c", "print(\'bye\'); raise SystemExit(4)"]\n'
     )
     label = f"thriftbox.project={project_name(demo_project)}"
     client = docker.from_env()
@@ -54,9 +55,12 @@ def test_real_containers_reach_the_mocks_by_dns_name_and_go_with_ctrl_c(demo_pro
             assert from_build["argv"] == ["--built"]
             assert from_build["reply"]["name"] == "getUser"
 
+            out = served.wait_for_output("real service crashy exited (exited, exit code 4); not restarted")
+            assert "  bye" in out.split("real service crashy exited", 1)[1]
             rows = json.loads(thriftbox(demo_project, "status", "--json").stdout)
             real = {r["service"]: r for r in rows if r["kind"] == "real"}
-            assert set(real) == {"frontend", "built"}
+            assert set(real) == {"frontend", "built", "crashy"}
+            assert real["crashy"]["state"] == "exited (4)"
             assert real["frontend"]["state"] == "running"
             assert real["frontend"]["extra"]["image"] == image
             logs = thriftbox(demo_project, "logs", "frontend").stdout
