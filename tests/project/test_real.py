@@ -7,11 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.serve_support import free_base_port
 from thriftbox.errors import ConfigError
 from thriftbox.project.file import read_project_file
+from thriftbox.project.layout import Layout
 from thriftbox.project.placeholders import check, resolve, substitute
+from thriftbox.project.ports import assign_ports
 from thriftbox.project.real import RealService, check_runnable
 from thriftbox.supervisor.projectfile import config_from_project
+from thriftbox.supervisor.real import check_ports
 
 GOOD = """\
 [serve]
@@ -140,3 +144,13 @@ def test_a_placeholder_naming_no_served_service_is_reported_at_its_key(tmp_path:
     assert "did you mean {users.User}?" in (caught.value.hint or "")
     with pytest.raises(ConfigError, match="names a disabled service"):
         check(project.real, {"ads.Ads"}, disabled={"users.Users"})
+
+
+def test_no_mock_is_numbered_onto_a_port_a_real_service_publishes(tmp_path: Path) -> None:
+    base = free_base_port()
+    ports = assign_ports(Layout(tmp_path), ["a.A", "b.B"], base, reserved=[base])
+    assert ports == {"a.A": base + 1, "b.B": base + 2}
+    fixed = assign_ports(Layout(tmp_path), ["a.A"], base, fixed={"a.A": base}, reserved=[base])
+    assert fixed == {"a.A": base}  # asked for explicitly: the clash is reported with both names (check_ports)
+    with pytest.raises(ConfigError, match=r"publishes port \d+, which the mock of a.A has"):
+        check_ports({"w": RealService("w", run=("x",), ports=((base, 80),))}, fixed, "127.0.0.1")

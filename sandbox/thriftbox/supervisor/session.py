@@ -167,6 +167,7 @@ class Session:
             host=project.host,
             fixed=config.fixed_ports,
             report=self.report,
+            reserved=[outside for svc in config.real.values() for outside, _ in svc.ports],
         )
         for sid, settings in sorted(config.services.items()):
             if settings.latency is not None and sid in ports:
