@@ -73,3 +73,36 @@ def test_clearing_gives_the_budget_back() -> None:
     record(journal, "z")
     journal.clear()
     assert journal.bytes_kept == 0
+
+
+def test_settling_after_a_reload_keeps_the_json_and_lets_the_old_catalog_go() -> None:
+    import asyncio
+    import gc
+    import weakref
+
+    old_catalog, old_classes = catalog_for(USERS_IDL)
+    journal = Journal(old_catalog)
+    method = old_catalog.services["users.Users"].methods["notify"]
+    args = old_classes.args("users.Users", "notify")(message="before the reload")
+    call = Call(None, "notify", 1, args, "binary", "buffered", ("127.0.0.1", 9), 0.0, None, 30)
+    journal.record(
+        service="users.Users",
+        method="notify",
+        args=args,
+        reply=NoReply(),
+        source="generated",
+        rule=None,
+        latency_ms=0.1,
+        call=call,
+        method_def=method,
+    )
+    before = journal.entries()
+    gone = weakref.ref(old_catalog)
+    journal.catalog = CATALOG  # a reload swapped the definitions
+    del old_catalog, old_classes, method, args, call
+    assert asyncio.run(journal.settle()) == 1
+    gc.collect()
+    assert gone() is None  # nothing in the journal holds the old definitions any more
+    assert journal.entries() == before
+    assert journal.entries(client="127.0.0.1") == before
+    assert journal.bytes_kept == 30

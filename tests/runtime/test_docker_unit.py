@@ -109,6 +109,32 @@ def test_folders_are_mounted_read_only_never_single_files(tmp_path: Path) -> Non
     assert cmd[cmd.index("--mocks") + 1] == str(stubs.resolve())
 
 
+def test_tls_files_are_mounted_read_only_one_by_one(tmp_path: Path) -> None:
+    """The certificate, key and client CA, not the folder that holds them (it may hold other keys), read-only at
+    fixed paths the host's command line names; the key's content never appears in the plan."""
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    for name in ("server.pem", "server.key", "ca.pem", "unrelated.key"):
+        (keys / name).write_text(f"-----{name}-----\n")
+    given = project(
+        tmp_path, tls_cert=keys / "server.pem", tls_key=keys / "server.key", tls_client_ca=keys / "ca.pem"
+    )
+    plan = names.plan_container(given, MockSpec("users.Users", 9090), session="s", version="1")
+    binds = plan.binds()
+    assert binds[str(keys / "server.pem")] == {"bind": "/thriftbox/tls/cert.pem", "mode": "ro"}
+    assert binds[str(keys / "server.key")] == {"bind": "/thriftbox/tls/key.pem", "mode": "ro"}
+    assert binds[str(keys / "ca.pem")] == {"bind": "/thriftbox/tls/client-ca.pem", "mode": "ro"}
+    assert str(keys) not in binds
+    assert str(keys / "unrelated.key") not in binds
+    cmd = plan.command
+    assert cmd[cmd.index("--tls-cert") + 1] == "/thriftbox/tls/cert.pem"
+    assert cmd[cmd.index("--tls-key") + 1] == "/thriftbox/tls/key.pem"
+    assert cmd[cmd.index("--tls-client-ca") + 1] == "/thriftbox/tls/client-ca.pem"
+    assert "-----server.key-----" not in repr(plan)
+    without = names.plan_container(project(tmp_path), MockSpec("users.Users", 9090), session="s", version="1")
+    assert "--tls-cert" not in without.command
+
+
 def test_folders_that_would_cover_the_image_move_under_thriftbox_src() -> None:
     assert names.container_path(Path("/home/ann/shop/idl")) == "/home/ann/shop/idl"
     assert names.container_path(Path("/usr")) == "/thriftbox/src/usr"

@@ -69,7 +69,7 @@ def _line(e: dict[str, Any]) -> str:
     args = json.dumps(e["args"], ensure_ascii=False)
     return (
         f"{stamp} {e['service']}.{e['method']}({args}) -> {answer}  [{source}, {e['latency_ms']:.1f} ms"
-        f"{_context(e.get('context'))}]"
+        f"{', ' + str(e['tls']) if e.get('tls') else ''}{_context(e.get('context'))}]"
     )
 
 

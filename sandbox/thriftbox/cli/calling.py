@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from thriftpy2.thrift import TApplicationException, TException
 from thriftpy2.transport import TTransportException
 
 from thriftbox.client.catalog import ThriftClient
+from thriftbox.client.transport import Tls
 from thriftbox.errors import CallError, ConfigError, ThriftboxError
 from thriftbox.idl import load_catalog
 from thriftbox.idl.classes import Classes
@@ -61,6 +63,7 @@ def call_method(
     protocol: str,
     framing: str,
     cwd: Path,
+    tls: Tls | None = None,
 ) -> Outcome:
     _, state = find_serving(cwd)
     if idl_paths:
@@ -96,11 +99,17 @@ def call_method(
     except ValueConversionError as error:
         raise ConfigError(str(error), hint=getattr(error, "hint", None)) from None
     try:
-        with ThriftClient(classes, svc.id, host, port, protocol=protocol, framing=framing) as client:
+        with ThriftClient(classes, svc.id, host, port, protocol=protocol, framing=framing, tls=tls) as client:
             result = client.call(method, **kwargs)
     except TApplicationException as error:
         kind = APP_ERROR_NAMES.get(error.type, str(error.type))
         raise CallError(f"{host}:{port} answered TApplicationException {kind}: {error.message}") from None
+    except TTransportException as error:  # before TException, which it is
+        raise CallError(
+            f"cannot call {host}:{port}: {error.message}",
+            hint="is `thriftbox serve` running? check with `thriftbox status`"
+            + (" (and --tls-ca, --tls-cert for TLS)" if tls is not None else ""),
+        ) from None
     except TException as error:
         for t in m.throws:
             if type(error) is classes.struct(str(t.type.name)):
@@ -109,7 +118,12 @@ def call_method(
                     True,
                 )
         raise CallError(f"{host}:{port}: {error}") from None
-    except (TimeoutError, TTransportException, OSError) as error:
+    except ssl.SSLError as error:  # TLS 1.3: a refused client certificate shows on the first read
+        raise CallError(
+            f"cannot call {host}:{port}: TLS: {error.reason or error}",
+            hint="the server may want a client certificate: --tls-cert and --tls-key",
+        ) from None
+    except (TimeoutError, OSError) as error:
         raise CallError(
             f"cannot call {host}:{port}: {error}",
             hint="is `thriftbox serve` running? check with `thriftbox status`",

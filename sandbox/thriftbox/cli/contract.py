@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from thriftbox.cli.common import handle_errors, include_opt, path_arg, protocol_opt
+from thriftbox.cli.common import handle_errors, include_opt, path_arg, protocol_opt, tls_opts
 from thriftbox.cli.output import err, out
 from thriftbox.errors import ConfigError
+
+if TYPE_CHECKING:
+    from thriftbox.client.transport import Tls
 
 
 @click.command()
@@ -36,6 +40,7 @@ from thriftbox.errors import ConfigError
 @click.option("--junit", type=path_arg, default=None, help="Also write a JUnit XML report here.")
 @click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for each answer.")
 @click.option("--seed", default=0, show_default=True, help="Seed for generated arguments.")
+@tls_opts
 @handle_errors
 def verify(
     idl_paths: tuple[str, ...],
@@ -51,6 +56,7 @@ def verify(
     junit: Path | None,
     timeout: float,
     seed: int,
+    tls: Tls | None,
 ) -> None:
     """Drive a real server with every method of SERVICE and check every answer against the IDL.
 
@@ -88,6 +94,7 @@ def verify(
         seed=seed,
         edges=not no_edges,
         methods=list(methods) or None,
+        tls=tls,
     )
     for line in report.lines():
         out.print(line, markup=False)

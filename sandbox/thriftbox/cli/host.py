@@ -27,6 +27,9 @@ from thriftbox.host.config import DEFAULT_MAX_FRAME
 @click.option("--journal-start", default=0, type=int)
 @click.option("--now", default=None)
 @click.option("--state-dir", type=click.Path(path_type=Path), default=None)
+@click.option("--tls-cert", type=path_arg, default=None)
+@click.option("--tls-key", type=path_arg, default=None)
+@click.option("--tls-client-ca", type=path_arg, default=None)
 @handle_errors
 def host(
     idl_dirs: tuple[Path, ...],
@@ -43,6 +46,9 @@ def host(
     journal_start: int,
     now: str | None,
     state_dir: Path | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    tls_client_ca: Path | None,
 ) -> None:
     """Run a mock host (used by the runtimes; not for direct use)."""
     from thriftbox.host.config import HostConfig
@@ -70,6 +76,9 @@ def host(
         journal_start=journal_start,
         now=now,
         state_dir=state_dir,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        tls_client_ca=tls_client_ca,
     )
     run_host(config)
 

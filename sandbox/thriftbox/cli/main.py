@@ -10,13 +10,14 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
 
 from thriftbox.about import __version__
 from thriftbox.cli.admin import journal, reset, stubs
-from thriftbox.cli.common import handle_errors, include_opt, path_arg, protocol_opt
+from thriftbox.cli.common import handle_errors, include_opt, path_arg, protocol_opt, tls_opts
 from thriftbox.cli.contract import breaking, verify
 from thriftbox.cli.export import export, image, probe
 from thriftbox.cli.host import host, reaper
@@ -24,6 +25,9 @@ from thriftbox.cli.init import init
 from thriftbox.cli.output import configure_logging, err, out, print_json, status_table
 from thriftbox.cli.serve import serve
 from thriftbox.errors import ConfigError
+
+if TYPE_CHECKING:
+    from thriftbox.client.transport import Tls
 
 EXIT_DECLARED_EXCEPTION = 3
 
@@ -107,6 +111,7 @@ def check(paths: tuple[str, ...], include_dirs: tuple[Path, ...]) -> None:
 @include_opt
 @protocol_opt
 @click.option("--framed", is_flag=True, help="Use the framed transport (Finagle's default).")
+@tls_opts
 @handle_errors
 def call(
     target: str,
@@ -116,6 +121,7 @@ def call(
     include_dirs: tuple[Path, ...],
     protocol: str,
     framed: bool,
+    tls: Tls | None,
 ) -> None:
     """Call SERVICE.METHOD with JSON_ARGS (an object by argument name) and print the answer as JSON.
 
@@ -124,6 +130,7 @@ def call(
       thriftbox call Users.getUser '{"id": 42}'
       thriftbox call feed.Feed.getHomeFeed '{"userId": 42, "limit": 3}' --protocol compact --framed
       thriftbox call Calculator.add '{"num1": 1, "num2": 2}' --idl tutorial/ --address 127.0.0.1:9090
+      thriftbox call Users.getUser '{"id": 42}' --tls --tls-ca ca.pem
     Exit status: 0 an answer, 3 a declared exception, 1 the call failed (unreachable, an application
     error), 2 bad usage (an unknown service, method or argument; JSON_ARGS not JSON).
     """
@@ -142,6 +149,7 @@ def call(
         protocol=protocol,
         framing="framed" if framed else "buffered",
         cwd=Path.cwd(),
+        tls=tls,
     )
     print_json(outcome.body)
     if outcome.declared_exception:

@@ -29,6 +29,9 @@ FIELDS = {
     "workers": "workers",
     "now": "now",
     "no_dashboard": "dashboard",
+    "tls_cert": "tls_cert",
+    "tls_key": "tls_key",
+    "tls_client_ca": "tls_client_ca",
 }
 
 
@@ -96,6 +99,22 @@ FIELDS = {
     help="Pin the instant generated time is relative to (ISO date or time, UTC) [default: the start of today]: "
     "the same answers on any day.",
 )
+@click.option(
+    "--tls-cert",
+    type=path_arg,
+    default=None,
+    metavar="PEM",
+    help="Certificate (chain) of the mock ports: a client that starts a TLS handshake is answered in TLS, "
+    "plaintext clients keep working on the same port. Needs --tls-key.",
+)
+@click.option("--tls-key", type=path_arg, default=None, metavar="PEM", help="Private key of --tls-cert.")
+@click.option(
+    "--tls-client-ca",
+    type=path_arg,
+    default=None,
+    metavar="PEM",
+    help="Require TLS clients to present a certificate this CA signed (mutual TLS).",
+)
 @click.pass_context
 @handle_errors
 def serve(
@@ -114,6 +133,9 @@ def serve(
     base_image: str | None,
     workers: int,
     now: str | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    tls_client_ca: Path | None,
 ) -> None:
     """Serve every service in PATHS (folders or .thrift files) until Ctrl-C.
 
@@ -127,6 +149,7 @@ def serve(
       thriftbox serve idl/ --mocks mocks/ --port 9100
       thriftbox serve idl/ --runtime process --no-watch
       thriftbox serve idl/ --workers 4        # a load test: four processes per mock
+      thriftbox serve idl/ --tls-cert server.pem --tls-key server.key   # TLS beside plaintext
     """
     from thriftbox.project.file import find_project_file, read_project_file
     from thriftbox.supervisor.config import ServeConfig

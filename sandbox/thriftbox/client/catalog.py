@@ -11,7 +11,7 @@ from typing import Any
 
 from thriftpy2.thrift import TClient
 
-from thriftbox.client.transport import open_transport
+from thriftbox.client.transport import Tls, open_transport
 from thriftbox.idl.classes import Classes
 
 
@@ -38,10 +38,11 @@ class ThriftClient:
         protocol: str = "binary",
         framing: str = "buffered",
         timeout: float = 10.0,
+        tls: Tls | None = None,
     ) -> None:
         self.service_id = service_id
         self.module = service_module(classes, service_id)
-        opened = open_transport(host, port, protocol, framing, timeout)
+        opened = open_transport(host, port, protocol, framing, timeout, tls=tls)
         self.transport: Any = opened.transport
         module: Any = self.module
         self._client = TClient(module, opened.protocol)

@@ -12,7 +12,13 @@ from typing import Any
 
 from thriftpy2.protocol import TCompactProtocol, TCyBinaryProtocol
 from thriftpy2.protocol.binary import TBinaryProtocol
-from thriftpy2.transport import TCyBufferedTransport, TCyFramedTransport, TSocket, TTransportBase
+from thriftpy2.transport import (
+    TCyBufferedTransport,
+    TCyFramedTransport,
+    TSocket,
+    TTransportBase,
+    TTransportException,
+)
 from thriftpy2.transport.base import readall
 
 from thriftbox.errors import ConfigError
@@ -77,8 +83,19 @@ class _Socket(TSocket):
         super()._init_sock()  # type: ignore[no-untyped-call]
         if self.source is not None:
             self.sock.bind((self.source, 0))
-        if self.tls is not None:  # the handshake runs on connect
+
+    def open(self) -> None:
+        super().open()  # type: ignore[no-untyped-call]
+        if self.tls is None:
+            return
+        try:  # the handshake, here rather than in connect: thriftpy2 would say only "Could not connect"
             self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.host)
+        except (ssl.SSLError, OSError) as exc:
+            self.close()  # type: ignore[no-untyped-call]
+            reason = getattr(exc, "reason", None) or exc
+            raise TTransportException(
+                TTransportException.NOT_OPEN, f"TLS handshake with {self.host}:{self.port} failed: {reason}"
+            ) from None
 
 
 @dataclass
@@ -141,11 +158,12 @@ def open_transport(
 ) -> ClientTransport:
     """Connect to ``host:port`` (in TLS with ``tls``; ``headers``: THeader info headers of every call). Raises
     ConfigError for an unknown protocol or framing, and thriftpy2's TTransportException when nothing answers
-    there within ``timeout`` seconds (ssl.SSLError when the TLS handshake fails)."""
+    there within ``timeout`` seconds or the TLS handshake fails (a server that refuses the client's certificate
+    in TLS 1.3 says so on the first read instead: ssl.SSLError)."""
     check_transport(protocol, framing)
     ms = max(1, int(timeout * 1000))  # thriftpy2 reads 0 ms as "wait forever"
     sock = _Socket(host, port, ms, source, tls.context() if tls is not None else None)
-    sock.open()  # type: ignore[no-untyped-call]
+    sock.open()
     transport: Any
     if framing == "header":
         transport = HeaderTransport(sock, _HEADER_PROTOCOL_IDS[protocol], dict(headers or {}))

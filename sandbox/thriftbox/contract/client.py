@@ -13,7 +13,7 @@ from typing import Any
 from thriftpy2.thrift import TMessageType
 from thriftpy2.transport import TTransportException
 
-from thriftbox.client.transport import ClientTransport, check_transport, open_transport
+from thriftbox.client.transport import ClientTransport, Tls, check_transport, open_transport
 from thriftbox.contract.reader import READERS, RawStruct
 from thriftbox.errors import CallError
 
@@ -32,8 +32,11 @@ class Reply:
 class Connection:
     """One TCP connection to a provider, speaking the chosen protocol and framing."""
 
-    def __init__(self, target: tuple[str, int], protocol: str, framing: str, timeout: float) -> None:
+    def __init__(
+        self, target: tuple[str, int], protocol: str, framing: str, timeout: float, tls: Tls | None = None
+    ) -> None:
         check_transport(protocol, framing)
+        self.tls = tls
         self.target = target
         self.protocol = protocol
         self.framing = framing
@@ -48,7 +51,7 @@ class Connection:
         """Connect; a provider that cannot be reached is a :class:`CallError`."""
         host, port = self.target
         try:
-            conn = open_transport(host, port, self.protocol, self.framing, self.timeout)
+            conn = open_transport(host, port, self.protocol, self.framing, self.timeout, tls=self.tls)
         except TTransportException as exc:
             raise CallError(
                 f"cannot connect to {host}:{port}: {exc.message}",

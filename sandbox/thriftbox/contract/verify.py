@@ -17,6 +17,7 @@ from typing import Any
 from thriftpy2.thrift import TMessageType
 from thriftpy2.transport import TTransportException
 
+from thriftbox.client.transport import Tls
 from thriftbox.contract.cases import Case, ValueSource, default_source, method_cases
 from thriftbox.contract.check import Problem, check_result
 from thriftbox.contract.client import CONNECTION_ERRORS, Connection, is_timeout
@@ -47,12 +48,13 @@ def verify(
     edges: bool = True,
     methods: Collection[str] | None = None,
     source: ValueSource | None = None,
+    tls: Tls | None = None,
 ) -> VerifyReport:
     """Verify the provider at ``target`` against service ``service_id`` of ``catalog``.
 
     Without ``contract``, each method gets the edge cases (unless ``edges`` is false) and
     ``cases_per_method`` generated ones. ``methods`` limits the run to some methods. Raises
-    :class:`CallError` when the provider cannot be reached at all.
+    :class:`CallError` when the provider cannot be reached at all. ``tls``: speak TLS to it.
     """
     svc = catalog.find_service(service_id)
     if svc is None:
@@ -77,7 +79,7 @@ def verify(
             cases += method_cases(
                 classes, svc.id, m, generated=cases_per_method, seed=seed, edges=edges, source=source
             )
-    run = _Run(svc, classes, Connection(target, protocol, framing, timeout))
+    run = _Run(svc, classes, Connection(target, protocol, framing, timeout, tls))
     return run.all(cases)
 
 

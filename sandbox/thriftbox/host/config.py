@@ -29,6 +29,10 @@ class HostConfig:
     journal_start: int = 0  # the id after which the journal numbers its entries
     now: str | None = None  # ISO instant generated time is relative to (serve --now); None: today
     state_dir: Path | None = None  # where run-time stubs, state and journal survive a restart (host.persist)
+    # TLS beside plaintext on every port: PEM files (paths only: key material never on a command line)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
 
     def argv(self) -> list[str]:
         """``host --bind ... --service ID=PORT ...``: the arguments of ``thriftbox`` that run this host."""
@@ -46,6 +50,10 @@ class HostConfig:
             cmd += ["--worker-channel", str(self.worker_channel)]
         if self.state_dir is not None:
             cmd += ["--state-dir", str(self.state_dir)]
+        if self.tls_cert is not None and self.tls_key is not None:
+            cmd += ["--tls-cert", str(self.tls_cert), "--tls-key", str(self.tls_key)]
+        if self.tls_client_ca is not None:
+            cmd += ["--tls-client-ca", str(self.tls_client_ca)]
         for d in self.idl_dirs:
             cmd += ["--idl", str(d)]
         for d in self.include_dirs:

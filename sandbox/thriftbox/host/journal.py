@@ -5,13 +5,15 @@ An entry::
     {"id": 17, "time": 1764122400.123, "service": "users.Users", "method": "getUser",
      "args": {"id": 42}, "reply": {"kind": "success", "value": {...}},
      "source": "stub", "rule": "mocks/users.yaml:12", "latency_ms": 3.2,
-     "client": "127.0.0.1:51234", "protocol": "binary", "framing": "framed", "seqid": 4, "context": None}
+     "client": "127.0.0.1:51234", "protocol": "binary", "framing": "framed", "seqid": 4, "context": None,
+     "tls": "TLSv1.3"}
 
 ``protocol`` is ``binary``, ``compact`` or ``json``; ``framing`` ``buffered``, ``framed``, ``http``, ``header``
 (THeader), ``zlib`` or ``ttwitter`` (Finagle's upgraded connection);
 ``context`` is what a THeader or TTwitter transport carried beside the message
 (:meth:`CallContext.describe`: ``transport``, THeader ``headers`` and ``transforms``, TTwitter ``trace_id``,
-``span_id``, ``parent_span_id``, ``sampled``, ``flags``, ``client_id``, ``dest``), ``None`` on plain transports.
+``span_id``, ``parent_span_id``, ``sampled``, ``flags``, ``client_id``, ``dest``), ``None`` on plain transports;
+``tls`` the TLS version the call's connection spoke, ``None`` in plaintext.
 
 ``reply.kind`` is ``success`` (``value``), ``exception`` (``field``, ``type``, ``value``), ``app_error``
 (``type``, ``message``), ``fault`` (``fault``, ``seconds``) or ``oneway``. Ids increase by one per call and are
@@ -21,6 +23,7 @@ never reused, not even after :meth:`Journal.clear`, so ``since_id`` always means
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import time
@@ -83,6 +86,7 @@ class Journal:
         size = call.size
         if size > ARGS_KEPT:
             args = _Omitted(size)
+            call = dataclasses.replace(call, args=None)  # the call must not keep them alive either
         entries = self._entries
         if len(entries) == self.capacity:  # the deque drops its oldest now: count it out
             self._bytes -= _size(entries[0])
@@ -103,6 +107,7 @@ class Journal:
                 call,
                 method_def,
                 catalog or self.catalog,
+                size if size <= ARGS_KEPT else 0,
             )
         )
         if self._waiting:
@@ -196,6 +201,22 @@ class Journal:
         newest = _id(selected[-1]) if selected else 0
         return await asyncio.to_thread(encode, selected), newest
 
+    async def settle(self) -> int:
+        """Turn the entries recorded under older definitions into their JSON form (on a thread) and drop the
+        objects they held: otherwise every reload's catalog, classes and values stay alive for as long as one
+        call made under them is in the journal. The number of entries settled."""
+        current = self.catalog
+        old = [
+            e for e in self._entries if isinstance(e, _Raw) and e.cached is None and e.catalog is not current
+        ]
+        if not old:
+            return 0
+        rendered = await asyncio.to_thread(lambda: [e.render() for e in old])
+        for e, json_form in zip(old, rendered, strict=True):
+            e.cached = json_form
+            e.args = e.reply = e.call = e.method_def = e.catalog = None
+        return len(old)
+
     async def wait(
         self,
         since_id: int,
@@ -242,23 +263,37 @@ class _Raw:
     service: str
     method: str
     args: Any
-    reply: Reply
+    reply: Reply | None
     source: str
     rule: str | None
     latency_ms: float
-    call: Call
-    method_def: Method
+    call: Call | None
+    method_def: Method | None
     catalog: Catalog | None
+    size: int = 0  # encoded bytes of the arguments kept (0 once summarised or settled)
+    cached: dict[str, Any] | None = None  # the JSON form, once settled (the objects above are then dropped)
 
     def render(self) -> dict[str, Any]:
-        call = self.call
+        call, args, reply, method_def, catalog = (
+            self.call,
+            self.args,
+            self.reply,
+            self.method_def,
+            self.catalog,
+        )
+        cached = self.cached  # read after the objects: settle() sets it before it drops them
+        if cached is not None:
+            return cached
+        assert call is not None
+        assert method_def is not None
+        assert reply is not None
         return {
             "id": self.id,
             "time": round(self.time, 6),
             "service": self.service,
             "method": self.method,
-            "args": _args_json(self.catalog, self.method_def, self.args),
-            "reply": reply_json(self.catalog, self.method_def, self.reply),
+            "args": _args_json(catalog, method_def, args),
+            "reply": reply_json(catalog, method_def, reply),
             "source": self.source,
             "rule": self.rule,
             "latency_ms": round(self.latency_ms, 3),
@@ -267,6 +302,7 @@ class _Raw:
             "framing": call.framing,
             "seqid": call.seqid,
             "context": call.context.describe() if call.context is not None else None,
+            "tls": call.tls,
         }
 
 
@@ -289,7 +325,7 @@ class _Omitted:
 
 
 def _size(e: dict[str, Any] | _Raw) -> int:
-    return e.call.size if isinstance(e, _Raw) and not isinstance(e.args, _Omitted) else 0
+    return e.size if isinstance(e, _Raw) else 0
 
 
 def _id(e: dict[str, Any] | _Raw) -> int:
@@ -308,6 +344,8 @@ def _from(e: dict[str, Any] | _Raw, client: str) -> bool:
     """Whether the call came from ``client``: an IP (any port) or an exact ``ip:port``."""
     if isinstance(e, dict):
         seen = str(e.get("client") or "")
+    elif e.call is None:  # settled: its JSON form says
+        seen = str((e.cached or {}).get("client") or "")
     else:
         peer = e.call.peer
         seen = f"{peer[0]}:{peer[1]}" if peer else ""

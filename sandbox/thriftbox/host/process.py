@@ -35,6 +35,7 @@ from thriftbox.idl.model import ServiceDef
 from thriftbox.stubs import StubEngine, load_stubs
 from thriftbox.values import ValueGenerator
 from thriftbox.wire.server import ThriftServer, raise_open_file_limit
+from thriftbox.wire.tls import server_context
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,12 @@ class MockHost:
         self._reloading = asyncio.Lock()
         self.persistence: Persistence | None = None
         self._persisting: asyncio.Task[None] | None = None
+        self._settling: asyncio.Task[int] | None = None
+        self.tls = (  # every port answers TLS clients in TLS (and plaintext ones in plaintext)
+            server_context(config.tls_cert, config.tls_key, config.tls_client_ca)
+            if config.tls_cert is not None and config.tls_key is not None
+            else None
+        )
         self._routes()
         register_host_routes(self.control, self)
 
@@ -186,7 +193,7 @@ class MockHost:
 
     async def _listen(self, app: MockApp, port: int, handoff: bool = True) -> ThriftServer:
         """A server for ``app`` on ``port``; a worker's takes the connections the main process passes."""
-        server = ThriftServer(app, self.config.bind, port, max_frame=self.config.max_frame)
+        server = ThriftServer(app, self.config.bind, port, max_frame=self.config.max_frame, tls=self.tls)
         if self.config.worker_channel is not None:
             server.attach()
             return server
@@ -277,6 +284,7 @@ class MockHost:
         self.loaded = loaded
         self.engine = engine
         self.journal.catalog = loaded.catalog
+        self._settling = asyncio.get_running_loop().create_task(self.journal.settle())  # frees old catalogs
         self.reloads += 1
         self._warm_up(loaded)
         return ReloadResult(tuple(sorted(apps)), tuple(sorted(stopped)), (time.perf_counter() - t0) * 1000)

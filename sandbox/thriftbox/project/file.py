@@ -75,6 +75,21 @@ SERVE_KEYS = (
         "--now",
         "now",
     ),
+    Key(
+        "tls_cert",
+        "path",
+        "PEM certificate (chain): TLS clients of the mock ports are answered in TLS, beside plaintext",
+        "--tls-cert",
+        "tls_cert",
+    ),
+    Key("tls_key", "path", "PEM private key of `tls_cert`", "--tls-key", "tls_key"),
+    Key(
+        "tls_client_ca",
+        "path",
+        "PEM CA certificate(s): TLS clients must present a certificate it signed (mutual TLS)",
+        "--tls-client-ca",
+        "tls_client_ca",
+    ),
 )
 SERVICE_KEYS = (
     Key(

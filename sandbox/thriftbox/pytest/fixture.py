@@ -231,11 +231,13 @@ class Thriftbox:
         protocol: str = "binary",
         framing: str = "buffered",
         timeout: float = 10.0,
+        tls: bool | None = None,
     ) -> Any:
         """A connected thriftpy2 client of a served service, closed at the end of the test.
 
         ``service`` is your thriftpy2 service (``users_thrift.Users``), so that answers and exceptions are
-        your own classes; without it the client uses thriftbox's classes built from the served IDL.
+        your own classes; without it the client uses thriftbox's classes built from the served IDL. ``tls``:
+        None speaks TLS when the mocks serve it (``thriftbox_tls_cert``), False plaintext on the same port.
         """
         sid = self.service_id(name)
         if service is None:
@@ -247,7 +249,10 @@ class Thriftbox:
                 self._classes = Classes(self._catalog)
             service = service_module(self._classes, sid)
         host, port = self.address(sid)
-        opened = open_transport(host, port, protocol, framing, timeout, source=self.peer)
+        secure = self.settings.client_tls() if tls is not False else None
+        if tls and secure is None:
+            raise ConfigError("client(tls=True): the mocks do not serve TLS", hint="set thriftbox_tls_cert")
+        opened = open_transport(host, port, protocol, framing, timeout, source=self.peer, tls=secure)
         client = _RecordingClient(service, opened.protocol, sid, self._violations.append)
         (self._clients if self._in_test else self._session_clients).append(client)
         return client

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -16,6 +16,9 @@ from thriftbox.errors import ConfigError
 from thriftbox.project.file import ServiceSettings, find_project_file, read_project_file
 from thriftbox.runtime.base import RUNTIME_NAMES
 from thriftbox.supervisor.config import ServeConfig
+
+if TYPE_CHECKING:
+    from thriftbox.client.transport import Tls
 
 
 @dataclass(frozen=True)
@@ -31,14 +34,30 @@ class Settings:
     contract: Path | None = None
     services: Mapping[str, ServiceSettings] = field(default_factory=dict)  # thriftbox.toml's, without ports
     idl_from_project: bool = False  # the IDL is thriftbox.toml's: its [services] must all be in it
+    tls_cert: Path | None = None  # the mocks speak TLS beside plaintext, and the fixture's clients TLS
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None  # the mocks require client certificates this CA signed
+    tls_client_cert: Path | None = None  # the certificate the fixture's clients present
+    tls_client_key: Path | None = None
 
     def serve_config(self, root: Path, port: int) -> ServeConfig:
         """What to serve for a test session: these settings, no watching, the admin API on any free port."""
         return ServeConfig(
             paths=self.idl, runtime=self.runtime, port=port, include_dirs=self.include_dirs, seed=self.seed,
             mocks_dir=self.mocks, watch=False, root=root, admin_port=0, services=self.services,
-            strict_services=self.idl_from_project,
+            strict_services=self.idl_from_project, tls_cert=self.tls_cert, tls_key=self.tls_key,
+            tls_client_ca=self.tls_client_ca,
         )  # fmt: skip
+
+    def client_tls(self) -> Tls | None:
+        """How the fixture's clients speak to the mocks: TLS when they serve it (the mock's certificate is not
+        checked: the fixture knows whom it talks to), with the client certificate when one is configured."""
+        if self.tls_cert is None:
+            return None
+        from thriftbox.client.transport import Tls
+
+        cert, key = self.tls_client_cert, self.tls_client_key
+        return Tls(None, str(cert) if cert else None, str(key) if key else None)
 
 
 def project_settings(config: pytest.Config) -> tuple[dict[str, Any], dict[str, ServiceSettings]]:
@@ -65,6 +84,9 @@ def resolve(config: pytest.Config) -> Settings:
         "mocks": "mocks",
         "runtime": "runtime",
         "seed": "seed",
+        "tls_cert": "tls_cert",
+        "tls_key": "tls_key",
+        "tls_client_ca": "tls_client_ca",
     }
 
     def fallback(name: str) -> Any:
@@ -112,4 +134,9 @@ def resolve(config: pytest.Config) -> Settings:
         contract=one("contract"),
         services=services,
         idl_from_project=not config.getoption("thriftbox_idl") and not config.getini("thriftbox_idl"),
+        tls_cert=one("tls_cert"),
+        tls_key=one("tls_key"),
+        tls_client_ca=one("tls_client_ca"),
+        tls_client_cert=one("tls_client_cert"),
+        tls_client_key=one("tls_client_key"),
     )

@@ -34,6 +34,26 @@ OPTIONS = (
     ("seed", "seed of the generated data (default 0)", "string", "N"),
     ("port", "first port to serve on (default: any free range)", "string", "PORT"),
     ("contract", "write the interactions the tests relied on to this contract file", "paths", "PATH"),
+    (
+        "tls_cert",
+        "PEM certificate: the mocks answer TLS clients in TLS (and the fixture's clients use it)",
+        "paths",
+        "PEM",
+    ),
+    ("tls_key", "PEM private key of thriftbox_tls_cert", "paths", "PEM"),
+    (
+        "tls_client_ca",
+        "PEM CA: the mocks require TLS clients to present a certificate it signed",
+        "paths",
+        "PEM",
+    ),
+    (
+        "tls_client_cert",
+        "PEM certificate the fixture's TLS clients present (with thriftbox_tls_client_ca)",
+        "paths",
+        "PEM",
+    ),
+    ("tls_client_key", "PEM private key of thriftbox_tls_client_cert", "paths", "PEM"),
 )
 REPEATABLE = ("idl", "include")
 

@@ -35,6 +35,9 @@ class Project:
     max_frame: int = DEFAULT_MAX_FRAME
     workers: int = 1  # processes per mock host (see thriftbox.host.workers)
     now: str | None = None  # ISO instant generated time is relative to (serve --now); None: today
+    tls_cert: Path | None = None  # PEM files the mock ports speak TLS with (serve --tls-cert, ...), resolved
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None  # TLS clients must present a certificate this CA signed
     # the host token: its hosts get it in their environment and refuse control requests without it
     control_token: str = field(default_factory=new_token, repr=False)
 

@@ -61,6 +61,9 @@ def host_command(
         workers=project.workers,
         now=project.now,
         state_dir=state_dir,
+        tls_cert=project.tls_cert,
+        tls_key=project.tls_key,
+        tls_client_ca=project.tls_client_ca,
     )
     return [sys.executable, "-m", "thriftbox", *config.argv()]
 

@@ -43,6 +43,9 @@ class ServeConfig:
     now: str | None = None  # generated time is relative to this instant (ISO, UTC); None: the start of today
     services: Mapping[str, ServiceSettings] = field(default_factory=dict)  # by id: fixed port, enabled, ...
     strict_services: bool = True  # False: settings of services the IDL does not define are ignored
+    tls_cert: Path | str | None = None  # PEM: TLS clients of the mock ports get this certificate (chain)
+    tls_key: Path | str | None = None  # PEM: its private key
+    tls_client_ca: Path | str | None = None  # PEM: TLS clients must present a certificate it signed (mTLS)
     real: Mapping[str, RealService] = field(default_factory=dict)  # [real.NAME]: started beside the mocks
     project_file: Path | None = None  # the thriftbox.toml this came from: saving it applies its [real] tables
 
@@ -51,6 +54,16 @@ class ServeConfig:
             object.__setattr__(self, "paths", (self.paths,))
         if self.now is not None:
             parse_now(self.now)
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ConfigError(
+                "a TLS certificate needs its key and the other way round",
+                hint="give both --tls-cert and --tls-key (tls_cert and tls_key in thriftbox.toml)",
+            )
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise ConfigError(
+                "--tls-client-ca asks TLS clients for certificates, but the mocks do not speak TLS",
+                hint="give --tls-cert and --tls-key too (tls_cert and tls_key in thriftbox.toml)",
+            )
         if self.runtime not in RUNTIME_NAMES:
             raise ConfigError(
                 f"unknown runtime {self.runtime!r}", hint="choose one of: " + ", ".join(RUNTIME_NAMES)

@@ -31,7 +31,7 @@ def config_from_project(project: ProjectFile | None, root: Path, **overrides: An
                 f"unknown runtime {runtime!r}",
                 "choose one of: " + ", ".join(RUNTIME_NAMES),
             )
-        for name in ("paths", "include", "mocks"):
+        for name in ("paths", "include", "mocks", "tls_cert", "tls_key", "tls_client_ca"):
             given = project.serve.get(name)
             missing = [p for p in ([given] if isinstance(given, Path) else given or ()) if not p.exists()]
             if missing and SERVE_FIELDS[name] not in overrides:
@@ -40,6 +40,9 @@ def config_from_project(project: ProjectFile | None, root: Path, **overrides: An
                     f"{os.path.relpath(missing[0], project.path.parent)}: no such file or folder",
                     "paths in thriftbox.toml are relative to its folder",
                 )
+        for have, need in (("tls_cert", "tls_key"), ("tls_key", "tls_cert"), ("tls_client_ca", "tls_cert")):
+            if have in project.serve and need not in project.serve and SERVE_FIELDS[need] not in overrides:
+                raise project.error(("serve", have), f"{have} needs {need}", f"add {need} to [serve]")
         fields = SERVE_FIELDS
         values = {fields[name]: value for name, value in project.serve.items()}
         values["services"] = dict(project.services)
@@ -102,7 +105,8 @@ def reference() -> str:
         "`latency` accepts what a stub rule's `latency_ms` takes (a number of milliseconds, "
         "`{ min = 10, max = 50 }` or `{ p50 = 20, p99 = 400 }`) but is not applied yet; until it is, `serve` "
         "says so when it starts. The pytest plugin uses `enabled` but not fixed ports, so tests can run beside "
-        "a `thriftbox serve`; it takes `paths`, `include`, `mocks`, `runtime` and `seed` from `[serve]`.",
+        "a `thriftbox serve`; it takes `paths`, `include`, `mocks`, `runtime`, `seed` and the `tls_` keys "
+        "from `[serve]`.",
         "",
         f"## `[real.NAME]`: {TABLES['real']}",
         "",
@@ -165,6 +169,9 @@ def _example(key: Key, *, service: bool = False) -> str:
             "base_image": '"python:3.11-slim"',
             "mocks": '"mocks"',
             "now": '"2026-01-31"',
+            "tls_cert": '"tls/server.pem"',
+            "tls_key": '"tls/server.key"',
+            "tls_client_ca": '"tls/clients-ca.pem"',
         }
         return examples[key.name]
     return _toml(list(value) if isinstance(value, tuple) else value)

@@ -38,6 +38,7 @@ from thriftbox.supervisor.real import RealServices
 from thriftbox.supervisor.reloader import Reloader, load_stub_book
 from thriftbox.values import check_annotations
 from thriftbox.wire.server import raise_open_file_limit
+from thriftbox.wire.tls import server_context
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class Session:
         self.timeline = Timeline()  # what the dashboard shows of the lines reported
         self.progress: Reporter = progress or (lambda line: logger.debug("%s", line))
         paths = validate_paths(config.paths)
+        tls = tls_files(config)
         self.project = Project(
             root=config.root.resolve(),
             name=project_name(config.root),
@@ -96,6 +98,9 @@ class Session:
             max_frame=config.max_frame,
             workers=config.workers,
             now=config.now,
+            tls_cert=tls[0],
+            tls_key=tls[1],
+            tls_client_ca=tls[2],
         )
         self.runtime = runtime
         self.runtime_reason = "given"
@@ -350,3 +355,14 @@ class Session:
                 self._write_state()  # first: `thriftbox status` agrees with what is reported
             for line in events:
                 self.report(line)
+
+
+def tls_files(config: ServeConfig) -> tuple[Path | None, Path | None, Path | None]:
+    """The TLS files of ``config`` (certificate, key, client CA) resolved; checked now (a missing file, a key
+    that does not belong to the certificate), so a mistake stops ``serve`` before any host starts."""
+    if config.tls_cert is None or config.tls_key is None:
+        return None, None, None
+    cert, key = Path(config.tls_cert).resolve(), Path(config.tls_key).resolve()
+    ca = Path(config.tls_client_ca).resolve() if config.tls_client_ca is not None else None
+    server_context(cert, key, ca)
+    return cert, key, ca

@@ -52,6 +52,7 @@ class Call:
     received_at: float  # time.perf_counter() when the message was complete
     context: CallContext | None = None  # what a THeader or TTwitter transport carried beside the message
     size: int = 0  # bytes of the encoded arguments (0: not known)
+    tls: str | None = None  # the TLS version of the connection ("TLSv1.3"); None in plaintext
 
 
 @dataclass(slots=True)

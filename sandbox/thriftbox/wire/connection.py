@@ -121,6 +121,7 @@ class Connection(Stream):
         self.task: asyncio.Task[None] | None = None
         self.idle_timer: asyncio.TimerHandle | None = None  # armed while part of a message is held
         self.last_data = 0.0  # loop time of the last bytes received while part of a message is held
+        self.tls: str | None = None  # the TLS version, once a TLS connection's handshake is done
         self.held = 0  # len(self.buf) as counted in server.buffered
         server.connections.add(self)
 
@@ -189,6 +190,7 @@ class Connection(Stream):
                             received,
                             None,
                             len(payload),
+                            self.tls,
                         )
                         if binding.answer is None or not self._answer_now(msg, call, binding):
                             self._start(msg, app, call, binding, self.binary)
@@ -335,6 +337,8 @@ class Connection(Stream):
                             self.peer,
                             received_at,
                             getattr(msg, "ctx", None),
+                            len(payload),
+                            self.tls,
                         )
                         rejected(call, problem)
                     except Exception:
@@ -352,6 +356,7 @@ class Connection(Stream):
             received_at,
             context,
             len(payload),
+            self.tls,
         )
         self._start(msg, app, call, binding, codec)
 

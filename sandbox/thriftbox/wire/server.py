@@ -12,6 +12,7 @@ import contextlib
 import errno
 import logging
 import socket
+import ssl
 from collections.abc import Callable
 
 from thriftbox.errors import ConfigError, PortInUse
@@ -19,6 +20,7 @@ from thriftbox.wire.app import App
 from thriftbox.wire.connection import IDLE_TIMEOUT, MAX_BUFFERED, Connection
 from thriftbox.wire.ratelog import RateLimited
 from thriftbox.wire.stream import ReadBuffer
+from thriftbox.wire.tls import PEEK, TlsConnection, starts_tls
 
 log = logging.getLogger("thriftbox.wire")
 
@@ -44,7 +46,8 @@ def raise_open_file_limit() -> None:
 
 
 class ThriftServer:
-    """Serves ``app`` on ``host:port`` (port 0: any free port, see :attr:`port`)."""
+    """Serves ``app`` on ``host:port`` (port 0: any free port, see :attr:`port`); with ``tls`` (a server
+    context, see :func:`thriftbox.wire.tls.server_context`) clients that start a TLS handshake get TLS."""
 
     def __init__(
         self,
@@ -55,8 +58,11 @@ class ThriftServer:
         max_frame: int = DEFAULT_MAX_FRAME,
         idle_timeout: float = IDLE_TIMEOUT,
         max_buffered: int = MAX_BUFFERED,
+        tls: ssl.SSLContext | None = None,
     ):
         self.app = app
+        self.tls = tls
+        self._sniffing: set[socket.socket] = set()  # TLS or not: waiting for the first bytes
         self.host = host
         self.max_frame = max_frame
         self.idle_timeout = idle_timeout
@@ -148,7 +154,27 @@ class ThriftServer:
         sock.setblocking(False)
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        Connection(self, self._loop, sock, self._rbuf)
+        if self.tls is None:
+            Connection(self, self._loop, sock, self._rbuf)
+        else:  # decided by the first bytes, in whichever process serves the connection
+            self._sniffing.add(sock)
+            self._loop.add_reader(sock.fileno(), self._sniff, sock)
+
+    def _sniff(self, sock: socket.socket) -> None:
+        """The first bytes of a connection arrived (or its end): serve it in TLS or in plaintext."""
+        assert self._loop is not None
+        try:
+            first = sock.recv(PEEK, socket.MSG_PEEK)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            first = b""
+        self._loop.remove_reader(sock.fileno())
+        self._sniffing.discard(sock)
+        if self.tls is not None and first and starts_tls(first):
+            TlsConnection(self, self._loop, sock, self._rbuf, self.tls)
+        else:  # plaintext, or already closed: the connection reads it as usual
+            Connection(self, self._loop, sock, self._rbuf)
 
     async def close(self) -> None:
         """Stop listening and drop every open connection."""
@@ -158,6 +184,11 @@ class ThriftServer:
                 self._loop.remove_reader(sock.fileno())
             sock.close()
         self._socks.clear()
+        for sock in list(self._sniffing):
+            if self._loop is not None:
+                self._loop.remove_reader(sock.fileno())
+            sock.close()
+        self._sniffing.clear()
         for conn in list(self.connections):
             conn.shutdown()
         await asyncio.sleep(0)  # let cancelled calls unwind

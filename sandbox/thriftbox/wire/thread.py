@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -44,10 +45,17 @@ class ServerThread:
         max_frame: int = DEFAULT_MAX_FRAME,
         idle_timeout: float = IDLE_TIMEOUT,
         max_buffered: int = MAX_BUFFERED,
+        tls: ssl.SSLContext | None = None,
     ) -> ThriftServer:
         """Start a server for ``app``; raises :class:`~thriftbox.errors.PortInUse` like ``start``."""
         server = ThriftServer(
-            app, host, port, max_frame=max_frame, idle_timeout=idle_timeout, max_buffered=max_buffered
+            app,
+            host,
+            port,
+            max_frame=max_frame,
+            idle_timeout=idle_timeout,
+            max_buffered=max_buffered,
+            tls=tls,
         )
         self.run(server.start())
         self.servers.append(server)

@@ -38,6 +38,7 @@ _RESERVED = frozenset(
 )
 _NO_MOUNT = ("/dev", "/proc", "/sys", "/opt/thriftbox", "/thriftbox")
 _LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
+TLS_DIR = "/thriftbox/tls"  # where a container sees the TLS files of `serve --tls-cert ...` (read-only)
 
 
 def dns_name(service_id: str) -> str:
@@ -119,9 +120,19 @@ def _given_folders(project: Project) -> list[Path]:
 
 
 def folders(project: Project, extra: Iterable[Path] = ()) -> tuple[Folder, ...]:
-    """The folders a mock needs: IDL, include and stub folders, then ``extra`` ones (see :func:`outside`)."""
+    """The folders a mock needs: IDL, include and stub folders, then ``extra`` ones (see :func:`outside`),
+    then the TLS files, each on its own (never the folder that holds them: other keys may live there)."""
     unique = dict.fromkeys([*_given_folders(project), *(p.resolve() for p in extra)])
-    return tuple(Folder(p, container_path(p)) for p in unique)
+    return tuple(Folder(p, container_path(p)) for p in unique) + tuple(
+        Folder(source, target) for source, target in _tls_files(project).values()
+    )
+
+
+def _tls_files(project: Project) -> dict[str, tuple[Path, str]]:
+    """HostConfig field -> (file on this machine, its path in the container), for the TLS files given."""
+    given = {"tls_cert": project.tls_cert, "tls_key": project.tls_key, "tls_client_ca": project.tls_client_ca}
+    names = {"tls_cert": "cert.pem", "tls_key": "key.pem", "tls_client_ca": "client-ca.pem"}
+    return {k: (p.resolve(), f"{TLS_DIR}/{names[k]}") for k, p in given.items() if p is not None}
 
 
 def outside(project: Project, files: Iterable[Path]) -> tuple[Path, ...]:
@@ -147,6 +158,11 @@ def _inside(path: Path) -> str:
     return str(PurePosixPath(container_path(resolved.parent)) / resolved.name)
 
 
+def _tls_target(project: Project, name: str) -> Path | None:
+    found = _tls_files(project).get(name)
+    return Path(found[1]) if found is not None else None
+
+
 def host_command(project: Project, spec: MockSpec, control_port: int, keep_state: bool = False) -> list[str]:
     """Arguments of ``thriftbox host`` inside a container serving ``spec`` on its own port."""
     mocks = project.mocks_dir if project.mocks_dir is not None and project.mocks_dir.is_dir() else None
@@ -163,6 +179,9 @@ def host_command(project: Project, spec: MockSpec, control_port: int, keep_state
         workers=project.workers,
         now=project.now,
         state_dir=Path(STATE_TARGET) if keep_state else None,
+        tls_cert=_tls_target(project, "tls_cert"),
+        tls_key=_tls_target(project, "tls_key"),
+        tls_client_ca=_tls_target(project, "tls_client_ca"),
     )
     return config.argv()
 
