@@ -81,7 +81,12 @@ def test_the_file_is_found_in_a_parent_folder(tmp_path: Path) -> None:
         ("[serve]\npaths = [1]\n", "2:9", "serve.paths must be a list of paths", None),
         ("[serve]\nport = 70000\n", "2:8", "port must be from 1 to 65535, not 70000", None),
         ("[serv]\nport = 1\n", "1:2", "unknown table 'serv'", "did you mean 'serve'?"),
-        ("[serve]\n[real.frontend]\nrun = ['x']\n", "2:2", "[real] services are not supported", None),
+        (
+            "[serve]\n[real.frontend]\nimage = 'x'\nimgae = 'y'\n",
+            "4:1",
+            "unknown key in [real.frontend]",
+            "'image'",
+        ),
         (
             '[serve]\n\n[services."users.Users"]\nenable = false\n',
             "4:1",

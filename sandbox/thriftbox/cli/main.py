@@ -231,7 +231,8 @@ def down(all_projects: bool) -> None:
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines.")
 @handle_errors
 def logs(service: str, follow: bool) -> None:
-    """Show the log of the mock serving SERVICE (process runtime: the host log; docker: the container's)."""
+    """Show the log of the mock serving SERVICE, or of the real service SERVICE ([real.NAME]) (process runtime: the
+    host log, or the real service's; docker: the container's)."""
     from thriftbox.supervisor.logs import service_logs
 
     try:

@@ -44,10 +44,15 @@ def status_table(rows: Sequence[dict[str, Any]], title: str | None = None) -> Ta
         table.add_column(col)
     for r in rows:
         state = str(r.get("state", ""))
-        colour = {"ready": "green", "dead": "red", "restarting": "yellow"}.get(state, "white")
+        colour = {"ready": "green", "running": "green", "dead": "red", "restarting": "yellow"}.get(
+            state, "white"
+        )
+        if state.startswith(("exited", "removed")):
+            colour = "red"
+        real = r.get("kind") == "real"
         table.add_row(
-            str(r["service"]),
-            f"{r['host']}:{r['port']}",
+            str(r["service"]) + (" (real)" if real else ""),
+            f"{r['host']}:{r['port']}" if r["port"] else "-",
             f"[{colour}]{escape(state)}[/]",
             str(r.get("runtime", "")),
             escape(str(r.get("detail", ""))),

@@ -187,7 +187,10 @@ def serve(
             )
         statuses = session.status()
         rows = [s.__dict__ for s in statuses]
-        out.print(status_table(rows, title=f"{len(rows)} service(s) served in {session.started_in:.2f} s"))
+        real = sum(1 for s in statuses if s.kind == "real")
+        also = f" and {real} real service(s)" if real else ""
+        served = f"{len(rows) - real} service(s) served in {session.started_in:.2f} s{also}"
+        out.print(status_table(rows, title=served))
         err.print(f"admin API: {session.admin_url}  (journal: thriftbox journal -f)")
         if session.dashboard_url:
             err.print(f"dashboard: {session.dashboard_url}")

@@ -17,6 +17,7 @@ from typing import Any
 from thriftbox.errors import ConfigError, Location
 from thriftbox.idl.model import Catalog
 from thriftbox.project.locate import Positions
+from thriftbox.project.real import RealService, read_real
 
 FILENAME = "thriftbox.toml"
 
@@ -27,6 +28,8 @@ KINDS = {
     "path": "string (a path)",
     "paths": "list of strings (paths)",
     "latency": "number (ms) or table",
+    "strings": "list of strings",
+    "env": "table of strings",
 }
 
 
@@ -112,7 +115,11 @@ SERVICE_KEYS = (
         low=1,
     ),
 )
-TABLES = {"serve": "what `thriftbox serve` takes", "services": 'per service: `[services."users.Users"]`'}
+TABLES = {
+    "serve": "what `thriftbox serve` takes",
+    "services": 'per service: `[services."users.Users"]`',
+    "real": "a real service of yours, started with the mocks: `[real.frontend]`",
+}
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,7 @@ class ProjectFile:
     serve: dict[str, Any]
     services: dict[str, ServiceSettings]
     positions: Positions = field(repr=False, compare=False)
+    real: dict[str, RealService] = field(default_factory=dict)  # [real.NAME] tables
 
     def error(self, keys: tuple[str, ...], message: str, hint: str | None = None) -> ConfigError:
         """A ConfigError at the value of ``keys`` (e.g. ``("serve", "runtime")``)."""
@@ -166,19 +174,14 @@ def read_project_file(path: Path) -> ProjectFile:
         ) from None
     checker = _Checker(path.parent, positions)
     for name in data:
-        if name == "real":
-            raise ConfigError(
-                "[real] services are not supported by this version of thriftbox",
-                hint="start your own service beside `thriftbox serve` for now",
-                location=positions.location((name,)),
-            )
         if name not in TABLES:
             raise checker.unknown((name,), name, TABLES, "table")
         if not isinstance(data[name], dict):
             raise checker.wrong((name,), data[name], f"a table ([{name}])")
     serve = {key.name: checker.value(("serve", key.name), key, v) for key, v in checker.keys("serve", data)}
     services = {sid: checker.service(sid, table) for sid, table in data.get("services", {}).items()}
-    return ProjectFile(path, serve, services, positions)
+    real = {name: read_real(checker, name, table) for name, table in data.get("real", {}).items()}
+    return ProjectFile(path, serve, services, positions, real)
 
 
 def check_services(services: Mapping[str, ServiceSettings], catalog: Catalog, *, strict: bool = True) -> None:

@@ -42,6 +42,10 @@ class Layout:
         """The log of the process runtime's mock host."""
         return self.logs_dir / "host.log"
 
+    def real_log(self, name: str) -> Path:
+        """The log of the real service ``name`` (``[real.NAME]``) in the process runtime."""
+        return self.logs_dir / f"real-{name}.log"
+
     @property
     def hosts_dir(self) -> Path:
         """What mock hosts keep across a restart of their process or container, one folder each (host.persist);

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 
 from thriftbox.project.layout import Layout
@@ -52,6 +52,7 @@ def assign_ports(
     persist: bool = True,
     fixed: Mapping[str, int] | None = None,
     report: Callable[[str], None] | None = None,
+    reserved: Collection[int] = (),
 ) -> dict[str, int]:
     """Ports for ``service_ids``: the ``fixed`` one where given (thriftbox.toml), else the remembered one, else
     the lowest unused from ``base``.
@@ -60,14 +61,15 @@ def assign_ports(
     port. New services skip ports that something else on this machine already listens on, and ``report`` is told
     so. A fixed port is not remembered; a service that remembered a port another one now has fixed moves to a
     free one. Asked for another ``base`` than the numbers were given from, every service is numbered anew from
-    it (``serve --port``): the first port asked for wins over the ports remembered.
+    it (``serve --port``): the first port asked for wins over the ports remembered. ``reserved`` ports (those
+    real services publish) are treated like fixed ones of no service: no mock is numbered onto them.
     """
     path = layout.ports_file
     fixed = dict(fixed or {})
     first, known = _load(path)
     if first is not None and first != base:
         known = {}
-    pinned = set(fixed.values())
+    pinned = set(fixed.values()) | set(reserved)
     taken = set(known.values()) | pinned
     result: dict[str, int] = {}
     for sid in sorted(service_ids):

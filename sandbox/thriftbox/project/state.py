@@ -28,6 +28,7 @@ class MockStatus:
     detail: str = ""  # pid, container name, ...
     restarts: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+    kind: str = "mock"  # "mock", or "real": a [real.NAME] service of thriftbox.toml (service is its NAME)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class ServeState:
     def port_of(self, service_id: str) -> tuple[str, int] | None:
         """Where the mock of ``service_id`` answers, if it is served."""
         for mock in self.mocks:
-            if mock.service == service_id:
+            if mock.service == service_id and mock.kind == "mock":
                 return mock.host, mock.port
         return None
 

@@ -6,8 +6,13 @@ imported back by it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from thriftbox.errors import ConfigError
-from thriftbox.runtime.base import RUNTIME_NAMES, Runtime
+from thriftbox.runtime.base import RUNTIME_NAMES, Project, Runtime
+
+if TYPE_CHECKING:
+    from thriftbox.runtime.real import RealRunner
 
 
 def get_runtime(name: str, *, base_image: str | None = None) -> Runtime:
@@ -35,3 +40,16 @@ def choose_runtime(name: str, base_image: str | None = None) -> tuple[Runtime, s
     if ok:
         return get_runtime("docker", base_image=base_image), f"a Docker engine answers at {reason}"
     return get_runtime("process"), f"no Docker engine reachable ({reason})"
+
+
+def real_runner(runtime: Runtime, project: Project) -> RealRunner:
+    """The runner for real services beside ``runtime``'s mocks."""
+    if runtime.name == "docker":
+        from thriftbox.runtime.docker.containers import ContainerRuntime
+        from thriftbox.runtime.docker.real import ContainerReal
+
+        assert isinstance(runtime, ContainerRuntime)
+        return ContainerReal(runtime, project)
+    from thriftbox.runtime.real import ProcessReal
+
+    return ProcessReal(project)

@@ -13,6 +13,7 @@ from typing import TypeVar
 from thriftbox.errors import MockStartError, PortInUse
 
 T = TypeVar("T")
+LAST_LINES = 15  # of the log of a real service that exited, in the line reporting it
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -125,3 +126,15 @@ def port_in_use(host: str, port: int, service_id: str, holder: str | None = None
         hint=f"stop whatever holds it; {service_id} keeps the port .thriftbox/ports.json remembers for it, so "
         "delete that entry (or the file) to have it numbered anew from --port",
     )
+
+
+def local_host(host: str) -> str:
+    """Where this machine reaches a port published on ``host``."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+def exited_line(name: str, code: object, lines: Sequence[str], where: str) -> str:
+    """The report of a real service that exited: nothing restarts it."""
+    last = "\n".join(f"  {line}" for line in lines[-LAST_LINES:])
+    told = f"; last lines of {where}:\n{last}" if last else f" (its log is empty: {where})"
+    return f"real service {name} exited ({code}); not restarted{told}"

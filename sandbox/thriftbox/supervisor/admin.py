@@ -50,6 +50,7 @@ def dashboard_sources(
         return [
             {"service": s.service, "host": s.host, "port": s.port, "runtime": s.runtime, "state": s.state}
             for s in status()
+            if s.kind == "mock"  # real services ([real.NAME]) have no Thrift methods to show
         ]
 
     return Sources(catalog, mocks, timeline=timeline, runtime=runtime)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from thriftbox.errors import ConfigError
 from thriftbox.project.file import ServiceSettings
+from thriftbox.project.real import RealService
 from thriftbox.runtime.base import DEFAULT_MAX_FRAME, RUNTIME_NAMES
 
 LOOPBACK = "127.0.0.1"
@@ -45,6 +46,8 @@ class ServeConfig:
     tls_cert: Path | str | None = None  # PEM: TLS clients of the mock ports get this certificate (chain)
     tls_key: Path | str | None = None  # PEM: its private key
     tls_client_ca: Path | str | None = None  # PEM: TLS clients must present a certificate it signed (mTLS)
+    real: Mapping[str, RealService] = field(default_factory=dict)  # [real.NAME]: started beside the mocks
+    project_file: Path | None = None  # the thriftbox.toml this came from: saving it applies its [real] tables
 
     def __post_init__(self) -> None:
         if isinstance(self.paths, (str, Path)):

@@ -1,4 +1,4 @@
-"""``thriftbox logs``: the log of the mock serving a service, whichever runtime runs it."""
+"""``thriftbox logs``: the log of the mock serving a service, or of a real service, whichever runtime runs it."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ def service_logs(root: Path, service: str, *, follow: bool = False) -> Iterator[
     if len(matches) != 1:
         what = "several" if matches else "no"
         raise ConfigError(f"{what} served services match {service!r}", hint="served: " + ", ".join(ids))
+    real = any(m.kind == "real" and m.service == matches[0] for m in state.mocks)
     if state.runtime == "docker":
         from thriftbox.runtime.docker.sdk import container_logs
 
         return container_logs(state.project.name, matches[0], follow=follow)
-    return tail(layout.host_log, follow=follow)
+    return tail(layout.real_log(matches[0]) if real else layout.host_log, follow=follow)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from thriftbox.project.file import FILENAME, KINDS, SERVE_KEYS, SERVICE_KEYS, TABLES, Key, ProjectFile
+from thriftbox.project.real import REAL_KEYS
 from thriftbox.runtime.base import RUNTIME_NAMES
 from thriftbox.supervisor.config import ServeConfig
 
@@ -45,6 +46,8 @@ def config_from_project(project: ProjectFile | None, root: Path, **overrides: An
         fields = SERVE_FIELDS
         values = {fields[name]: value for name, value in project.serve.items()}
         values["services"] = dict(project.services)
+        values["real"] = dict(project.real)
+        values["project_file"] = project.path
         values["strict_services"] = "paths" not in overrides  # other IDL: settings of others do not apply
     return ServeConfig(**{**values, **overrides, "root": root})
 
@@ -105,8 +108,20 @@ def reference() -> str:
         "a `thriftbox serve`; it takes `paths`, `include`, `mocks`, `runtime`, `seed` and the `tls_` keys "
         "from `[serve]`.",
         "",
-        "Real services beside the mocks (`[real.NAME]` tables) are not supported yet: such a table is refused "
-        "with an error at its line, rather than ignored.",
+        f"## `[real.NAME]`: {TABLES['real']}",
+        "",
+        "| key | type | meaning | example |",
+        "|---|---|---|---|",
+        *(f"| `{k.name}` | {KINDS[k.kind]} | {k.meaning} | `{k.example}` |" for k in REAL_KEYS),
+        "",
+        "Each `[real.NAME]` is started once every mock answers: in the Docker runtime a container (from `image`, "
+        "which must exist locally, or built from `build`) on the mocks' network; in the process runtime the "
+        "local process `run` (working in the file's folder unless `working_dir` says otherwise). In "
+        "`environment`, `command` and `run`, `{users.Users}` becomes `HOST:PORT` of that mock as seen from "
+        "where the service runs (Docker: its DNS name on the network and its port; processes: `host` and its "
+        "port); `{users.Users.host}` and `{users.Users.port}` give the parts. A placeholder naming no served "
+        "service, a published port a mock also uses, or (Docker) an image that does not exist is an error "
+        "at its line before anything starts. See [the team stack](team-stack.md#real-services).",
         "",
     ]
     return "\n".join(out)
@@ -138,6 +153,9 @@ def template(
                 for key in SERVICE_KEYS
                 if key.name != "port"
             ]
+    if commented:
+        lines += ["", f"# [real.frontend]  # {TABLES['real'].split(':')[0]} (image or build, or run)"]
+        lines += [f"# {k.name} = {k.example}  # {k.meaning}" for k in REAL_KEYS]
     return "\n".join(lines) + "\n"
 
 

@@ -126,7 +126,7 @@ class Reloader:
         try:
             watcher.start()
         except ThriftboxError as err:
-            self.report(f"cannot watch for changes: {_one_line(err)}")
+            self.report(f"cannot watch for changes: {one_line(err)}")
             return
         old, self._watcher, self._watched = self._watcher, watcher, paths
         was_polling = old.polling if old is not None else False
@@ -207,7 +207,7 @@ class Reloader:
         return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
     def _failed(self, names: str, err: ThriftboxError) -> None:
-        self.last_error = _one_line(err)
+        self.last_error = one_line(err)
         self.report(f"{names}: reload failed, still serving the last good definitions: {self.last_error}")
         self.changed()  # `thriftbox status` shows it too
 
@@ -260,7 +260,7 @@ class Reloader:
         self.ports = {sid: port for sid, port in ports.items() if sid not in plan.stopped}
 
 
-def _one_line(err: ThriftboxError) -> str:
+def one_line(err: ThriftboxError) -> str:
     """``path:line:col: message (hint: ...)``: an error as the CLI renders it, on one line."""
     hint = "; ".join(line.strip() for line in (err.hint or "").splitlines() if line.strip())
     return f"{err} (hint: {hint})" if hint else str(err)

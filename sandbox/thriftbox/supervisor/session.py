@@ -34,6 +34,7 @@ from thriftbox.runtime.base import MockSpec, Project, Runtime
 from thriftbox.runtime.registry import choose_runtime, get_runtime
 from thriftbox.supervisor.admin import AdminServer, dashboard_sources
 from thriftbox.supervisor.config import ServeConfig, validate_paths
+from thriftbox.supervisor.real import RealServices
 from thriftbox.supervisor.reloader import Reloader, load_stub_book
 from thriftbox.values import check_annotations
 from thriftbox.wire.server import raise_open_file_limit
@@ -107,6 +108,7 @@ class Session:
         self.admin_url = ""
         self.admin: AdminServer | None = None
         self.reloader: Reloader | None = None
+        self.real: RealServices | None = None  # [real.NAME] services, when serve read a thriftbox.toml
         self._stop = threading.Event()
 
     def report(self, line: str) -> None:
@@ -170,16 +172,21 @@ class Session:
             host=project.host,
             fixed=config.fixed_ports,
             report=self.report,
+            reserved=[outside for svc in config.real.values() for outside, _ in svc.ports],
         )
         for sid, settings in sorted(config.services.items()):
             if settings.latency is not None and sid in ports:
                 self.report(f"{sid}: latency in thriftbox.toml is not applied yet (see docs/project-file.md)")
         self._warn_exposure()
+        if config.real:  # before any mock starts: a bad [real.NAME] stops serve with nothing started
+            self.real = RealServices(project, self.runtime, config, lambda: self.ports)
+            self.real.check(config.real, ports)
         specs = [MockSpec(sid, port) for sid, port in ports.items()]
         t0 = time.perf_counter()
         self._start_runtime(specs)
         self.started_in = time.perf_counter() - t0
         assert self.runtime is not None
+        self._start_real(ports)
         self.reloader = Reloader(
             project,
             self.runtime,
@@ -195,8 +202,23 @@ class Session:
         self._start_admin()
         self._write_state()
         if self.config.watch:
-            self.reloader.start_watching()  # before the caller says so: a save right after is seen
+            self.start_watching()  # before the caller says so: a save right after is seen
         return self.runtime.status()
+
+    def _start_real(self, ports: dict[str, int]) -> None:
+        """Start thriftbox.toml's real services, now that the mocks answer (checked again if ``auto`` fell back
+        to processes); with no file, there are none, and saves of it are not watched."""
+        config, runtime = self.config, self.runtime
+        assert runtime is not None
+        if self.real is None or self.real.runtime_name != runtime.name:
+            if config.project_file is None and not config.real:
+                return
+            self.real = RealServices(self.project, runtime, config, lambda: self.ports)
+            self.real.check(config.real, ports)
+        if config.real:
+            self.progress("starting real services...")
+            for line in self.real.start(config.real, ports):
+                self.report(line)
 
     def _warn_exposure(self) -> None:
         """One line for each address beyond loopback that this serve is asked to listen on (docs/security.md)."""
@@ -263,6 +285,9 @@ class Session:
             admin.stop()
         if self.reloader is not None:
             self.reloader.stop_watching()
+        real, self.real = self.real, None
+        if real is not None:
+            real.stop()  # first: they call the mocks
         if self.runtime is not None:
             self.runtime.stop()
         clear_state(self.project.layout)
@@ -276,7 +301,9 @@ class Session:
         self.stop()
 
     def status(self) -> list[MockStatus]:
-        return self.runtime.status() if self.runtime is not None else []
+        """Every mock, then every real service (``kind == "real"``)."""
+        mocks = self.runtime.status() if self.runtime is not None else []
+        return mocks + (self.real.status() if self.real is not None else [])
 
     def _write_state(self) -> None:
         assert self.runtime is not None
@@ -293,7 +320,7 @@ class Session:
                 mocks_dir=str(project.mocks_dir) if project.mocks_dir else None,
                 seed=project.seed,
             ),
-            mocks=tuple(self.runtime.status()),
+            mocks=tuple(self.status()),
             reload_error=self.reloader.last_error if self.reloader is not None else None,
         )
         write_state(project.layout, state)
@@ -301,9 +328,11 @@ class Session:
     # -- the loop ------------------------------------------------------------------------------------------
 
     def start_watching(self) -> None:
-        """Watch the IDL, include and stub folders (``start`` does when ``config.watch``)."""
+        """Watch the IDL, include and stub folders and thriftbox.toml (``start`` does when ``config.watch``)."""
         assert self.reloader is not None, "start() first"
         self.reloader.start_watching()
+        for line in self.real.watch() if self.real is not None else []:
+            self.report(line)
 
     def apply_changes(self, changed: set[Path]) -> None:
         """Reload what the saved paths ``changed`` affect (see :meth:`Reloader.apply_changes`)."""
@@ -320,6 +349,8 @@ class Session:
             if batch is not None:
                 reloader.apply_changes(batch)
             events = self.runtime.supervise()
+            if self.real is not None:
+                events += self.real.supervise()
             if events:
                 self._write_state()  # first: `thriftbox status` agrees with what is reported
             for line in events:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from thriftbox.runtime.docker.plan import ContainerPlan, Folder
+from thriftbox.runtime.docker.plan import ContainerPlan, Folder, RealPlan
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,10 @@ class Engine(Protocol):
         """Run ``python3 -c script`` in ``image`` without network; its output."""
         ...
 
-    def build(self, context: Path, tag: str, labels: Mapping[str, str]) -> Iterator[Mapping[str, Any]]:
-        """Build with no network; the engine's JSON progress chunks."""
+    def build(
+        self, context: Path, tag: str, labels: Mapping[str, str], *, offline: bool = True
+    ) -> Iterator[Mapping[str, Any]]:
+        """Build (with no network when ``offline``); the engine's JSON progress chunks."""
         ...
 
     def remove_images(self, repository: str, keep: Callable[[str], bool]) -> None: ...
@@ -49,6 +51,7 @@ class Engine(Protocol):
 
     # containers
     def create(self, plan: ContainerPlan, image: str, mount: bool) -> str: ...
+    def create_real(self, plan: RealPlan) -> str: ...
     def copy_in(self, container_id: str, folders: Sequence[Folder], replace: bool) -> None: ...
     def start(self, container_id: str) -> None: ...
     def remove(self, container_id: str) -> str | None:

@@ -17,13 +17,15 @@ from urllib.parse import urlsplit
 
 from thriftbox.control.auth import HOST_TOKEN_ENV
 from thriftbox.host.config import HostConfig
+from thriftbox.project.real import RealService
 from thriftbox.runtime.base import MockSpec, Project
 
 LABEL_SERVICE = "thriftbox.service"
 LABEL_PROJECT = "thriftbox.project"
 LABEL_VERSION = "thriftbox.version"
 LABEL_SESSION = "thriftbox.session"
-LABEL_ROLE = "thriftbox.role"  # "reaper" on a session's reaper container (runtime.docker.reaper)
+LABEL_ROLE = "thriftbox.role"  # "reaper" on a session's reaper container (runtime.docker.reaper), "real" on
+# a [real.NAME] service's (its LABEL_SERVICE is NAME)
 LABEL_MOUNTS = "thriftbox.mounts"  # a hash of the folders mounted: a change means the container is recreated
 
 STATE_TARGET = "/thriftbox/state"  # where a container's host keeps what survives its restart (host.persist)
@@ -243,3 +245,55 @@ def remote_engine_host(docker_host: str | None) -> str | None:
         return None
     host = parts.hostname or ""
     return None if host in _LOCAL_HOSTS else host
+
+
+@dataclass(frozen=True)
+class RealPlan:
+    """The container of a ``[real.NAME]`` service (placeholders resolved): on the project network as NAME."""
+
+    name: str  # the container's
+    service: str  # NAME
+    image: str
+    alias: str
+    network: str
+    command: list[str]
+    env: dict[str, str]
+    labels: dict[str, str]
+    binds: dict[str, dict[str, str]]
+    ports: dict[str, tuple[str, int]]
+    publish_host: str
+    working_dir: str | None = None
+
+
+def real_container_name(project: str, name: str) -> str:
+    return f"thriftbox-{project}-real-{dns_name(name)}"
+
+
+def real_image_tag(project: str, name: str) -> str:
+    """The tag a ``build = "folder"`` real service is built under."""
+    return f"thriftbox-{project}-real-{dns_name(name)}:latest"
+
+
+def plan_real(project: Project, svc: RealService, image: str, *, session: str, version: str) -> RealPlan:
+    """Everything about the container of a real service, before any engine is asked."""
+    labels = {
+        LABEL_SERVICE: svc.name,
+        LABEL_PROJECT: project.name,
+        LABEL_VERSION: version,
+        LABEL_SESSION: session,
+        LABEL_ROLE: "real",
+    }
+    return RealPlan(
+        name=real_container_name(project.name, svc.name),
+        service=svc.name,
+        image=image,
+        alias=dns_name(svc.name),
+        network=network_name(project.name),
+        command=list(svc.command),
+        env=dict(svc.environment),
+        labels=labels,
+        binds={str(v.source): {"bind": v.target, "mode": "ro" if v.read_only else "rw"} for v in svc.volumes},
+        ports={f"{inside}/tcp": (project.host, outside) for outside, inside in svc.ports},
+        publish_host=project.host,
+        working_dir=svc.working_dir,
+    )

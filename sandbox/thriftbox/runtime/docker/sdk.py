@@ -163,7 +163,9 @@ class SdkEngine:
                 raise MockStartError(f"python3 exited with code {err.exit_status}: {stderr}") from None
         return bytes(out).decode("utf-8", "replace")
 
-    def build(self, context: Path, tag: str, labels: Mapping[str, str]) -> Iterator[Mapping[str, Any]]:
+    def build(
+        self, context: Path, tag: str, labels: Mapping[str, str], *, offline: bool = True
+    ) -> Iterator[Mapping[str, Any]]:
         with self._errors(f"building {tag}"):
             yield from self.client.api.build(
                 path=str(context),
@@ -171,7 +173,9 @@ class SdkEngine:
                 rm=True,
                 forcerm=True,
                 pull=False,
-                network_mode="none",  # everything is in the context: the build proves it needs no network
+                # the mock image: everything is in the context, the build proves it needs no network; a real
+                # service's Dockerfile is the user's: it may install packages (offline=False)
+                network_mode="none" if offline else None,
                 labels=dict(labels),
                 decode=True,
             )
@@ -231,6 +235,26 @@ class SdkEngine:
                 network=plan.network,
                 networking_config={plan.network: endpoint},
                 init=True,  # signals and zombie reaping for the host process
+            )
+        return str(container.id)
+
+    def create_real(self, plan: names.RealPlan) -> str:
+        """Create the container of a real service (``[real.NAME]``); its image must exist."""
+        with self._errors(f"real service {plan.service}", plan.publish_host):
+            endpoint = self.client.api.create_endpoint_config(aliases=[plan.alias])
+            container = self.client.containers.create(
+                plan.image,
+                plan.command or None,
+                name=plan.name,
+                hostname=plan.alias,
+                labels=plan.labels,
+                environment=plan.env or None,
+                volumes=plan.binds or None,
+                ports=plan.ports or None,
+                network=plan.network,
+                networking_config={plan.network: endpoint},
+                working_dir=plan.working_dir,
+                init=True,  # signals reach the service's process even when it is not written for PID 1
             )
         return str(container.id)
 
