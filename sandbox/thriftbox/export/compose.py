@@ -15,11 +15,12 @@ compose`` and ``docker stack deploy`` alike: file format 3.8, the subset both en
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from thriftbox import about
-from thriftbox.export.model import ExportPlan, MockExport, relative_source
+from thriftbox.export.model import ExportPlan, MockExport, RealExport, relative_source
 
 VERSION = "3.8"
 NETWORK = "thriftbox"
@@ -35,7 +36,8 @@ def render(plan: ExportPlan, out_dir: Path, *, baked: bool = False) -> dict[str,
     image holds the folders already (``image build --bake``), nothing is mounted."""
     volumes = [] if baked else [f"{relative_source(m, out_dir)}:{m.target}:ro" for m in plan.mounts]
     services = {mock.name: _service(plan, mock, volumes) for mock in plan.mocks}
-    # plan.real (the [real.NAME] services) would add their entries here, on the same network
+    for real in plan.real:
+        services[real.name] = _real(plan, real, out_dir)
     return {
         "version": VERSION,
         "services": services,
@@ -45,6 +47,41 @@ def render(plan: ExportPlan, out_dir: Path, *, baked: bool = False) -> dict[str,
 
 def header(plan: ExportPlan, file_name: str) -> str:
     return HEADER.format(version=about.__version__, name=file_name, image=plan.image)
+
+
+def _real(plan: ExportPlan, real: RealExport, out_dir: Path) -> dict[str, Any]:
+    """A real service: its image (``build:`` too, for Compose; a swarm ignores it and needs the image), on the
+    mocks' network, started after them."""
+    service: dict[str, Any] = {"image": real.image}
+    if real.build is not None:
+        service["build"] = _relative(real.build, out_dir)
+    if real.command:
+        service["command"] = list(real.command)
+    if real.working_dir:
+        service["working_dir"] = real.working_dir
+    if real.environment:
+        service["environment"] = dict(real.environment)
+    if real.volumes:
+        service["volumes"] = [
+            f"{_relative(v.source, out_dir)}:{v.target}" + (":ro" if v.read_only else "")
+            for v in real.volumes
+        ]
+    if real.ports:
+        service["ports"] = [
+            {"target": inside, "published": published, "protocol": "tcp", "mode": "host"}
+            for published, inside in real.ports
+        ]
+    return service | {
+        "networks": [NETWORK],
+        "depends_on": [mock.name for mock in plan.mocks],
+        "labels": {"thriftbox.real": real.name, "thriftbox.project": plan.project},
+        "deploy": {"replicas": 1, "endpoint_mode": "dnsrr", "restart_policy": {"condition": "on-failure"}},
+    }
+
+
+def _relative(path: Path, out_dir: Path) -> str:
+    rel = Path(os.path.relpath(path, out_dir.resolve())).as_posix()
+    return rel if rel.startswith(".") else f"./{rel}"
 
 
 def _service(plan: ExportPlan, mock: MockExport, volumes: list[str]) -> dict[str, Any]:

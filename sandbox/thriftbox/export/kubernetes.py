@@ -15,7 +15,7 @@ from typing import Any
 
 from thriftbox import about
 from thriftbox.errors import ConfigError
-from thriftbox.export.model import ExportPlan, MockExport, Mount
+from thriftbox.export.model import ExportPlan, MockExport, Mount, RealExport
 
 Document = dict[str, Any]
 KUSTOMIZATION = "kustomization.yaml"
@@ -35,7 +35,8 @@ def render(plan: ExportPlan, *, baked: bool = False) -> dict[str, list[Document]
         files[CONFIGMAPS] = list(maps.values())
     for mock in plan.mocks:
         files[f"{mock.name}.yaml"] = [deployment(plan, mock, maps), service(plan, mock)]
-    # plan.real (the [real.NAME] services) would add a Deployment and a Service each here
+    for real in plan.real:
+        files[f"{real.name}.yaml"] = real_documents(plan, real)
     files[KUSTOMIZATION] = [
         {
             "apiVersion": "kustomize.config.k8s.io/v1beta1",
@@ -152,3 +153,59 @@ def service(plan: ExportPlan, mock: MockExport) -> Document:
             "ports": [{"name": PORT_NAME, "port": mock.port, "targetPort": PORT_NAME, "protocol": "TCP"}],
         },
     }
+
+
+def real_documents(plan: ExportPlan, real: RealExport) -> list[Document]:
+    """A Deployment and a Service for a real service; its environment already names the mocks' Services.
+
+    Bind mounts (``volumes``) have no counterpart on a cluster: the image must hold what they brought."""
+    name = dns_label(real.name)
+    selector = {k: v for k, v in labels(plan, name, "real").items() if k.endswith(("/name", "/instance"))}
+    ports = [
+        {"name": f"port-{inside}", "containerPort": inside, "protocol": "TCP"}
+        for _published, inside in real.ports
+    ]
+    container: dict[str, Any] = {"name": name, "image": real.image, "imagePullPolicy": "IfNotPresent"}
+    if real.command:
+        container["command"] = list(real.command)
+    if real.working_dir:
+        container["workingDir"] = real.working_dir
+    if real.environment:
+        container["env"] = [{"name": k, "value": v} for k, v in sorted(real.environment.items())]
+    if ports:
+        container["ports"] = ports
+    container["resources"] = {"requests": dict(REQUESTS)}
+    deployment_doc = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "labels": labels(plan, name, "real")},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": selector},
+            "template": {
+                "metadata": {"labels": labels(plan, name, "real")},
+                "spec": {"containers": [container]},
+            },
+        },
+    }
+    if not ports:
+        return [deployment_doc]
+    service_doc = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "labels": labels(plan, name, "real")},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector,
+            "ports": [
+                {"name": p["name"], "port": p["containerPort"], "targetPort": p["name"], "protocol": "TCP"}
+                for p in ports
+            ],
+        },
+    }
+    return [deployment_doc, service_doc]
+
+
+def dns_label(name: str) -> str:
+    """A real service's name as a Kubernetes object name (lower case, '-' for '_')."""
+    return name.lower().replace("_", "-")

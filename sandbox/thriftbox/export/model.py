@@ -8,9 +8,9 @@
 Folders (IDL, includes, stubs, and folders of included files outside them) keep their layout relative to each
 other under :data:`PROJECT_DIR` in the container, so relative ``include``\\ s keep working.
 
-Real services (``[real.NAME]`` of the project file) are not exported yet; they would become a second tuple
-beside :attr:`ExportPlan.mocks` (image, command, environment with mock addresses resolved to DNS names), each
-renderer adding one entry per item — the seam is :attr:`ExportPlan.real`.
+Real services (``[real.NAME]`` of the project file) are :attr:`ExportPlan.real`: their image (or the tag the
+Docker runtime builds a ``build`` folder under), command, ports, volumes, and environment with ``{users.Users}``
+resolved to the mocks' DNS names and ports, as the Docker runtime resolves it.
 """
 
 from __future__ import annotations
@@ -22,13 +22,15 @@ from pathlib import Path, PurePosixPath
 from thriftbox.errors import ConfigError
 from thriftbox.host.config import HostConfig
 from thriftbox.idl import load_catalog
+from thriftbox.project import placeholders
 from thriftbox.project.file import check_services
 from thriftbox.project.layout import Layout, project_name
 from thriftbox.project.ports import assign_ports
+from thriftbox.project.real import Volume, check_runnable
 from thriftbox.runtime.base import Project
 from thriftbox.runtime.docker import image, wheelhouse
 from thriftbox.runtime.docker.plan import dns_name as dns_name
-from thriftbox.runtime.docker.plan import outside
+from thriftbox.runtime.docker.plan import outside, real_image_tag
 from thriftbox.supervisor.config import ServeConfig, validate_paths
 from thriftbox.supervisor.reloader import load_stub_book
 from thriftbox.values import check_annotations
@@ -62,6 +64,20 @@ class MockExport:
 
 
 @dataclass(frozen=True)
+class RealExport:
+    """A ``[real.NAME]`` service as an export runs it: in a container on the mocks' network, as NAME."""
+
+    name: str
+    image: str  # its image, or the tag `build` is built under (thriftbox-PROJECT-real-NAME:latest)
+    build: Path | None  # a Dockerfile folder (Compose builds it; a swarm or cluster needs the image pushed)
+    command: tuple[str, ...]
+    environment: dict[str, str]  # placeholders resolved to the mocks' DNS names
+    volumes: tuple[Volume, ...]
+    ports: tuple[tuple[int, int], ...]  # (published, inside)
+    working_dir: str | None
+
+
+@dataclass(frozen=True)
 class ExportPlan:
     project: str  # the project's slug (folder name), as the Docker runtime labels containers
     image: str  # the mock image every mock runs
@@ -75,7 +91,7 @@ class ExportPlan:
     include: tuple[str, ...] = ()
     mocks_dir: str | None = None
     disabled: tuple[str, ...] = ()
-    real: tuple[object, ...] = field(default=())  # the seam for [real.NAME] services; none exported yet
+    real: tuple[RealExport, ...] = field(default=())  # the [real.NAME] services
 
     def files(self, mount: Mount) -> dict[str, str]:
         """Relative POSIX path -> text of every file under ``mount`` (for ConfigMaps and baked images)."""
@@ -154,7 +170,31 @@ def plan_export(config: ServeConfig, image_tag: str | None = None) -> ExportPlan
         include=tuple(str(inside(p)) for p in includes),
         mocks_dir=str(inside(mocks_dir)) if mocks_dir is not None else None,
         disabled=tuple(sorted(config.disabled & set(catalog.services))),
+        real=_real(config, project.name, {m.service_id: (m.name, m.port) for m in mocks}),
     )
+
+
+def _real(config: ServeConfig, project: str, addresses: dict[str, tuple[str, int]]) -> tuple[RealExport, ...]:
+    """The real services, placeholders checked and resolved as the Docker runtime resolves them."""
+    placeholders.check(config.real, addresses, config.disabled)
+    check_runnable(config.real, "docker")
+    out = []
+    for name, svc in sorted(config.real.items()):
+        svc = placeholders.resolve(svc, addresses)
+        image_ref = svc.image or real_image_tag(project, name)
+        out.append(
+            RealExport(
+                name,
+                image_ref,
+                svc.build,
+                svc.command,
+                dict(svc.environment),
+                svc.volumes,
+                svc.ports,
+                svc.working_dir,
+            )
+        )
+    return tuple(out)
 
 
 def _folder(path: Path) -> Path:
