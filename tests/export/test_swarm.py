@@ -1,6 +1,6 @@
 """The same Compose file on Docker Swarm: ``docker stack deploy`` on a single-node swarm (initialised here when
 the engine is not in one, and left again), a client container on the stack's network gets answers from every
-mock by its DNS name, and a mock with ``replicas = 2`` runs two tasks."""
+mock by its DNS name, a mock with ``replicas = 2`` runs two tasks, and a real service reaches a mock."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ import pytest
 
 from tests.docker_support import mock_image, wait_until
 from tests.export.support import SERVICES, copy_example, docker, thriftbox
+from tests.export.test_real_export import with_frontend
+from tests.real.support import ask
 from tests.serve_support import free_base_port
+from thriftbox.runtime.docker.image import base_image
 
 pytestmark = pytest.mark.docker
 
@@ -52,7 +55,9 @@ def swarm() -> Iterator[None]:
 def test_stack_deploy_runs_every_mock_reachable_by_dns_name(tmp_path: Path, swarm: None) -> None:
     built = mock_image()
     port = free_base_port()
+    web = port + 40
     root = copy_example(tmp_path, port)
+    with_frontend(root, base_image(), web)  # a real service of the team's, beside the mocks
     thriftbox(root, "export", "compose", "-o", "compose.yaml")
     tag = thriftbox(root, "image", "build").stdout.strip()  # as a user would, right before deploying
     assert tag == built.tag
@@ -79,7 +84,7 @@ def test_stack_deploy_runs_every_mock_reachable_by_dns_name(tmp_path: Path, swar
                     counts[service] = counts.get(service, 0) + 1
             return counts
 
-        wanted = {"users-users": 1, "posts-posts": 2, "ads-ads": 1}
+        wanted = {"users-users": 1, "posts-posts": 2, "ads-ads": 1, "frontend": 1}
         wait_until(lambda: running() == wanted, 90, f"tasks running as {wanted}", poll=1)
         calls = [
             ("users-users", port, "/project/idl/users.thrift", "Users", "getUser", [42]),
@@ -96,6 +101,9 @@ def test_stack_deploy_runs_every_mock_reachable_by_dns_name(tmp_path: Path, swar
         assert "Grace" in answers["users-users"]  # the stubs folder is mounted on the swarm too
         assert answers["posts-posts"].startswith("[Post(")
         assert answers["ads-ads"].startswith("[Ad(")
+        answer = ask(web, timeout=90)  # the real service, on its host-mode port, reached a mock by DNS name
+        assert answer["addr"] == f"users-users:{port}"
+        assert answer["reply"] == {"type": 2, "name": "getUser", "seqid": 7}
         services = json.loads(docker("service", "inspect", f"{stack}_users-users").stdout)[0]
         assert services["Spec"]["EndpointSpec"]["Mode"] == "dnsrr"
         assert services["Endpoint"]["Spec"]["Ports"][0]["PublishMode"] == "host"

@@ -190,7 +190,10 @@ def test_a_killed_container_comes_back_and_is_reported(shop: Shop, engine: Any) 
     wait_until(
         lambda: engine.api.inspect_container(mock.container_id)["State"]["Status"] == "exited", 10, "exit"
     )
-    assert shop.runtime.supervise() == ["users.Users: container exited (137), restarted"]
+    # its host had written what it keeps across a restart (host.persist), so the new one reads it back
+    assert shop.runtime.supervise() == [
+        "users.Users: container exited (137), restarted; run-time stubs, state and journal restored"
+    ]
     wait_until(
         lambda: probe("127.0.0.1", shop.ports["users.Users"], timeout=0.5), 30, "users.Users answers again"
     )

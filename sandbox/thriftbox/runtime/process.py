@@ -13,7 +13,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 
@@ -25,13 +24,11 @@ from thriftbox.errors import ThriftboxError
 from thriftbox.host.config import HostConfig
 from thriftbox.project.ports import port_free
 from thriftbox.runtime.base import MockSpec, MockStatus, Project
+from thriftbox.runtime.health import HEALTH_TIMEOUT, UNRESPONSIVE_GRACE, HealthWatch, Verdict
 from thriftbox.runtime.wait import free_port, host_exited, log_hint, port_in_use, tail, wait_ready
 
 _PR_SET_PDEATHSIG = 1
 CONTROL_HOST = "127.0.0.1"  # the host's control endpoint listens on loopback whatever --host says
-HEALTH_EVERY = 2.0  # seconds between health checks of a running host
-HEALTH_TIMEOUT = 2.0  # seconds a health check may take before it counts as unanswered
-UNRESPONSIVE_GRACE = 10.0  # seconds a host may leave its health checks unanswered before it is replaced
 LOG_ROTATE_BYTES = 10 * 2**20  # a host log this large is moved to host.log.1 when a host starts
 
 
@@ -91,8 +88,7 @@ class ProcessRuntime:
         self.restarts = 0
         self.log_path: Path | None = None
         self.state_dir: Path | None = None  # the host's, for what survives its restart (host.persist)
-        self._checked_at = 0.0  # monotonic time of the last health check
-        self._silent_since: float | None = None  # when health checks started going unanswered
+        self.health = HealthWatch()
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
@@ -162,41 +158,40 @@ class ProcessRuntime:
         return self._restart(f"mock host exited ({self.proc.returncode})")
 
     def _check_health(self) -> list[str]:
-        """Ask a running host for its health every HEALTH_EVERY s; one silent for UNRESPONSIVE_GRACE s is
-        killed and started again (a deadlock or a stopped process answers nothing but still exists)."""
+        """Ask a running host for its health (runtime.health); one silent for the grace period is killed and
+        started again (a deadlock or a stopped process answers nothing but still exists)."""
         assert self.proc is not None
         assert self.project is not None
-        now = time.monotonic()
-        if now - self._checked_at < HEALTH_EVERY:
+        if not self.health.due():
             return []
-        self._checked_at = now
         client = HostClient(self.control_url, token=self.project.control_token, timeout=HEALTH_TIMEOUT)
         try:
             client.health()
+            answered = True
         except ThriftboxError:
-            if self._silent_since is None:
-                self._silent_since = now
-                return [
-                    f"mock host (pid {self.proc.pid}) does not answer its health check: unresponsive; "
-                    f"it is replaced if still silent in {UNRESPONSIVE_GRACE:g} s"
-                ]
-            if now - self._silent_since < UNRESPONSIVE_GRACE:
-                return []
-            silent = now - self._silent_since
+            answered = False
+        verdict = self.health.saw(answered)
+        pid = self.proc.pid
+        if verdict is Verdict.SILENT:
+            return [
+                f"mock host (pid {pid}) does not answer its health check: unresponsive; "
+                f"it is replaced if still silent in {UNRESPONSIVE_GRACE:g} s"
+            ]
+        if verdict is Verdict.BACK:
+            return [f"mock host (pid {pid}) answers its health check again"]
+        if verdict is Verdict.REPLACE:
+            silent = self.health.silent_for()
             self.proc.kill()
             self.proc.wait(timeout=10)
             return self._restart(
-                f"mock host (pid {self.proc.pid}) unresponsive for {silent:.0f} s: killed and restarted"
+                f"mock host (pid {pid}) unresponsive for {silent:.0f} s: killed and restarted"
             )
-        if self._silent_since is not None:
-            self._silent_since = None
-            return [f"mock host (pid {self.proc.pid}) answers its health check again"]
         return []
 
     def _restart(self, why: str) -> list[str]:
         self.restarts += 1
         kept = self.state_dir is not None and (self.state_dir / "host.json").is_file()
-        self._silent_since = None
+        self.health.reset()
         try:
             self._spawn()
         except ThriftboxError as err:
@@ -215,7 +210,7 @@ class ProcessRuntime:
                 host=self.project.host,
                 port=m.port,
                 runtime=self.name,
-                state=("unresponsive" if self._silent_since is not None else "ready") if alive else "dead",
+                state=("unresponsive" if self.health.unresponsive else "ready") if alive else "dead",
                 detail=f"pid {pid}" + (f" (x{workers})" if workers > 1 else ""),
                 restarts=self.restarts,
             )

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -30,6 +30,7 @@ from thriftbox.runtime.base import MockSpec, MockStatus, Project
 from thriftbox.runtime.docker import image
 from thriftbox.runtime.docker import plan as names
 from thriftbox.runtime.docker.engine import ContainerInfo, Engine
+from thriftbox.runtime.health import HEALTH_TIMEOUT, UNRESPONSIVE_GRACE, HealthWatch, Verdict
 from thriftbox.runtime.wait import describe_port_holder, port_in_use, wait_ready
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class _Mock:
     state: str = "starting"
     restarts: int = 0
     retry_at: float = 0.0
+    health: HealthWatch = field(default_factory=HealthWatch)
 
     @property
     def spec(self) -> MockSpec:
@@ -335,7 +337,7 @@ class ContainerRuntime:
         for sid, mock in list(self.mocks.items()):
             info = found.get(mock.container_id)
             if info is not None and info.state == "running":
-                if mock.state != "ready" and self._answers(mock):
+                if mock.state in ("starting", "restarting") and self._answers(mock):
                     mock.state = "ready"
             elif (info is None or info.state in _DEAD) and time.monotonic() >= mock.retry_at:
                 try:
@@ -345,12 +347,53 @@ class ContainerRuntime:
                     lines.append(
                         f"{sid}: container {mock.plan.name} is down and could not be restarted: {err}"
                     )
+        revived += self._check_health(lines)
         if revived:
             try:
                 self._wait_ready([m for m, _ in revived])
             except ThriftboxError as err:
                 lines.append(f"not answering after a restart: {err}")
         return [*(what for _, what in revived), *lines]
+
+    def _check_health(self, lines: list[str]) -> list[tuple[_Mock, str]]:
+        """Health-check the running containers (runtime.health): one whose host stays silent for the grace period
+        is replaced by a new container (its run-time state comes back from its state folder)."""
+        assert self.project is not None
+        due = [m for m in self.mocks.values() if m.state in ("ready", "unresponsive") and m.control_url]
+        due = [m for m in due if m.health.due()]
+        token = self.project.control_token
+
+        def answers(mock: _Mock) -> bool:
+            try:
+                HostClient(mock.control_url, token=token, timeout=HEALTH_TIMEOUT).health()
+            except ThriftboxError:
+                return False
+            return True
+
+        replaced = []
+        for mock, answered in zip(due, parallel(answers, due), strict=True):
+            sid, name = mock.plan.service_id, mock.plan.name
+            verdict = mock.health.saw(answered)
+            if verdict is Verdict.SILENT:
+                mock.state = "unresponsive"
+                lines.append(
+                    f"{sid}: container {name} does not answer its health check: unresponsive; "
+                    f"it is replaced if still silent in {UNRESPONSIVE_GRACE:g} s"
+                )
+            elif verdict is Verdict.BACK:
+                mock.state = "ready"
+                lines.append(f"{sid}: container {name} answers its health check again")
+            elif verdict is Verdict.REPLACE:
+                silent = mock.health.silent_for()
+                try:
+                    self.engine.remove(mock.container_id)
+                    fresh = self._launch(mock.plan)
+                except ThriftboxError as err:
+                    lines.append(f"{sid}: container {name} is unresponsive and could not be replaced: {err}")
+                    continue
+                fresh.restarts = mock.restarts + 1
+                replaced.append((fresh, f"{sid}: container {name} unresponsive for {silent:.0f} s: replaced"))
+        return replaced
 
     def _revive(self, sid: str, mock: _Mock, info: ContainerInfo | None) -> tuple[_Mock, str]:
         """Start an exited container again, or recreate a removed one; the mock, and what happened."""
@@ -383,7 +426,7 @@ class ContainerRuntime:
         rows = []
         for sid, mock in sorted(self.mocks.items()):
             container_state = live.get(mock.container_id, "removed")
-            state = mock.state if container_state == "running" else "dead"
+            state = mock.state if container_state in ("running", "paused") else "dead"
             if state in ("starting", "restarting") and self._answers(mock):
                 state = mock.state = "ready"
             extra = {
