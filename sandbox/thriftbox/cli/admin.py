@@ -69,7 +69,18 @@ def _line(e: dict[str, Any]) -> str:
     args = json.dumps(e["args"], ensure_ascii=False)
     return (
         f"{stamp} {e['service']}.{e['method']}({args}) -> {answer}  [{source}, {e['latency_ms']:.1f} ms"
-        f"{_context(e.get('context'))}]"
+        f"{_context(e.get('context'))}{_proxied(e)}]"
+        + "".join(f"\n    violation: {v}" for v in e.get("violations") or ())
+    )
+
+
+def _proxied(e: dict[str, Any]) -> str:
+    """Where a proxied call went and how long the backend took."""
+    proxied = e.get("proxied")
+    if not proxied:
+        return ""
+    return f", backend {proxied['backend']} {proxied['latency_ms']:.1f} ms" + (
+        ", recorded" if e.get("recorded") else ""
     )
 
 
@@ -118,8 +129,13 @@ def resolve_target(target: str) -> dict[str, str]:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per call (JSON Lines).")
 @click.option("-f", "--follow", is_flag=True, help="Keep printing calls as they arrive (Ctrl-C to stop).")
 @click.option("--clear", is_flag=True, help="Empty the journal instead of printing it.")
+@click.option(
+    "--violations",
+    is_flag=True,
+    help="Only proxied calls whose backend answer breaks the IDL, with what is wrong.",
+)
 @handle_errors
-def journal(target: str | None, as_json: bool, follow: bool, clear: bool) -> None:
+def journal(target: str | None, as_json: bool, follow: bool, clear: bool, violations: bool) -> None:
     """Show the calls the mocks answered: all, one SERVICE, or one SERVICE.METHOD.
 
     \b
@@ -128,6 +144,7 @@ def journal(target: str | None, as_json: bool, follow: bool, clear: bool) -> Non
       thriftbox journal
       thriftbox journal Users.getUser --json
       thriftbox journal Users -f
+      thriftbox journal --violations     # backend answers that break the IDL (serve --proxy)
     """
     api = admin()
     if clear:
@@ -142,6 +159,8 @@ def journal(target: str | None, as_json: bool, follow: bool, clear: bool) -> Non
         while True:
             page = api.journal(replace(query, since=cursor, wait=30.0 if follow and cursor else 0.0))
             for entry in page.entries:
+                if violations and not entry.get("violations"):
+                    continue
                 if as_json:
                     out.print(json.dumps(entry, ensure_ascii=False), markup=False, soft_wrap=True)
                 else:

@@ -26,6 +26,9 @@ from thriftbox.host.config import DEFAULT_MAX_FRAME
 @click.option("--worker-channel", default=None, type=int)
 @click.option("--journal-start", default=0, type=int)
 @click.option("--now", default=None)
+@click.option("--proxy", "proxies", multiple=True, help="SERVICE_ID=HOST:PORT,PROTOCOL,FRAMING,TIMEOUT_MS")
+@click.option("--proxy-mode", default="forward", type=click.Choice(["forward", "fallback"]))
+@click.option("--record-dir", default=None, type=path_arg)
 @handle_errors
 def host(
     idl_dirs: tuple[Path, ...],
@@ -41,9 +44,12 @@ def host(
     worker_channel: int | None,
     journal_start: int,
     now: str | None,
+    proxies: tuple[str, ...],
+    proxy_mode: str,
+    record_dir: Path | None,
 ) -> None:
     """Run a mock host (used by the runtimes; not for direct use)."""
-    from thriftbox.host.config import HostConfig
+    from thriftbox.host.config import HostConfig, ProxyTarget
     from thriftbox.host.process import run_host
 
     if logging.getLogger("thriftbox").level > logging.INFO:
@@ -67,5 +73,8 @@ def host(
         worker_channel=worker_channel,
         journal_start=journal_start,
         now=now,
+        proxies={sid: ProxyTarget.parse(spec) for sid, _, spec in (p.partition("=") for p in proxies)},
+        proxy_mode=proxy_mode,
+        record_dir=record_dir,
     )
     run_host(config)

@@ -28,6 +28,9 @@ FIELDS = {
     "base_image": "base_image",
     "workers": "workers",
     "now": "now",
+    "proxies": "proxies",
+    "proxy_mode": "proxy_mode",
+    "record": "record",
 }
 
 
@@ -92,6 +95,26 @@ FIELDS = {
     help="Pin the instant generated time is relative to (ISO date or time, UTC) [default: the start of today]: "
     "the same answers on any day.",
 )
+@click.option(
+    "--proxy",
+    "proxies",
+    multiple=True,
+    metavar="ID=HOST:PORT",
+    help="Forward the calls of service ID to the real backend at HOST:PORT (repeatable; docs/recording.md).",
+)
+@click.option(
+    "--proxy-mode",
+    type=click.Choice(["forward", "fallback"]),
+    default="forward",
+    show_default=True,
+    help="forward: every call goes to the backend; fallback: stub rules and state first, the backend for the "
+    "rest.",
+)
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Write what the backends answer as stub files, mocks/recorded/<id>.yaml (replay: serve without --proxy).",
+)
 @click.pass_context
 @handle_errors
 def serve(
@@ -109,6 +132,9 @@ def serve(
     base_image: str | None,
     workers: int,
     now: str | None,
+    proxies: tuple[str, ...],
+    proxy_mode: str,
+    record: bool,
 ) -> None:
     """Serve every service in PATHS (folders or .thrift files) until Ctrl-C.
 
@@ -134,7 +160,7 @@ def serve(
             "Missing argument 'PATHS...': give the IDL folders, or write a thriftbox.toml (thriftbox init)",
             ctx,
         )
-    given = dict(ctx.params, no_watch=not no_watch)  # the field is `watch`
+    given = dict(ctx.params, no_watch=not no_watch, proxies=_proxies(proxies))  # the field is `watch`
     if found is None:
         config = ServeConfig(**{field: given[name] for name, field in FIELDS.items()})
     else:
@@ -169,6 +195,17 @@ def serve(
     finally:
         if session is not None:
             session.stop()
+
+
+def _proxies(items: tuple[str, ...]) -> dict[str, str]:
+    """``--proxy ID=HOST:PORT`` options as ``{id: HOST:PORT}``."""
+    out = {}
+    for item in items:
+        sid, sep, address = item.partition("=")
+        if not sep or not sid or not address:
+            raise click.BadParameter(f"{item!r} is not ID=HOST:PORT", param_hint="--proxy")
+        out[sid] = address
+    return out
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -13,6 +13,11 @@ An entry::
 (:meth:`CallContext.describe`: ``transport``, THeader ``headers`` and ``transforms``, TTwitter ``trace_id``,
 ``span_id``, ``parent_span_id``, ``sampled``, ``flags``, ``client_id``, ``dest``), ``None`` on plain transports.
 
+A call a proxying mock forwarded (``source`` ``"proxy"``) also has ``proxied`` (``backend``: ``HOST:PORT``,
+``latency_ms``: the backend's, ``error`` when it failed), ``violations`` (how the backend's answer breaks the IDL,
+as ``verify`` reports it: ``getUser.success.email: no value (expected string)``; empty when it conforms) and,
+when recording, ``recorded: true``.
+
 ``reply.kind`` is ``success`` (``value``), ``exception`` (``field``, ``type``, ``value``), ``app_error``
 (``type``, ``message``), ``fault`` (``fault``, ``seconds``) or ``oneway``. Ids increase by one per call and are
 never reused, not even after :meth:`Journal.clear`, so ``since_id`` always means "after what I saw".
@@ -61,8 +66,10 @@ class Journal:
         call: Call,
         method_def: Method,
         catalog: Catalog | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
-        """Add one call. Cheap on purpose (it runs on every call): the JSON form is made when it is read."""
+        """Add one call (``extra``: the keys a proxied call adds: ``proxied``, ``violations``, ``recorded``).
+        Cheap on purpose (it runs on every call): the JSON form is made when it is read."""
         self._last_id = entry_id = self._last_id + 1
         self._entries.append(
             _Raw(
@@ -78,6 +85,7 @@ class Journal:
                 call,
                 method_def,
                 catalog or self.catalog,
+                extra,
             )
         )
         if self._waiting:
@@ -182,10 +190,11 @@ class _Raw:
     call: Call
     method_def: Method
     catalog: Catalog | None
+    extra: dict[str, Any] | None = None
 
     def render(self) -> dict[str, Any]:
         call = self.call
-        return {
+        out = {
             "id": self.id,
             "time": round(self.time, 6),
             "service": self.service,
@@ -201,6 +210,9 @@ class _Raw:
             "seqid": call.seqid,
             "context": call.context.describe() if call.context is not None else None,
         }
+        if self.extra:
+            out.update(self.extra)
+        return out
 
 
 def _id(e: dict[str, Any] | _Raw) -> int:

@@ -42,6 +42,7 @@ class Key:
     default: str = ""  # shown default, for keys that set no ServeConfig field
     low: int | None = None
     high: int | None = None
+    choices: tuple[str, ...] = ()  # the values a string key takes (empty: any)
 
 
 SERVE_KEYS = (
@@ -90,6 +91,40 @@ SERVICE_KEYS = (
         default="none",
     ),
     Key(
+        "proxy",
+        "string",
+        "`HOST:PORT` of the real backend: calls are forwarded to it (docs/recording.md)",
+        default="none: answer from stubs and generated data",
+    ),
+    Key(
+        "proxy_protocol",
+        "string",
+        "protocol spoken to the backend: `binary` or `compact`",
+        default="`binary`",
+        choices=("binary", "compact"),
+    ),
+    Key(
+        "proxy_framing",
+        "string",
+        "framing spoken to the backend: `buffered` or `framed`",
+        default="`buffered`",
+        choices=("buffered", "framed"),
+    ),
+    Key(
+        "proxy_timeout_ms",
+        "integer",
+        "how long a call waits for the backend before the client gets an error",
+        default="`5000`",
+        low=1,
+        high=3_600_000,
+    ),
+    Key(
+        "record",
+        "boolean",
+        "write the backend's answers to `mocks/recorded/<id>.yaml` (as `serve --record`)",
+        default="`false`",
+    ),
+    Key(
         "replicas",
         "integer",
         "copies of the mock in exports (kept for `thriftbox export`)",
@@ -108,6 +143,11 @@ class ServiceSettings:
     enabled: bool = True
     latency: float | dict[str, float] | None = None
     replicas: int = 1
+    proxy: str | None = None  # HOST:PORT of the real backend
+    proxy_protocol: str = "binary"
+    proxy_framing: str = "buffered"
+    proxy_timeout_ms: int = 5000
+    record: bool = False
     location: Location | None = field(default=None, compare=False)  # its table in the file, for errors
 
 
@@ -234,6 +274,11 @@ class _Checker:
         if kind == "string":
             if not isinstance(value, str):
                 raise self.wrong(where, value, "a string")
+            if key.choices and value not in key.choices:
+                raise ConfigError(
+                    f"{key.name} must be one of {', '.join(key.choices)}, not {value!r}",
+                    location=self.positions.location(where, value=True),
+                )
             return value
         if kind == "path":
             if not isinstance(value, str):

@@ -47,6 +47,11 @@ def host_command(project: Project, mocks: Sequence[MockSpec], *, bind: str, cont
         max_frame=project.max_frame,
         workers=project.workers,
         now=project.now,
+        proxies={
+            m.service_id: project.proxies[m.service_id] for m in mocks if m.service_id in project.proxies
+        },
+        proxy_mode=project.proxy_mode,
+        record_dir=project.record_dir,
     )
     return [sys.executable, "-m", "thriftbox", *config.argv()]
 

@@ -93,6 +93,9 @@ class Session:
             max_frame=config.max_frame,
             workers=config.workers,
             now=config.now,
+            proxies=config.proxy_targets,
+            proxy_mode=config.proxy_mode,
+            record_dir=self._record_dir(config) if config.recording else None,
         )
         self.runtime = runtime
         self.runtime_reason = "given"
@@ -101,6 +104,14 @@ class Session:
         self.admin: AdminServer | None = None
         self.reloader: Reloader | None = None
         self._stop = threading.Event()
+
+    @staticmethod
+    def _record_dir(config: ServeConfig) -> Path:
+        """``mocks/recorded`` under the stub folder (``mocks/`` of the project when none is given)."""
+        mocks = Path(config.mocks_dir) if config.mocks_dir else config.root / "mocks"
+        if mocks.suffix in (".yaml", ".yml", ".json"):
+            mocks = mocks.parent
+        return (mocks / "recorded").resolve()
 
     @property
     def catalog(self) -> Catalog | None:
@@ -134,6 +145,12 @@ class Session:
             )
         config = self.config
         check_services(config.services, catalog, strict=config.strict_services)  # thriftbox.toml's ids exist
+        for sid in config.proxies:
+            if sid not in catalog.services:
+                raise ConfigError(
+                    f"--proxy {sid}: the IDL defines no service {sid!r}",
+                    hint="name a service by its id: " + ", ".join(sorted(catalog.services)[:8]),
+                )
         served = [sid for sid in catalog.services if sid not in config.disabled]
         if not served:
             raise ConfigError(

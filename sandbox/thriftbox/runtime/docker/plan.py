@@ -150,6 +150,9 @@ def host_command(project: Project, spec: MockSpec, control_port: int) -> list[st
         max_frame=project.max_frame,
         workers=project.workers,
         now=project.now,
+        # a backend on the host's loopback is not reachable from a container: docs/recording.md
+        proxies={k: v for k, v in project.proxies.items() if k == spec.service_id},
+        proxy_mode=project.proxy_mode,
     )
     return config.argv()
 

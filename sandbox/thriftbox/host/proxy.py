@@ -1,0 +1,195 @@
+"""Forwarding a mock's calls to the real backend (``serve --proxy users.Users=HOST:PORT``).
+
+A :class:`Backend` speaks to one backend in its own protocol and framing (``proxy_protocol``,
+``proxy_framing``: binary and buffered unless told otherwise) through ``thriftbox.client.transport``; the mock
+answers its client with what came back, in the client's protocol and framing. Each exchange runs on a worker
+thread with the backend's timeout on every socket operation, so a backend that hangs costs a thread for at most
+``timeout_ms``, never the event loop.
+
+Connections are pooled: a call takes an idle one or opens a new one, and gives it back when the exchange went
+well (one that failed is closed). The pool never holds more connections than clients hold to the mock: a call
+waits for a connection when as many are in use as the mock has clients, and a returned connection beyond that
+number is closed.
+
+Every failure (refused, reset, timed out, garbage, a reply in another protocol) becomes a
+``TApplicationException(INTERNAL_ERROR)`` naming the backend and the reason; the mock keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from thriftpy2.thrift import TApplicationException, TMessageType
+from thriftpy2.transport import TTransportException
+
+from thriftbox.client.transport import ClientTransport, open_transport
+from thriftbox.host.config import ProxyTarget
+from thriftbox.idl.model import Kind, Method
+from thriftbox.wire.app import AppError, Raise, Reply, Success
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    """What one forwarded call got: the ``reply`` for the client, the decoded ``result`` (None on failure, for
+    the contract check) and how long the backend took."""
+
+    reply: Reply
+    result: Any
+    latency_ms: float
+    failed: bool = False
+
+
+class BackendError(Exception):
+    """The backend did not answer a call properly; the message says why."""
+
+
+class Backend:
+    """One real backend and its connection pool."""
+
+    def __init__(self, target: ProxyTarget, clients: Callable[[], int]) -> None:
+        self.target = target
+        self.clients = clients  # how many client connections the mock has right now (the pool's bound)
+        self.idle: list[ClientTransport] = []
+        self.in_use = 0
+        self._freed = asyncio.Condition()
+        self._seqid = 0
+
+    @property
+    def open_connections(self) -> int:
+        return self.in_use + len(self.idle)
+
+    async def forward(self, method: Method, args: Any, result_cls: type) -> Forwarded:
+        """Send one call and return the backend's answer (or an AppError naming the backend and the reason)."""
+        t0 = time.perf_counter()
+        timeout = self.target.timeout_ms / 1000.0
+        try:
+            # not asyncio.timeout(): handle runs its first step outside a task (see thriftbox.wire.app)
+            conn = await asyncio.wait_for(self._take(), timeout * 2 + 1.0)
+            try:
+                reply, result = await asyncio.to_thread(self._exchange, conn, method, args, result_cls)
+            except BaseException:
+                self._drop(conn)
+                raise
+            await self._give(conn)
+        except Exception as exc:  # whatever the backend sent or did: the client gets a clear error
+            message = f"proxy backend {self.target.address}: {reason(exc, self.target.timeout_ms)}"
+            latency = (time.perf_counter() - t0) * 1000.0
+            return Forwarded(AppError(TApplicationException.INTERNAL_ERROR, message), None, latency, True)
+        return Forwarded(reply, result, (time.perf_counter() - t0) * 1000.0)
+
+    def _exchange(
+        self, conn: ClientTransport, method: Method, args: Any, result_cls: type
+    ) -> tuple[Reply, Any]:
+        """One request and its reply on ``conn`` (blocking, on a worker thread)."""
+        self._seqid = seqid = (self._seqid + 1) & 0x7FFFFFFF
+        proto = conn.protocol
+        proto.write_message_begin(
+            method.name, TMessageType.ONEWAY if method.oneway else TMessageType.CALL, seqid
+        )
+        proto.write_struct(args)
+        proto.write_message_end()
+        conn.transport.flush()
+        if method.oneway:
+            return Success(None), None
+        name, mtype, rseqid = proto.read_message_begin()
+        if mtype == TMessageType.EXCEPTION:
+            x = TApplicationException()
+            proto.read_struct(x)
+            proto.read_message_end()
+            return AppError(x.type, f"proxy backend {self.target.address}: {x.message}"), None
+        if mtype != TMessageType.REPLY or name != method.name or rseqid != seqid:
+            raise BackendError(f"not the reply to {method.name} (got {name!r}, type {mtype}, seqid {rseqid})")
+        result = result_cls()
+        proto.read_struct(result)
+        proto.read_message_end()
+        return _reply(method, result), result
+
+    async def _take(self) -> ClientTransport:
+        async with self._freed:
+            await self._freed.wait_for(lambda: bool(self.idle) or self.in_use < max(1, self.clients()))
+            self.in_use += 1
+            if self.idle:
+                return self.idle.pop()
+        try:
+            t = self.target
+            return await asyncio.to_thread(
+                open_transport, t.host, t.port, t.protocol, t.framing, t.timeout_ms / 1000
+            )
+        except BaseException:
+            self._drop(None)
+            raise
+
+    async def _give(self, conn: ClientTransport) -> None:
+        async with self._freed:
+            self.in_use -= 1
+            if self.open_connections < self.clients():
+                self.idle.append(conn)
+            else:
+                conn.close()
+            self._freed.notify()
+
+    def _drop(self, conn: ClientTransport | None) -> None:
+        """A connection that failed (or never opened): close it and let a waiting call open another."""
+        self.in_use -= 1
+        if conn is not None:
+            conn.close()
+
+        async def notify() -> None:
+            async with self._freed:
+                self._freed.notify()
+
+        asyncio.get_running_loop().create_task(notify())
+
+    def close(self) -> None:
+        for conn in self.idle:
+            conn.close()
+        self.idle.clear()
+
+
+def _reply(method: Method, result: Any) -> Reply:
+    """The client's reply from a decoded ``<method>_result``: a declared exception, else the value."""
+    for f in method.throws:
+        exc = getattr(result, f.name, None)
+        if exc is not None:
+            return Raise(f.name, exc)
+    if method.returns.kind is Kind.VOID:
+        return Success(None)
+    value = getattr(result, "success", None)
+    if value is None:
+        raise BackendError(f"the reply to {method.name} carries no result")
+    return Success(value)
+
+
+def reason(exc: BaseException, timeout_ms: int) -> str:
+    """Why a backend failed, in a few words: refused, reset, timed out, closed, or not a Thrift reply."""
+    chain: list[BaseException] = []
+    e: BaseException | None = exc
+    while e is not None and len(chain) < 5:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    for e in chain:
+        if isinstance(e, ConnectionRefusedError) or getattr(e, "errno", None) == errno.ECONNREFUSED:
+            return "connection refused"
+        if isinstance(e, ConnectionResetError | BrokenPipeError):
+            return "connection reset"
+        if isinstance(e, TimeoutError | socket.timeout):
+            return f"no answer within {timeout_ms} ms (timed out)"
+    text = str(exc)
+    low = text.lower()
+    if "timed out" in low:
+        return f"no answer within {timeout_ms} ms (timed out)"
+    if "refused" in low or "could not connect" in low:
+        return "connection refused"
+    if "reset" in low:
+        return "connection reset"
+    if isinstance(exc, TTransportException) and exc.type == TTransportException.END_OF_FILE:
+        return "the backend closed the connection (wrong protocol or framing?)"
+    if isinstance(exc, BackendError):
+        return str(exc)
+    return f"not a Thrift reply in {type(exc).__name__}: {text or 'undecodable'} (wrong protocol or framing?)"
