@@ -19,3 +19,7 @@ service People {
   Person broken(1: i64 id),
   string slow(1: i32 ms),
 }
+
+service Clock {
+  string now(),
+}
