@@ -16,6 +16,7 @@ from tests.serve_support import cli_env, free_base_port, thriftbox_cmd
 def test_record_serves_one_service_then_prints_a_summary(tmp_path: Path) -> None:
     gen = apache(tmp_path)
     root = project(tmp_path / "p")
+    (root / "thriftbox.toml").write_text('[serve]\nredact = ["mail", "token"]\n')  # the words to redact
     base = free_base_port()
     with provider(tmp_path) as backend:
         proc = subprocess.Popen(
@@ -60,3 +61,6 @@ def test_record_serves_one_service_then_prints_a_summary(tmp_path: Path) -> None
     assert f"file written: {written.relative_to(root)}" in text or f"file written: {written}" in text
     doc = yaml.safe_load(written.read_text())
     assert sorted(doc["methods"]) == ["add", "getPerson"]
+    person = doc["methods"]["getPerson"][0]["return"]
+    assert person["name"] == "person-1"
+    assert person["email"] == person["apiToken"] == "<redacted>"

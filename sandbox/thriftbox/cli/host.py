@@ -29,6 +29,7 @@ from thriftbox.host.config import DEFAULT_MAX_FRAME
 @click.option("--proxy", "proxies", multiple=True, help="SERVICE_ID=HOST:PORT,PROTOCOL,FRAMING,TIMEOUT_MS")
 @click.option("--proxy-mode", default="forward", type=click.Choice(["forward", "fallback"]))
 @click.option("--record-dir", default=None, type=path_arg)
+@click.option("--redact", multiple=True)
 @handle_errors
 def host(
     idl_dirs: tuple[Path, ...],
@@ -47,6 +48,7 @@ def host(
     proxies: tuple[str, ...],
     proxy_mode: str,
     record_dir: Path | None,
+    redact: tuple[str, ...],
 ) -> None:
     """Run a mock host (used by the runtimes; not for direct use)."""
     from thriftbox.host.config import HostConfig, ProxyTarget
@@ -76,5 +78,6 @@ def host(
         proxies={sid: ProxyTarget.parse(spec) for sid, _, spec in (p.partition("=") for p in proxies)},
         proxy_mode=proxy_mode,
         record_dir=record_dir,
+        redact=redact,
     )
     run_host(config)

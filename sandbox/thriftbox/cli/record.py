@@ -87,6 +87,7 @@ def record(
         services=services,
         proxies={service_id: target},
         record=True,
+        redact=base.redact,
     )
     if config.mocks_dir is not None:
         Path(config.mocks_dir).mkdir(parents=True, exist_ok=True)

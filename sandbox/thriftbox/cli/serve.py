@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from thriftbox.cli.common import handle_errors, include_opt, path_arg
 from thriftbox.cli.output import err, out, status_table
+from thriftbox.client.target import DEFAULT_REDACT
 from thriftbox.runtime.base import RUNTIME_NAMES
 
 # option (parameter name) -> the ServeConfig field it sets; given explicitly, it wins over thriftbox.toml
@@ -31,6 +32,7 @@ FIELDS = {
     "proxies": "proxies",
     "proxy_mode": "proxy_mode",
     "record": "record",
+    "redact": "redact",
 }
 
 
@@ -115,6 +117,14 @@ FIELDS = {
     is_flag=True,
     help="Write what the backends answer as stub files, mocks/recorded/<id>.yaml (replay: serve without --proxy).",
 )
+@click.option(
+    "--redact",
+    multiple=True,
+    metavar="WORD",
+    default=DEFAULT_REDACT,
+    show_default=True,
+    help="With --record: fields whose names contain WORD (any case) are left out of recorded files (repeatable).",
+)
 @click.pass_context
 @handle_errors
 def serve(
@@ -135,6 +145,7 @@ def serve(
     proxies: tuple[str, ...],
     proxy_mode: str,
     record: bool,
+    redact: tuple[str, ...],
 ) -> None:
     """Serve every service in PATHS (folders or .thrift files) until Ctrl-C.
 

@@ -14,6 +14,8 @@ DEFAULT_PROXY_TIMEOUT_MS = 5000
 PROXY_PROTOCOLS = ("binary", "compact")
 PROXY_FRAMINGS = ("buffered", "framed")
 PROXY_MODES = ("forward", "fallback")
+# field-name words that mark a value secret: recorded stub files leave it out (serve --redact)
+DEFAULT_REDACT = ("password", "token", "secret", "apiKey", "api_key")
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ class HostConfig:
     proxies: dict[str, ProxyTarget] = field(default_factory=dict)  # service id -> its real backend
     proxy_mode: str = "forward"  # or "fallback": stub rules and state first (see thriftbox.host.proxy)
     record_dir: Path | None = None  # write what the backends answer as stub files here (mocks/recorded)
+    redact: tuple[str, ...] = ()  # field-name words recorded files leave out (empty: the recorder's default)
 
     def argv(self) -> list[str]:
         """``host --bind ... --service ID=PORT ...``: the arguments of ``thriftbox`` that run this host."""
@@ -64,4 +65,6 @@ class HostConfig:
             cmd += ["--proxy-mode", self.proxy_mode]
         if self.record_dir is not None:
             cmd += ["--record-dir", str(self.record_dir)]
+            for word in self.redact:
+                cmd += ["--redact", word]
         return cmd

@@ -34,7 +34,7 @@ from thriftbox.idl import load_catalog
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import ServiceDef
 from thriftbox.stubs import StubEngine, load_stubs
-from thriftbox.stubs.record import Recorder
+from thriftbox.stubs.record import DEFAULT_REDACT, Recorder
 from thriftbox.values import ValueGenerator
 from thriftbox.wire.server import ThriftServer, raise_open_file_limit
 
@@ -65,9 +65,9 @@ class MockHost:
         self._reloading = asyncio.Lock()
         # the real backends of proxying mocks (they outlive reloads) and what records their answers
         self.backends = {sid: Backend(t, self._clients_of(sid)) for sid, t in config.proxies.items()}
-        self.recorder = (
-            Recorder(config.record_dir) if config.record_dir is not None and config.proxies else None
-        )
+        self.recorder: Recorder | None = None
+        if config.record_dir is not None and config.proxies:
+            self.recorder = Recorder(config.record_dir, config.redact or DEFAULT_REDACT)
         self._flusher: asyncio.Task[None] | None = None
         self._routes()
         register_host_routes(self.control, self)

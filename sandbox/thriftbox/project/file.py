@@ -26,6 +26,7 @@ KINDS = {
     "boolean": "boolean",
     "path": "string (a path)",
     "paths": "list of strings (paths)",
+    "strings": "list of strings",
     "latency": "number (ms) or table",
 }
 
@@ -66,6 +67,13 @@ SERVE_KEYS = (
     Key("admin_port", "integer", "port of the admin API", "--admin-port", "admin_port", low=0, high=65535),
     Key("admin_host", "string", "address of the admin API", "--admin-host", "admin_host"),
     Key("watch", "boolean", "reload on save (`false`: as `--no-watch`)", "--no-watch", "watch"),
+    Key(
+        "redact",
+        "strings",
+        "words that mark a field secret in recorded stub files (matched in its name, any case)",
+        "--redact",
+        "redact",
+    ),
     Key(
         "now",
         "string",
@@ -284,6 +292,10 @@ class _Checker:
             if not isinstance(value, str):
                 raise self.wrong(where, value, "a string (a path relative to thriftbox.toml)")
             return self.folder / value
+        if kind == "strings":
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise self.wrong(where, value, 'a list of strings, e.g. ["password", "token"]')
+            return tuple(value)
         if kind == "paths":
             items = [value] if isinstance(value, str) else value
             if not isinstance(items, list) or not all(isinstance(v, str) for v in items):

@@ -39,6 +39,7 @@ class Project:
     proxies: Mapping[str, ProxyTarget] = field(default_factory=dict)  # service id -> its real backend
     proxy_mode: str = "forward"
     record_dir: Path | None = None  # where recorded stub files go (mocks/recorded), when recording
+    redact: tuple[str, ...] = ()  # field-name words recorded files leave out (empty: the recorder's default)
     # the host token: its hosts get it in their environment and refuse control requests without it
     control_token: str = field(default_factory=new_token, repr=False)
 

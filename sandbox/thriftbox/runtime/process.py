@@ -52,6 +52,7 @@ def host_command(project: Project, mocks: Sequence[MockSpec], *, bind: str, cont
         },
         proxy_mode=project.proxy_mode,
         record_dir=project.record_dir,
+        redact=project.redact,
     )
     return [sys.executable, "-m", "thriftbox", *config.argv()]
 

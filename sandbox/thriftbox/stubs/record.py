@@ -17,7 +17,8 @@ one file per service, ``mocks/recorded/<service id>.yaml``::
 - Every rule of a method carries the method's latency distribution, ``{p50, p90}`` of the observed latencies
   (a log-normal through both, as stub files express latency); one observation gives a fixed latency.
 - Fields whose names look secret (``password``, ``token``, ``secret``, ``apiKey``: :data:`DEFAULT_REDACT`, matched
-  case-insensitively as parts of the name) are left out of ``when`` (any value matches) and answered as
+  case-insensitively as parts of the name; ``serve --redact`` or ``redact = [...]`` in
+  thriftbox.toml choose others) are left out of ``when`` (any value matches) and answered as
   ``"<redacted>"`` in ``return`` strings (other types are left out, so they are generated).
 - Files are written atomically (a temporary file renamed over the old one), only when something changed, so the
   reload the write causes reads a whole file and writes nothing back.
@@ -35,7 +36,7 @@ from typing import Any
 
 import yaml
 
-DEFAULT_REDACT = ("password", "token", "secret", "apikey", "api_key")
+DEFAULT_REDACT = ("password", "token", "secret", "apiKey", "api_key")  # as thriftbox.client.target's
 REDACTED = "<redacted>"
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from thriftbox.client.target import PROXY_MODES, ProxyTarget
+from thriftbox.client.target import DEFAULT_REDACT, PROXY_MODES, ProxyTarget
 from thriftbox.errors import ConfigError
 from thriftbox.project.file import ServiceSettings
 from thriftbox.runtime.base import DEFAULT_MAX_FRAME, RUNTIME_NAMES
@@ -45,6 +45,7 @@ class ServeConfig:
     proxies: Mapping[str, str] = field(default_factory=dict)  # --proxy ID=HOST:PORT, over `proxy` in the file
     proxy_mode: str = "forward"  # "fallback": stub rules and state first, the backend for the rest
     record: bool = False  # write the backends' answers as stub files (mocks/recorded/)
+    redact: Sequence[str] = DEFAULT_REDACT  # field-name words whose values recorded files leave out
 
     def __post_init__(self) -> None:
         if isinstance(self.paths, (str, Path)):

@@ -96,6 +96,7 @@ class Session:
             proxies=config.proxy_targets,
             proxy_mode=config.proxy_mode,
             record_dir=self._record_dir(config) if config.recording else None,
+            redact=tuple(config.redact),
         )
         self.runtime = runtime
         self.runtime_reason = "given"
