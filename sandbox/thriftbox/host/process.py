@@ -14,7 +14,6 @@ import logging
 import signal
 import socket
 import time
-from collections.abc import Callable
 from typing import Any
 
 from thriftbox.control import paths
@@ -26,7 +25,7 @@ from thriftbox.errors import ThriftboxError
 from thriftbox.host.config import HostConfig
 from thriftbox.host.journal import Journal
 from thriftbox.host.mock import Loaded, MockApp
-from thriftbox.host.proxy import Backend
+from thriftbox.host.proxy import Proxies
 from thriftbox.host.routes import register_host_routes
 from thriftbox.host.uuids import mark_classes
 from thriftbox.host.workers import WorkerLink, WorkerPool, worker_command
@@ -34,7 +33,6 @@ from thriftbox.idl import load_catalog
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import ServiceDef
 from thriftbox.stubs import StubEngine, load_stubs
-from thriftbox.stubs.record import DEFAULT_REDACT, Recorder
 from thriftbox.values import ValueGenerator
 from thriftbox.wire.server import ThriftServer, raise_open_file_limit
 
@@ -63,12 +61,7 @@ class MockHost:
         self.service_reloads: dict[str, int] = {}  # how often each service's definitions were swapped
         self._stop = asyncio.Event()
         self._reloading = asyncio.Lock()
-        # the real backends of proxying mocks (they outlive reloads) and what records their answers
-        self.backends = {sid: Backend(t, self._clients_of(sid)) for sid, t in config.proxies.items()}
-        self.recorder: Recorder | None = None
-        if config.record_dir is not None and config.proxies:
-            self.recorder = Recorder(config.record_dir, config.redact or DEFAULT_REDACT)
-        self._flusher: asyncio.Task[None] | None = None
+        self.proxies = Proxies(config, self._clients)  # real backends (they outlive reloads), the recorder
         self._routes()
         register_host_routes(self.control, self)
 
@@ -104,30 +97,15 @@ class MockHost:
             engine=engine,
             journal=self.journal,
             siblings=self.sibling,
-            proxy=self.backends.get(service_id),
+            proxy=self.proxies.backends.get(service_id),
             proxy_mode=self.config.proxy_mode,
-            recorder=self.recorder,
+            recorder=self.proxies.recorder,
         )
 
-    def _clients_of(self, service_id: str) -> Callable[[], int]:
+    def _clients(self, service_id: str) -> int:
         """How many client connections the mock of ``service_id`` has (its backend's pool bound)."""
-
-        def clients() -> int:
-            server = self.servers.get(service_id)
-            return len(server.connections) if server is not None else 0
-
-        return clients
-
-    async def _flush_recordings(self) -> None:
-        """Write recorded calls once a second (a write is a reload; one per call would be too many)."""
-        while True:
-            await asyncio.sleep(1.0)
-            self._flush_now()
-
-    def _flush_now(self) -> None:
-        if self.recorder is not None:
-            for path in self.recorder.flush():
-                logger.info("recorded %s", path)
+        server = self.servers.get(service_id)
+        return len(server.connections) if server is not None else 0
 
     def sibling(self, asking: ServiceDef, name: str) -> MockApp | None:
         """The mock this host serves for a multiplexed ``name`` sent to ``asking``'s port: the service with
@@ -168,8 +146,7 @@ class MockHost:
             self.control.port,
         )
         self._warm_up(self.loaded)
-        if self.recorder is not None:
-            self._flusher = asyncio.get_running_loop().create_task(self._flush_recordings())
+        self.proxies.start()
 
     def _worker_command(self, journal_start: int) -> list[str]:
         """A new worker serves what this process serves now (a reload may have started or stopped services)."""
@@ -219,12 +196,7 @@ class MockHost:
         return server
 
     async def close(self) -> None:
-        if self._flusher is not None:
-            self._flusher.cancel()
-            self._flusher = None
-        self._flush_now()
-        for backend in self.backends.values():
-            backend.close()
+        self.proxies.close()
         if self.link is not None:
             self.link.close()
         for server in self.servers.values():

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
+import logging
 import socket
 import time
 from collections.abc import Callable
@@ -29,9 +31,49 @@ from thriftpy2.thrift import TApplicationException, TMessageType
 from thriftpy2.transport import TTransportException
 
 from thriftbox.client.transport import ClientTransport, open_transport
-from thriftbox.host.config import ProxyTarget
+from thriftbox.host.config import HostConfig, ProxyTarget
 from thriftbox.idl.model import Kind, Method
+from thriftbox.stubs.record import DEFAULT_REDACT, Recorder
 from thriftbox.wire.app import AppError, Raise, Reply, Success
+
+logger = logging.getLogger(__name__)
+
+
+class Proxies:
+    """A host's real backends (one per proxying mock; they outlive reloads) and the recorder of their answers,
+    which writes once a second while calls come in, and on close."""
+
+    def __init__(self, config: HostConfig, clients: Callable[[str], int]) -> None:
+        self.backends = {
+            sid: Backend(target, functools.partial(clients, sid)) for sid, target in config.proxies.items()
+        }
+        self.recorder: Recorder | None = None
+        if config.record_dir is not None and config.proxies:
+            self.recorder = Recorder(config.record_dir, config.redact or DEFAULT_REDACT)
+        self._flusher: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self.recorder is not None:
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_every_second())
+
+    async def _flush_every_second(self) -> None:
+        """A write is a reload of a watching serve: one per call would be too many."""
+        while True:
+            await asyncio.sleep(1.0)
+            self.flush()
+
+    def flush(self) -> None:
+        if self.recorder is not None:
+            for path in self.recorder.flush():
+                logger.info("recorded %s", path)
+
+    def close(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            self._flusher = None
+        self.flush()
+        for backend in self.backends.values():
+            backend.close()
 
 
 @dataclass(frozen=True)
