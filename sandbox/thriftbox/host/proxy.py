@@ -99,7 +99,7 @@ class Backend:
         self.clients = clients  # how many client connections the mock has right now (the pool's bound)
         self.idle: list[ClientTransport] = []
         self.in_use = 0
-        self._freed = asyncio.Condition()
+        self._waiting: list[asyncio.Future[None]] = []  # calls waiting for a connection, oldest first
         self._seqid = 0
 
     @property
@@ -111,14 +111,13 @@ class Backend:
         t0 = time.perf_counter()
         timeout = self.target.timeout_ms / 1000.0
         try:
-            # not asyncio.timeout(): handle runs its first step outside a task (see thriftbox.wire.app)
-            conn = await asyncio.wait_for(self._take(), timeout * 2 + 1.0)
+            conn = await self._take(timeout)
             try:
                 reply, result = await asyncio.to_thread(self._exchange, conn, method, args, result_cls)
             except BaseException:
                 self._drop(conn)
                 raise
-            await self._give(conn)
+            self._give(conn)
         except Exception as exc:  # whatever the backend sent or did: the client gets a clear error
             message = f"proxy backend {self.target.address}: {reason(exc, self.target.timeout_ms)}"
             latency = (time.perf_counter() - t0) * 1000.0
@@ -152,41 +151,52 @@ class Backend:
         proto.read_message_end()
         return _reply(method, result), result
 
-    async def _take(self) -> ClientTransport:
-        async with self._freed:
-            await self._freed.wait_for(lambda: bool(self.idle) or self.in_use < max(1, self.clients()))
-            self.in_use += 1
-            if self.idle:
-                return self.idle.pop()
+    async def _take(self, timeout: float) -> ClientTransport:
+        """An idle connection, else a new one while fewer are in use than the mock has clients; else wait (up to
+        ``timeout``) for one to come back. No lock: all of this runs on the event loop's thread."""
+        while not self.idle and self.in_use >= max(1, self.clients()):
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiting.append(waiter)
+            try:
+                # not asyncio.timeout(): handle runs its first step outside a task (see thriftbox.wire.app)
+                await asyncio.wait_for(waiter, timeout)
+            except TimeoutError:
+                raise TimeoutError(f"no free connection within {timeout:g} s") from None
+            finally:
+                if waiter in self._waiting:
+                    self._waiting.remove(waiter)
+        self.in_use += 1
+        if self.idle:
+            return self.idle.pop()
         try:
             t = self.target
-            return await asyncio.to_thread(
-                open_transport, t.host, t.port, t.protocol, t.framing, t.timeout_ms / 1000
-            )
+            return await asyncio.to_thread(open_transport, t.host, t.port, t.protocol, t.framing, timeout)
         except BaseException:
             self._drop(None)
             raise
 
-    async def _give(self, conn: ClientTransport) -> None:
-        async with self._freed:
-            self.in_use -= 1
-            if self.open_connections < self.clients():
-                self.idle.append(conn)
-            else:
-                conn.close()
-            self._freed.notify()
+    def _give(self, conn: ClientTransport) -> None:
+        """A connection whose exchange went well: idle, unless the mock has fewer clients than that now."""
+        self.in_use -= 1
+        if self.open_connections < self.clients():
+            self.idle.append(conn)
+        else:
+            conn.close()
+        self._wake()
 
     def _drop(self, conn: ClientTransport | None) -> None:
         """A connection that failed (or never opened): close it and let a waiting call open another."""
         self.in_use -= 1
         if conn is not None:
             conn.close()
+        self._wake()
 
-        async def notify() -> None:
-            async with self._freed:
-                self._freed.notify()
-
-        asyncio.get_running_loop().create_task(notify())
+    def _wake(self) -> None:
+        while self._waiting:
+            waiter = self._waiting.pop(0)
+            if not waiter.done():
+                waiter.set_result(None)
+                return
 
     def close(self) -> None:
         for conn in self.idle:
