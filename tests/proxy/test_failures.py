@@ -125,3 +125,30 @@ def test_garbage(tmp_path: Path) -> None:
 def test_wrong_protocol(tmp_path: Path) -> None:
     with provider(tmp_path, protocol="compact") as port:  # the proxy speaks binary unless told otherwise
         call_fails(tmp_path, port, "wrong protocol or framing")
+
+
+def test_in_fallback_mode_stubbed_calls_do_not_notice_a_dead_backend(tmp_path: Path) -> None:
+    gen = apache(tmp_path)
+    root = project(tmp_path / "p")
+    (root / "mocks" / "people.yaml").write_text(
+        "service: People\nmethods:\n  getPerson:\n    - when: {id: 3}\n      return: {id: 3, name: stubbed}\n"
+    )
+    from thrift.Thrift import TApplicationException
+
+    with (
+        refused_backend() as port,
+        serve(
+            root,
+            ["idl"],
+            "--mocks",
+            "mocks",
+            "--proxy",
+            f"{SID}=127.0.0.1:{port}",
+            "--proxy-mode",
+            "fallback",
+        ) as served,
+        client(gen, served.port(SID)) as people,
+    ):
+        with pytest.raises(TApplicationException, match="connection refused"):
+            people.getPerson(4)
+        assert people.getPerson(3).name == "stubbed"

@@ -27,6 +27,7 @@ KINDS = {
     "path": "string (a path)",
     "paths": "list of strings (paths)",
     "strings": "list of strings",
+    "address": "string (`HOST:PORT`)",
     "latency": "number (ms) or table",
 }
 
@@ -100,7 +101,7 @@ SERVICE_KEYS = (
     ),
     Key(
         "proxy",
-        "string",
+        "address",
         "`HOST:PORT` of the real backend: calls are forwarded to it (docs/recording.md)",
         default="none: answer from stubs and generated data",
     ),
@@ -292,6 +293,11 @@ class _Checker:
             if not isinstance(value, str):
                 raise self.wrong(where, value, "a string (a path relative to thriftbox.toml)")
             return self.folder / value
+        if kind == "address":
+            host, _, port = value.rpartition(":") if isinstance(value, str) else ("", "", "")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise self.wrong(where, value, 'HOST:PORT, e.g. "staging-users:9090"')
+            return value
         if kind == "strings":
             if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
                 raise self.wrong(where, value, 'a list of strings, e.g. ["password", "token"]')
