@@ -99,3 +99,16 @@ def test_fallback_asks_the_stub_rules_first_then_the_backend(tmp_path: Path) -> 
         sources = {(e["method"], e["args"].get("id")): e["source"] for e in journal(served)}
     assert sources[("getPerson", 3)] == "stub"
     assert sources[("getPerson", 4)] == "proxy"
+
+
+def test_a_proxying_serve_runs_its_mocks_where_the_backend_is_reachable(tmp_path: Path) -> None:
+    gen = apache(tmp_path)
+    root = project(tmp_path / "p")
+    with (
+        provider(tmp_path) as backend,
+        serve(root, ["idl"], "--runtime", "auto", "--proxy", f"{SID}=127.0.0.1:{backend}") as served,
+        client(gen, served.port(SID)) as proxied,
+    ):
+        # a container would see its own loopback, not this machine's: auto picks the process runtime
+        assert "runtime: process (proxying: backends are reached from here)" in served.output()
+        assert proxied.getPerson(8).name == "person-8"

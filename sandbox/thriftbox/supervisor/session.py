@@ -159,6 +159,12 @@ class Session:
                 hint="enable at least one service",
             )
         stubs = load_stub_book(project.mocks_dir, catalog)  # a broken stub file stops serve here, path:line
+        if self.runtime is None and project.proxies and config.runtime == "auto":
+            # a backend is addressed as this machine sees it (localhost, a VPN name): not from a container
+            self.runtime, self.runtime_reason = (
+                get_runtime("process"),
+                "proxying: backends are reached from here",
+            )
         if self.runtime is None:
             self.progress("choosing a runtime...")
             self.runtime, self.runtime_reason = choose_runtime(self.config.runtime, self.config.base_image)
@@ -176,6 +182,10 @@ class Session:
             if settings.latency is not None and sid in ports:
                 self.report(f"{sid}: latency in thriftbox.toml is not applied yet (see docs/project-file.md)")
         self._warn_exposure()
+        if project.record_dir is not None and self.runtime.name != "process":
+            self.report(
+                "--record writes files in the process runtime only: nothing is recorded in containers"
+            )
         specs = [MockSpec(sid, port) for sid, port in ports.items()]
         t0 = time.perf_counter()
         self._start_runtime(specs)
