@@ -2,9 +2,9 @@
 
 A :class:`Backend` speaks to one backend in its own protocol and framing (``proxy_protocol``,
 ``proxy_framing``: binary and buffered unless told otherwise) through ``thriftbox.client.transport``; the mock
-answers its client with what came back, in the client's protocol and framing. Each exchange runs on a worker
-thread with the backend's timeout on every socket operation, so a backend that hangs costs a thread for at most
-``timeout_ms``, never the event loop.
+answers its client with what came back, in the client's protocol and framing. A connection is opened by
+``open_transport`` (on a worker thread: connecting blocks); each exchange then runs on the event loop over the
+non-blocking socket, encoded and read with the wire's own codec and message reader, within ``timeout_ms``.
 
 Connections are pooled: a call takes an idle one or opens a new one, and gives it back when the exchange went
 well (one that failed is closed). The pool never holds more connections than clients hold to the mock: a call
@@ -25,16 +25,18 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from thriftpy2.thrift import TApplicationException, TMessageType
 from thriftpy2.transport import TTransportException
 
 from thriftbox.client.transport import ClientTransport, open_transport
-from thriftbox.host.config import HostConfig, ProxyTarget
+from thriftbox.host.config import DEFAULT_MAX_FRAME, HostConfig, ProxyTarget
 from thriftbox.idl.model import Kind, Method
 from thriftbox.stubs.record import DEFAULT_REDACT, Recorder
-from thriftbox.wire.app import AppError, Raise, Reply, Success
+from thriftbox.wire.app import AppError, Framing, ProtocolName, Raise, Reply, Success
+from thriftbox.wire.codec import make_codec
+from thriftbox.wire.framing import BufferedReader, FramedReader, Message, frame_plain
 
 logger = logging.getLogger(__name__)
 
@@ -91,13 +93,42 @@ class BackendError(Exception):
     """The backend did not answer a call properly; the message says why."""
 
 
+class _Conn:
+    """A connection to the backend: opened by ``open_transport`` (the one place clients connect), then spoken
+    to without blocking through its socket, with the wire's own codec and message reader."""
+
+    def __init__(self, opened: ClientTransport, protocol: ProtocolName, framing: Framing) -> None:
+        self.opened = opened
+        sock = opened.transport.sock  # thriftpy2's Cython transports hand out their TSocket's socket
+        self.sock: socket.socket = sock if isinstance(sock, socket.socket) else sock.sock
+        self.sock.setblocking(False)
+        self.framing = framing
+        self.codec = make_codec(protocol)
+        self.reader = (FramedReader if framing == "framed" else BufferedReader)(protocol, DEFAULT_MAX_FRAME)
+        self.buf = bytearray()
+        self.ready: list[Message] = []
+
+    async def read_message(self, loop: asyncio.AbstractEventLoop) -> Message:
+        while not self.ready:
+            data = await loop.sock_recv(self.sock, 65536)
+            if not data:
+                raise BackendError("the backend closed the connection (wrong protocol or framing?)")
+            self.buf += data
+            used = self.reader.feed(self.buf, self.ready)
+            del self.buf[:used]
+        return self.ready.pop(0)
+
+    def close(self) -> None:
+        self.opened.close()
+
+
 class Backend:
     """One real backend and its connection pool."""
 
     def __init__(self, target: ProxyTarget, clients: Callable[[], int]) -> None:
         self.target = target
         self.clients = clients  # how many client connections the mock has right now (the pool's bound)
-        self.idle: list[ClientTransport] = []
+        self.idle: list[_Conn] = []
         self.in_use = 0
         self._waiting: list[asyncio.Future[None]] = []  # calls waiting for a connection, oldest first
         self._seqid = 0
@@ -113,7 +144,10 @@ class Backend:
         try:
             conn = await self._take(timeout)
             try:
-                reply, result = await asyncio.to_thread(self._exchange, conn, method, args, result_cls)
+                # not asyncio.timeout(): handle runs its first step outside a task (see thriftbox.wire.app)
+                reply, result = await asyncio.wait_for(
+                    self._exchange(conn, method, args, result_cls), timeout
+                )
             except BaseException:
                 self._drop(conn)
                 raise
@@ -124,34 +158,28 @@ class Backend:
             return Forwarded(AppError(TApplicationException.INTERNAL_ERROR, message), None, latency, True)
         return Forwarded(reply, result, (time.perf_counter() - t0) * 1000.0)
 
-    def _exchange(
-        self, conn: ClientTransport, method: Method, args: Any, result_cls: type
-    ) -> tuple[Reply, Any]:
-        """One request and its reply on ``conn`` (blocking, on a worker thread)."""
+    async def _exchange(self, conn: _Conn, method: Method, args: Any, result_cls: type) -> tuple[Reply, Any]:
+        """One request and its reply on ``conn``, on the event loop (the socket is non-blocking)."""
         self._seqid = seqid = (self._seqid + 1) & 0x7FFFFFFF
-        proto = conn.protocol
-        proto.write_message_begin(
-            method.name, TMessageType.ONEWAY if method.oneway else TMessageType.CALL, seqid
-        )
-        proto.write_struct(args)
-        proto.write_message_end()
-        conn.transport.flush()
+        mtype = TMessageType.ONEWAY if method.oneway else TMessageType.CALL
+        request = frame_plain(conn.framing, conn.codec.encode(method.name, mtype, seqid, args))
+        loop = asyncio.get_running_loop()
+        await loop.sock_sendall(conn.sock, request)
         if method.oneway:
             return Success(None), None
-        name, mtype, rseqid = proto.read_message_begin()
-        if mtype == TMessageType.EXCEPTION:
+        msg = await conn.read_message(loop)
+        if msg.mtype == TMessageType.EXCEPTION:
             x = TApplicationException()
-            proto.read_struct(x)
-            proto.read_message_end()
+            conn.codec.decode_args(msg.payload, x)
             return AppError(x.type, f"proxy backend {self.target.address}: {x.message}"), None
-        if mtype != TMessageType.REPLY or name != method.name or rseqid != seqid:
-            raise BackendError(f"not the reply to {method.name} (got {name!r}, type {mtype}, seqid {rseqid})")
+        if msg.mtype != TMessageType.REPLY or msg.name != method.name or msg.seqid != seqid:
+            found = f"got {msg.name!r}, type {msg.mtype}, seqid {msg.seqid}"
+            raise BackendError(f"not the reply to {method.name} ({found})")
         result = result_cls()
-        proto.read_struct(result)
-        proto.read_message_end()
+        conn.codec.decode_args(msg.payload, result)
         return _reply(method, result), result
 
-    async def _take(self, timeout: float) -> ClientTransport:
+    async def _take(self, timeout: float) -> _Conn:
         """An idle connection, else a new one while fewer are in use than the mock has clients; else wait (up to
         ``timeout``) for one to come back. No lock: all of this runs on the event loop's thread."""
         while not self.idle and self.in_use >= max(1, self.clients()):
@@ -170,12 +198,13 @@ class Backend:
             return self.idle.pop()
         try:
             t = self.target
-            return await asyncio.to_thread(open_transport, t.host, t.port, t.protocol, t.framing, timeout)
+            opened = await asyncio.to_thread(open_transport, t.host, t.port, t.protocol, t.framing, timeout)
+            return _Conn(opened, cast(ProtocolName, t.protocol), cast(Framing, t.framing))
         except BaseException:
             self._drop(None)
             raise
 
-    def _give(self, conn: ClientTransport) -> None:
+    def _give(self, conn: _Conn) -> None:
         """A connection whose exchange went well: idle, unless the mock has fewer clients than that now."""
         self.in_use -= 1
         if self.open_connections < self.clients():
@@ -184,7 +213,7 @@ class Backend:
             conn.close()
         self._wake()
 
-    def _drop(self, conn: ClientTransport | None) -> None:
+    def _drop(self, conn: _Conn | None) -> None:
         """A connection that failed (or never opened): close it and let a waiting call open another."""
         self.in_use -= 1
         if conn is not None:
