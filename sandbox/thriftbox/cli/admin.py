@@ -69,7 +69,18 @@ def _line(e: dict[str, Any]) -> str:
     args = json.dumps(e["args"], ensure_ascii=False)
     return (
         f"{stamp} {e['service']}.{e['method']}({args}) -> {answer}  [{source}, {e['latency_ms']:.1f} ms"
-        f"{', ' + str(e['tls']) if e.get('tls') else ''}{_context(e.get('context'))}]"
+        f"{', ' + str(e['tls']) if e.get('tls') else ''}{_context(e.get('context'))}{_proxied(e)}]"
+        + "".join(f"\n    violation: {v}" for v in e.get("violations") or ())
+    )
+
+
+def _proxied(e: dict[str, Any]) -> str:
+    """Where a proxied call went and how long the backend took."""
+    proxied = e.get("proxied")
+    if not proxied:
+        return ""
+    return f", backend {proxied['backend']} {proxied['latency_ms']:.1f} ms" + (
+        ", recorded" if e.get("recorded") else ""
     )
 
 
@@ -123,8 +134,15 @@ def resolve_target(target: str) -> dict[str, str]:
     is_flag=True,
     help="Under each call no stub rule answered: its nearest rules and what differed.",
 )
+@click.option(
+    "--violations",
+    is_flag=True,
+    help="Only proxied calls whose backend answer breaks the IDL, with what is wrong.",
+)
 @handle_errors
-def journal(target: str | None, as_json: bool, follow: bool, clear: bool, explain: bool) -> None:
+def journal(
+    target: str | None, as_json: bool, follow: bool, clear: bool, explain: bool, violations: bool
+) -> None:
     """Show the calls the mocks answered: all, one SERVICE, or one SERVICE.METHOD.
 
     \b
@@ -134,6 +152,7 @@ def journal(target: str | None, as_json: bool, follow: bool, clear: bool, explai
       thriftbox journal Users.getUser --json
       thriftbox journal Users -f
       thriftbox journal Users.getUser --explain
+      thriftbox journal --violations     # backend answers that break the IDL (serve --proxy)
     """
     api = admin()
     if clear:
@@ -148,6 +167,8 @@ def journal(target: str | None, as_json: bool, follow: bool, clear: bool, explai
         while True:
             page = api.journal(replace(query, since=cursor, wait=30.0 if follow and cursor else 0.0))
             for entry in page.entries:
+                if violations and not entry.get("violations"):
+                    continue
                 if as_json:
                     out.print(json.dumps(entry, ensure_ascii=False), markup=False, soft_wrap=True)
                 else:

@@ -30,6 +30,10 @@ from thriftbox.host.config import DEFAULT_MAX_FRAME
 @click.option("--tls-cert", type=path_arg, default=None)
 @click.option("--tls-key", type=path_arg, default=None)
 @click.option("--tls-client-ca", type=path_arg, default=None)
+@click.option("--proxy", "proxies", multiple=True, help="SERVICE_ID=HOST:PORT,PROTOCOL,FRAMING,TIMEOUT_MS")
+@click.option("--proxy-mode", default="forward", type=click.Choice(["forward", "fallback"]))
+@click.option("--record-dir", default=None, type=path_arg)
+@click.option("--redact", multiple=True)
 @handle_errors
 def host(
     idl_dirs: tuple[Path, ...],
@@ -49,9 +53,13 @@ def host(
     tls_cert: Path | None,
     tls_key: Path | None,
     tls_client_ca: Path | None,
+    proxies: tuple[str, ...],
+    proxy_mode: str,
+    record_dir: Path | None,
+    redact: tuple[str, ...],
 ) -> None:
     """Run a mock host (used by the runtimes; not for direct use)."""
-    from thriftbox.host.config import HostConfig
+    from thriftbox.host.config import HostConfig, ProxyTarget
     from thriftbox.host.process import run_host
 
     if logging.getLogger("thriftbox").level > logging.INFO:
@@ -79,6 +87,10 @@ def host(
         tls_cert=tls_cert,
         tls_key=tls_key,
         tls_client_ca=tls_client_ca,
+        proxies={sid: ProxyTarget.parse(spec) for sid, _, spec in (p.partition("=") for p in proxies)},
+        proxy_mode=proxy_mode,
+        record_dir=record_dir,
+        redact=redact,
     )
     run_host(config)
 

@@ -23,6 +23,7 @@ from thriftbox.cli.export import export, image, probe
 from thriftbox.cli.host import host, reaper
 from thriftbox.cli.init import init
 from thriftbox.cli.output import configure_logging, err, out, print_json, status_table
+from thriftbox.cli.record import record
 from thriftbox.cli.serve import serve
 from thriftbox.errors import ConfigError
 
@@ -244,6 +245,7 @@ def logs(service: str, follow: bool) -> None:
 
 main.add_command(serve)
 main.add_command(init)
+main.add_command(record)
 main.add_command(host)
 main.add_command(reaper)
 main.add_command(journal)

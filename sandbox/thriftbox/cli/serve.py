@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from thriftbox.cli.common import handle_errors, include_opt, path_arg
 from thriftbox.cli.output import err, out, status_table
+from thriftbox.client.target import DEFAULT_REDACT
 from thriftbox.runtime.base import RUNTIME_NAMES
 
 # option (parameter name) -> the ServeConfig field it sets; given explicitly, it wins over thriftbox.toml
@@ -32,6 +33,10 @@ FIELDS = {
     "tls_cert": "tls_cert",
     "tls_key": "tls_key",
     "tls_client_ca": "tls_client_ca",
+    "proxies": "proxies",
+    "proxy_mode": "proxy_mode",
+    "record": "record",
+    "redact": "redact",
 }
 
 
@@ -115,6 +120,34 @@ FIELDS = {
     metavar="PEM",
     help="Require TLS clients to present a certificate this CA signed (mutual TLS).",
 )
+@click.option(
+    "--proxy",
+    "proxies",
+    multiple=True,
+    metavar="ID=HOST:PORT",
+    help="Forward the calls of service ID to the real backend at HOST:PORT (repeatable; docs/recording.md).",
+)
+@click.option(
+    "--proxy-mode",
+    type=click.Choice(["forward", "fallback"]),
+    default="forward",
+    show_default=True,
+    help="forward: every call goes to the backend; fallback: stub rules and state first, the backend for the "
+    "rest.",
+)
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Write what the backends answer as stub files, mocks/recorded/<id>.yaml (replay: serve without --proxy).",
+)
+@click.option(
+    "--redact",
+    multiple=True,
+    metavar="WORD",
+    default=DEFAULT_REDACT,
+    show_default=True,
+    help="With --record: fields whose names contain WORD (any case) are left out of recorded files (repeatable).",
+)
 @click.pass_context
 @handle_errors
 def serve(
@@ -136,6 +169,10 @@ def serve(
     tls_cert: Path | None,
     tls_key: Path | None,
     tls_client_ca: Path | None,
+    proxies: tuple[str, ...],
+    proxy_mode: str,
+    record: bool,
+    redact: tuple[str, ...],
 ) -> None:
     """Serve every service in PATHS (folders or .thrift files) until Ctrl-C.
 
@@ -162,7 +199,9 @@ def serve(
             "Missing argument 'PATHS...': give the IDL folders, or write a thriftbox.toml (thriftbox init)",
             ctx,
         )
-    given = dict(ctx.params, no_watch=not no_watch, no_dashboard=not no_dashboard)  # fields: watch, dashboard
+    given = dict(  # fields: watch, dashboard
+        ctx.params, no_watch=not no_watch, no_dashboard=not no_dashboard, proxies=_proxies(proxies)
+    )
     if found is None:
         config = ServeConfig(**{field: given[name] for name, field in FIELDS.items()})
     else:
@@ -202,6 +241,17 @@ def serve(
     finally:
         if session is not None:
             session.stop()
+
+
+def _proxies(items: tuple[str, ...]) -> dict[str, str]:
+    """``--proxy ID=HOST:PORT`` options as ``{id: HOST:PORT}``."""
+    out = {}
+    for item in items:
+        sid, sep, address = item.partition("=")
+        if not sep or not sid or not address:
+            raise click.BadParameter(f"{item!r} is not ID=HOST:PORT", param_hint="--proxy")
+        out[sid] = address
+    return out
 
 
 def _interrupt(signum: int, frame: object) -> None:

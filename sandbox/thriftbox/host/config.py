@@ -7,8 +7,12 @@ build the command line from a :class:`HostConfig` with :meth:`HostConfig.argv`, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from thriftbox.client.target import PROXY_MODES, ProxyTarget
+
+__all__ = ["DEFAULT_MAX_FRAME", "PROXY_MODES", "HostConfig", "ProxyTarget"]
 
 DEFAULT_MAX_FRAME = 16 * 2**20  # the largest message a mock accepts unless told otherwise (--max-frame)
 
@@ -33,6 +37,10 @@ class HostConfig:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     tls_client_ca: Path | None = None
+    proxies: dict[str, ProxyTarget] = field(default_factory=dict)  # service id -> its real backend
+    proxy_mode: str = "forward"  # or "fallback": stub rules and state first (see thriftbox.host.proxy)
+    record_dir: Path | None = None  # write what the backends answer as stub files here (mocks/recorded)
+    redact: tuple[str, ...] = ()  # field-name words recorded files leave out (empty: the recorder's default)
 
     def argv(self) -> list[str]:
         """``host --bind ... --service ID=PORT ...``: the arguments of ``thriftbox`` that run this host."""
@@ -62,4 +70,12 @@ class HostConfig:
             cmd += ["--mocks", str(self.mocks_dir)]
         for sid, port in self.services.items():
             cmd += ["--service", f"{sid}={port}"]
+        for sid, target in self.proxies.items():
+            cmd += ["--proxy", f"{sid}={target.spec()}"]
+        if self.proxies and self.proxy_mode != "forward":
+            cmd += ["--proxy-mode", self.proxy_mode]
+        if self.record_dir is not None:
+            cmd += ["--record-dir", str(self.record_dir)]
+            for word in self.redact:
+                cmd += ["--redact", word]
         return cmd

@@ -15,6 +15,11 @@ An entry::
 ``span_id``, ``parent_span_id``, ``sampled``, ``flags``, ``client_id``, ``dest``), ``None`` on plain transports;
 ``tls`` the TLS version the call's connection spoke, ``None`` in plaintext.
 
+A call a proxying mock forwarded (``source`` ``"proxy"``) also has ``proxied`` (``backend``: ``HOST:PORT``,
+``latency_ms``: the backend's, ``error`` when it failed), ``violations`` (how the backend's answer breaks the IDL,
+as ``verify`` reports it: ``getUser.success.email: no value (expected string)``; empty when it conforms) and,
+when recording, ``recorded: true``.
+
 ``reply.kind`` is ``success`` (``value``), ``exception`` (``field``, ``type``, ``value``), ``app_error``
 (``type``, ``message``), ``fault`` (``fault``, ``seconds``) or ``oneway``. Ids increase by one per call and are
 never reused, not even after :meth:`Journal.clear`, so ``since_id`` always means "after what I saw".
@@ -77,8 +82,10 @@ class Journal:
         call: Call,
         method_def: Method,
         catalog: Catalog | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
-        """Add one call. Cheap on purpose (it runs on every call): the JSON form is made when it is read.
+        """Add one call (``extra``: the keys a proxied call adds: ``proxied``, ``violations``, ``recorded``).
+        Cheap on purpose (it runs on every call): the JSON form is made when it is read.
 
         Arguments larger than :data:`ARGS_KEPT` encoded bytes are not kept (the entry says how large they were),
         and the oldest entries go once the arguments kept pass ``max_bytes``."""
@@ -107,7 +114,8 @@ class Journal:
                 call,
                 method_def,
                 catalog or self.catalog,
-                size if size <= ARGS_KEPT else 0,
+                size=size if size <= ARGS_KEPT else 0,
+                extra=extra,
             )
         )
         if self._waiting:
@@ -272,6 +280,7 @@ class _Raw:
     catalog: Catalog | None
     size: int = 0  # encoded bytes of the arguments kept (0 once summarised or settled)
     cached: dict[str, Any] | None = None  # the JSON form, once settled (the objects above are then dropped)
+    extra: dict[str, Any] | None = None  # what a proxied call adds (proxied, violations, recorded)
 
     def render(self) -> dict[str, Any]:
         call, args, reply, method_def, catalog = (
@@ -287,7 +296,7 @@ class _Raw:
         assert call is not None
         assert method_def is not None
         assert reply is not None
-        return {
+        out = {
             "id": self.id,
             "time": round(self.time, 6),
             "service": self.service,
@@ -304,6 +313,9 @@ class _Raw:
             "context": call.context.describe() if call.context is not None else None,
             "tls": call.tls,
         }
+        if self.extra:
+            out.update(self.extra)
+        return out
 
 
 def render(selected: list[dict[str, Any] | _Raw]) -> list[dict[str, Any]]:

@@ -22,11 +22,15 @@ from typing import TypeAlias
 
 from thriftpy2.thrift import TApplicationException
 
-from thriftbox.host.journal import Journal
+from thriftbox.contract.check import check_result
+from thriftbox.host.journal import Journal, reply_json, value_json
+from thriftbox.host.proxy import Backend
 from thriftbox.idl.classes import Classes
 from thriftbox.idl.model import Catalog, Kind, Method, ServiceDef
 from thriftbox.stubs import StubBook, StubEngine
+from thriftbox.stubs.record import Recorder
 from thriftbox.values import ValueGenerator
+from thriftbox.values.convert import fields_to_json
 from thriftbox.wire.app import APP_ERROR_TYPES, NOT_NOW, AppError, Binding, Call, NoReply, Reply, Success
 
 
@@ -57,6 +61,9 @@ class MockApp:
         engine: StubEngine | None = None,
         journal: Journal | None = None,
         siblings: Siblings | None = None,
+        proxy: Backend | None = None,
+        proxy_mode: str = "forward",
+        recorder: Recorder | None = None,
     ) -> None:
         self.service = service
         self.catalog = catalog
@@ -65,6 +72,9 @@ class MockApp:
         self.engine = engine
         self.journal = journal
         self.siblings = siblings
+        self.proxy = proxy  # the real backend calls go to (see thriftbox.host.proxy)
+        self.proxy_mode = proxy_mode  # "forward": every call; "fallback": those no stub rule or state answers
+        self.recorder = recorder  # writes the backend's answers as stub rules
         self._names = {service.name, service.id}
         self._bindings: dict[str, Binding] = {}
 
@@ -99,7 +109,7 @@ class MockApp:
                 result_cls=self.classes.result(self.service.id, method),
                 oneway=m.oneway,
                 required=tuple(a.name for a in m.args if a.required),
-                answer=self._fast_path(method) if fast else None,
+                answer=self._fast_path(method) if fast and self.proxy is None else None,
             )
             self._bindings[method] = binding
         return binding
@@ -145,7 +155,11 @@ class MockApp:
         if m is None:
             return self._unserved(call)
         engine, peer = self.engine, call.peer[0] if call.peer else None
+        if self.proxy is not None and (engine is None or self.proxy_mode == "forward"):
+            return await self._forward(call, m, self.proxy)
         decision = engine.decide(self.service.id, call.method, call.args, peer) if engine else None
+        if self.proxy is not None and (decision is None or decision.reply is None):
+            return await self._forward(call, m, self.proxy)  # fallback: what no rule or state answers
         if decision is not None and decision.latency_s > 0:
             await asyncio.sleep(decision.latency_s)
         reply: Reply
@@ -169,7 +183,35 @@ class MockApp:
         self._record(call, rocket.method, reply, "unserved", None)
         return reply
 
-    def _record(self, call: Call, m: Method, reply: Reply, source: str, rule: str | None) -> None:
+    async def _forward(self, call: Call, m: Method, proxy: Backend) -> Reply:
+        """Answer with what the real backend answers; check it against the IDL, journal and record it."""
+        binding = self._bind(call.method)
+        assert binding is not None
+        done = await proxy.forward(m, call.args, binding.result_cls)
+        problems = [] if done.result is None else check_result(self.catalog, m, done.result)
+        proxied = {"backend": proxy.target.address, "latency_ms": round(done.latency_ms, 3)}
+        if done.failed:
+            proxied["error"] = done.reply.message if isinstance(done.reply, AppError) else "failed"
+        reply: Reply = NoReply() if m.oneway else done.reply
+        extra: dict[str, object] = {"proxied": proxied, "violations": [str(p) for p in problems]}
+        if self.recorder is not None and not done.failed and not m.oneway:
+            args = fields_to_json(m.args, call.args, lambda t, v: value_json(self.catalog, t, v))
+            self.recorder.add(
+                self.service.id, m.name, args, reply_json(self.catalog, m, reply), done.latency_ms
+            )
+            extra["recorded"] = True
+        self._record(call, m, reply, "proxy", None, extra)
+        return reply
+
+    def _record(
+        self,
+        call: Call,
+        m: Method,
+        reply: Reply,
+        source: str,
+        rule: str | None,
+        extra: dict[str, object] | None = None,
+    ) -> None:
         """Journal one call of this service (when there is a journal)."""
         if self.journal is not None:
             self.journal.record(
@@ -182,4 +224,5 @@ class MockApp:
                 latency_ms=(time.perf_counter() - call.received_at) * 1000.0,
                 call=call,
                 method_def=m,
+                extra=extra,
             )

@@ -26,6 +26,7 @@ from thriftbox.host.config import HostConfig
 from thriftbox.host.journal import Journal
 from thriftbox.host.mock import Loaded, MockApp
 from thriftbox.host.persist import Persistence
+from thriftbox.host.proxy import Proxies
 from thriftbox.host.routes import register_host_routes
 from thriftbox.host.uuids import mark_classes
 from thriftbox.host.workers import WorkerLink, WorkerPool, worker_command
@@ -70,6 +71,7 @@ class MockHost:
             if config.tls_cert is not None and config.tls_key is not None
             else None
         )
+        self.proxies = Proxies(config, self._clients)  # real backends (they outlive reloads), the recorder
         self._routes()
         register_host_routes(self.control, self)
 
@@ -105,7 +107,15 @@ class MockHost:
             engine=engine,
             journal=self.journal,
             siblings=self.sibling,
+            proxy=self.proxies.backends.get(service_id),
+            proxy_mode=self.config.proxy_mode,
+            recorder=self.proxies.recorder,
         )
+
+    def _clients(self, service_id: str) -> int:
+        """How many client connections the mock of ``service_id`` has (its backend's pool bound)."""
+        server = self.servers.get(service_id)
+        return len(server.connections) if server is not None else 0
 
     def sibling(self, asking: ServiceDef, name: str) -> MockApp | None:
         """The mock this host serves for a multiplexed ``name`` sent to ``asking``'s port: the service with
@@ -154,6 +164,7 @@ class MockHost:
             self.control.port,
         )
         self._warm_up(self.loaded)
+        self.proxies.start()
 
     def _worker_command(self, journal_start: int) -> list[str]:
         """A new worker serves what this process serves now (a reload may have started or stopped services)."""
@@ -207,6 +218,7 @@ class MockHost:
             self._persisting.cancel()  # writes once more on its way out
             with contextlib.suppress(asyncio.CancelledError):
                 await self._persisting
+        self.proxies.close()
         if self.link is not None:
             self.link.close()
         for server in self.servers.values():

@@ -27,8 +27,9 @@ KINDS = {
     "boolean": "boolean",
     "path": "string (a path)",
     "paths": "list of strings (paths)",
-    "latency": "number (ms) or table",
     "strings": "list of strings",
+    "address": "string (`HOST:PORT`)",
+    "latency": "number (ms) or table",
     "env": "table of strings",
 }
 
@@ -45,6 +46,7 @@ class Key:
     default: str = ""  # shown default, for keys that set no ServeConfig field
     low: int | None = None
     high: int | None = None
+    choices: tuple[str, ...] = ()  # the values a string key takes (empty: any)
 
 
 SERVE_KEYS = (
@@ -68,6 +70,13 @@ SERVE_KEYS = (
     Key("admin_port", "integer", "port of the admin API", "--admin-port", "admin_port", low=0, high=65535),
     Key("admin_host", "string", "address of the admin API", "--admin-host", "admin_host"),
     Key("watch", "boolean", "reload on save (`false`: as `--no-watch`)", "--no-watch", "watch"),
+    Key(
+        "redact",
+        "strings",
+        "words that mark a field secret in recorded stub files (matched in its name, any case)",
+        "--redact",
+        "redact",
+    ),
     Key(
         "now",
         "string",
@@ -108,6 +117,40 @@ SERVICE_KEYS = (
         default="none",
     ),
     Key(
+        "proxy",
+        "address",
+        "`HOST:PORT` of the real backend: calls are forwarded to it (docs/recording.md)",
+        default="none: answer from stubs and generated data",
+    ),
+    Key(
+        "proxy_protocol",
+        "string",
+        "protocol spoken to the backend: `binary` or `compact`",
+        default="`binary`",
+        choices=("binary", "compact"),
+    ),
+    Key(
+        "proxy_framing",
+        "string",
+        "framing spoken to the backend: `buffered` or `framed`",
+        default="`buffered`",
+        choices=("buffered", "framed"),
+    ),
+    Key(
+        "proxy_timeout_ms",
+        "integer",
+        "how long a call waits for the backend before the client gets an error",
+        default="`5000`",
+        low=1,
+        high=3_600_000,
+    ),
+    Key(
+        "record",
+        "boolean",
+        "write the backend's answers to `mocks/recorded/<id>.yaml` (as `serve --record`)",
+        default="`false`",
+    ),
+    Key(
         "replicas",
         "integer",
         "copies of the mock in `thriftbox export compose` and `kubernetes` (not in `serve`)",
@@ -130,6 +173,11 @@ class ServiceSettings:
     enabled: bool = True
     latency: float | dict[str, float] | None = None
     replicas: int = 1
+    proxy: str | None = None  # HOST:PORT of the real backend
+    proxy_protocol: str = "binary"
+    proxy_framing: str = "buffered"
+    proxy_timeout_ms: int = 5000
+    record: bool = False
     location: Location | None = field(default=None, compare=False)  # its table in the file, for errors
 
 
@@ -252,11 +300,25 @@ class _Checker:
         if kind == "string":
             if not isinstance(value, str):
                 raise self.wrong(where, value, "a string")
+            if key.choices and value not in key.choices:
+                raise ConfigError(
+                    f"{key.name} must be one of {', '.join(key.choices)}, not {value!r}",
+                    location=self.positions.location(where, value=True),
+                )
             return value
         if kind == "path":
             if not isinstance(value, str):
                 raise self.wrong(where, value, "a string (a path relative to thriftbox.toml)")
             return self.folder / value
+        if kind == "address":
+            host, _, port = value.rpartition(":") if isinstance(value, str) else ("", "", "")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise self.wrong(where, value, 'HOST:PORT, e.g. "staging-users:9090"')
+            return value
+        if kind == "strings":
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise self.wrong(where, value, 'a list of strings, e.g. ["password", "token"]')
+            return tuple(value)
         if kind == "paths":
             items = [value] if isinstance(value, str) else value
             if not isinstance(items, list) or not all(isinstance(v, str) for v in items):

@@ -42,11 +42,20 @@ class RecordedCall:
     reply: dict[str, Any]
     source: str
     rule: str | None
+    proxied: dict[str, Any] | None = None  # a proxying mock's call: its backend, latency (and error)
+    violations: tuple[str, ...] = ()  # how the backend's answer breaks the IDL (proxied calls)
 
     @classmethod
     def of(cls, entry: dict[str, Any]) -> RecordedCall:
         return cls(
-            entry["service"], entry["method"], entry["args"], entry["reply"], entry["source"], entry["rule"]
+            entry["service"],
+            entry["method"],
+            entry["args"],
+            entry["reply"],
+            entry["source"],
+            entry["rule"],
+            entry.get("proxied"),
+            tuple(entry.get("violations") or ()),
         )
 
 

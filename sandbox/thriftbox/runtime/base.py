@@ -8,13 +8,14 @@ runtime through the :class:`Runtime` protocol only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from thriftbox.control.auth import new_token
 from thriftbox.host.config import DEFAULT_MAX_FRAME as DEFAULT_MAX_FRAME  # re-exported: serve
+from thriftbox.host.config import ProxyTarget
 from thriftbox.project.layout import Layout
 from thriftbox.project.state import MockStatus
 
@@ -38,6 +39,10 @@ class Project:
     tls_cert: Path | None = None  # PEM files the mock ports speak TLS with (serve --tls-cert, ...), resolved
     tls_key: Path | None = None
     tls_client_ca: Path | None = None  # TLS clients must present a certificate this CA signed
+    proxies: Mapping[str, ProxyTarget] = field(default_factory=dict)  # service id -> its real backend
+    proxy_mode: str = "forward"
+    record_dir: Path | None = None  # where recorded stub files go (mocks/recorded), when recording
+    redact: tuple[str, ...] = ()  # field-name words recorded files leave out (empty: the recorder's default)
     # the host token: its hosts get it in their environment and refuse control requests without it
     control_token: str = field(default_factory=new_token, repr=False)
 

@@ -61,6 +61,12 @@ def host_command(
         tls_cert=project.tls_cert,
         tls_key=project.tls_key,
         tls_client_ca=project.tls_client_ca,
+        proxies={
+            m.service_id: project.proxies[m.service_id] for m in mocks if m.service_id in project.proxies
+        },
+        proxy_mode=project.proxy_mode,
+        record_dir=project.record_dir,
+        redact=project.redact,
     )
     return [sys.executable, "-m", "thriftbox", *config.argv()]
 

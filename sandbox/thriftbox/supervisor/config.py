@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from thriftbox.client.target import DEFAULT_REDACT, PROXY_MODES, ProxyTarget
 from thriftbox.errors import ConfigError
 from thriftbox.project.file import ServiceSettings
 from thriftbox.project.real import RealService
@@ -48,6 +49,10 @@ class ServeConfig:
     tls_client_ca: Path | str | None = None  # PEM: TLS clients must present a certificate it signed (mTLS)
     real: Mapping[str, RealService] = field(default_factory=dict)  # [real.NAME]: started beside the mocks
     project_file: Path | None = None  # the thriftbox.toml this came from: saving it applies its [real] tables
+    proxies: Mapping[str, str] = field(default_factory=dict)  # --proxy ID=HOST:PORT, over `proxy` in the file
+    proxy_mode: str = "forward"  # "fallback": stub rules and state first, the backend for the rest
+    record: bool = False  # write the backends' answers as stub files (mocks/recorded/)
+    redact: Sequence[str] = DEFAULT_REDACT  # field-name words whose values recorded files leave out
 
     def __post_init__(self) -> None:
         if isinstance(self.paths, (str, Path)):
@@ -64,6 +69,10 @@ class ServeConfig:
                 "--tls-client-ca asks TLS clients for certificates, but the mocks do not speak TLS",
                 hint="give --tls-cert and --tls-key too (tls_cert and tls_key in thriftbox.toml)",
             )
+        if self.proxy_mode not in PROXY_MODES:
+            raise ConfigError(
+                f"unknown proxy mode {self.proxy_mode!r}", hint="choose one of: " + ", ".join(PROXY_MODES)
+            )
         if self.runtime not in RUNTIME_NAMES:
             raise ConfigError(
                 f"unknown runtime {self.runtime!r}", hint="choose one of: " + ", ".join(RUNTIME_NAMES)
@@ -78,6 +87,35 @@ class ServeConfig:
     def disabled(self) -> frozenset[str]:
         """The ids of services that are not to be served (``enabled = false``)."""
         return frozenset(sid for sid, s in self.services.items() if not s.enabled)
+
+    @property
+    def proxy_targets(self) -> dict[str, ProxyTarget]:
+        """Service id -> the real backend its calls go to (``--proxy`` over ``proxy`` in thriftbox.toml)."""
+        out = {}
+        for sid, s in self.services.items():
+            if s.proxy is not None and s.enabled:
+                target = ProxyTarget.parse(s.proxy)
+                out[sid] = ProxyTarget(
+                    target.host, target.port, s.proxy_protocol, s.proxy_framing, s.proxy_timeout_ms
+                )
+        for sid, address in self.proxies.items():
+            target = ProxyTarget.parse(address)
+            given = self.services.get(sid)
+            if given is not None:
+                target = ProxyTarget(
+                    target.host,
+                    target.port,
+                    given.proxy_protocol,
+                    given.proxy_framing,
+                    given.proxy_timeout_ms,
+                )
+            out[sid] = target
+        return out
+
+    @property
+    def recording(self) -> bool:
+        """Whether the backends' answers are written as stub files (``--record``, or ``record = true``)."""
+        return self.record or any(s.record for s in self.services.values() if s.proxy is not None)
 
     @property
     def admin_is_local(self) -> bool:

@@ -161,7 +161,16 @@ def template(
 
 def _example(key: Key, *, service: bool = False) -> str:
     if service:
-        return {"enabled": "false", "latency": "{ p50 = 20, p99 = 400 }", "replicas": "2"}[key.name]
+        return {
+            "enabled": "false",
+            "latency": "{ p50 = 20, p99 = 400 }",
+            "replicas": "2",
+            "proxy": '"staging-users:9090"',
+            "proxy_protocol": '"compact"',
+            "proxy_framing": '"framed"',
+            "proxy_timeout_ms": "2000",
+            "record": "true",
+        }[key.name]
     value = _FIELDS[key.field].default
     if value is None:
         examples = {

@@ -101,6 +101,10 @@ class Session:
             tls_cert=tls[0],
             tls_key=tls[1],
             tls_client_ca=tls[2],
+            proxies=config.proxy_targets,
+            proxy_mode=config.proxy_mode,
+            record_dir=self._record_dir(config) if config.recording else None,
+            redact=tuple(config.redact),
         )
         self.runtime = runtime
         self.runtime_reason = "given"
@@ -120,6 +124,14 @@ class Session:
     def dashboard_url(self) -> str:
         """The dashboard's address ("" when turned off or not started)."""
         return f"{self.admin_url}/" if self.admin_url and self.config.dashboard else ""
+
+    @staticmethod
+    def _record_dir(config: ServeConfig) -> Path:
+        """``mocks/recorded`` under the stub folder (``mocks/`` of the project when none is given)."""
+        mocks = Path(config.mocks_dir) if config.mocks_dir else config.root / "mocks"
+        if mocks.suffix in (".yaml", ".yml", ".json"):
+            mocks = mocks.parent
+        return (mocks / "recorded").resolve()
 
     @property
     def catalog(self) -> Catalog | None:
@@ -153,6 +165,12 @@ class Session:
             )
         config = self.config
         check_services(config.services, catalog, strict=config.strict_services)  # thriftbox.toml's ids exist
+        for sid in config.proxies:
+            if sid not in catalog.services:
+                raise ConfigError(
+                    f"--proxy {sid}: the IDL defines no service {sid!r}",
+                    hint="name a service by its id: " + ", ".join(sorted(catalog.services)[:8]),
+                )
         served = [sid for sid in catalog.services if sid not in config.disabled]
         if not served:
             raise ConfigError(
@@ -160,6 +178,12 @@ class Session:
                 hint="enable at least one service",
             )
         stubs = load_stub_book(project.mocks_dir, catalog)  # a broken stub file stops serve here, path:line
+        if self.runtime is None and project.proxies and config.runtime == "auto":
+            # a backend is addressed as this machine sees it (localhost, a VPN name): not from a container
+            self.runtime, self.runtime_reason = (
+                get_runtime("process"),
+                "proxying: backends are reached from here",
+            )
         if self.runtime is None:
             self.progress("choosing a runtime...")
             self.runtime, self.runtime_reason = choose_runtime(self.config.runtime, self.config.base_image)
@@ -181,6 +205,10 @@ class Session:
         if config.real:  # before any mock starts: a bad [real.NAME] stops serve with nothing started
             self.real = RealServices(project, self.runtime, config, lambda: self.ports)
             self.real.check(config.real, ports)
+        if project.record_dir is not None and self.runtime.name != "process":
+            self.report(
+                "--record writes files in the process runtime only: nothing is recorded in containers"
+            )
         specs = [MockSpec(sid, port) for sid, port in ports.items()]
         t0 = time.perf_counter()
         self._start_runtime(specs)

@@ -182,6 +182,9 @@ def host_command(project: Project, spec: MockSpec, control_port: int, keep_state
         tls_cert=_tls_target(project, "tls_cert"),
         tls_key=_tls_target(project, "tls_key"),
         tls_client_ca=_tls_target(project, "tls_client_ca"),
+        # a backend on the host's loopback is not reachable from a container: docs/recording.md
+        proxies={k: v for k, v in project.proxies.items() if k == spec.service_id},
+        proxy_mode=project.proxy_mode,
     )
     return config.argv()
 

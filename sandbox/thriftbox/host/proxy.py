@@ -1,0 +1,276 @@
+"""Forwarding a mock's calls to the real backend (``serve --proxy users.Users=HOST:PORT``).
+
+A :class:`Backend` speaks to one backend in its own protocol and framing (``proxy_protocol``,
+``proxy_framing``: binary and buffered unless told otherwise) through ``thriftbox.client.transport``; the mock
+answers its client with what came back, in the client's protocol and framing. A connection is opened by
+``open_transport`` (on a worker thread: connecting blocks); each exchange then runs on the event loop over the
+non-blocking socket, encoded and read with the wire's own codec and message reader, within ``timeout_ms``.
+
+Connections are pooled: a call takes an idle one or opens a new one, and gives it back when the exchange went
+well (one that failed is closed). The pool never holds more connections than clients hold to the mock: a call
+waits for a connection when as many are in use as the mock has clients, and a returned connection beyond that
+number is closed.
+
+Every failure (refused, reset, timed out, garbage, a reply in another protocol) becomes a
+``TApplicationException(INTERNAL_ERROR)`` naming the backend and the reason; the mock keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import functools
+import logging
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from thriftpy2.thrift import TApplicationException, TMessageType
+from thriftpy2.transport import TTransportException
+
+from thriftbox.client.transport import ClientTransport, open_transport
+from thriftbox.host.config import DEFAULT_MAX_FRAME, HostConfig, ProxyTarget
+from thriftbox.idl.model import Kind, Method
+from thriftbox.stubs.record import DEFAULT_REDACT, Recorder
+from thriftbox.wire.app import AppError, Framing, ProtocolName, Raise, Reply, Success
+from thriftbox.wire.codec import make_codec
+from thriftbox.wire.framing import BufferedReader, FramedReader, Message, frame_plain
+
+logger = logging.getLogger(__name__)
+
+
+class Proxies:
+    """A host's real backends (one per proxying mock; they outlive reloads) and the recorder of their answers,
+    which writes once a second while calls come in, and on close."""
+
+    def __init__(self, config: HostConfig, clients: Callable[[str], int]) -> None:
+        self.backends = {
+            sid: Backend(target, functools.partial(clients, sid)) for sid, target in config.proxies.items()
+        }
+        self.recorder: Recorder | None = None
+        if config.record_dir is not None and config.proxies:
+            self.recorder = Recorder(config.record_dir, config.redact or DEFAULT_REDACT)
+        self._flusher: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self.recorder is not None:
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_every_second())
+
+    async def _flush_every_second(self) -> None:
+        """A write is a reload of a watching serve: one per call would be too many."""
+        while True:
+            await asyncio.sleep(1.0)
+            self.flush()
+
+    def flush(self) -> None:
+        if self.recorder is not None:
+            for path in self.recorder.flush():
+                logger.info("recorded %s", path)
+
+    def close(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            self._flusher = None
+        self.flush()
+        for backend in self.backends.values():
+            backend.close()
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    """What one forwarded call got: the ``reply`` for the client, the decoded ``result`` (None on failure, for
+    the contract check) and how long the backend took."""
+
+    reply: Reply
+    result: Any
+    latency_ms: float
+    failed: bool = False
+
+
+class BackendError(Exception):
+    """The backend did not answer a call properly; the message says why."""
+
+
+class _Conn:
+    """A connection to the backend: opened by ``open_transport`` (the one place clients connect), then spoken
+    to without blocking through its socket, with the wire's own codec and message reader."""
+
+    def __init__(self, opened: ClientTransport, protocol: ProtocolName, framing: Framing) -> None:
+        self.opened = opened
+        sock = opened.transport.sock  # thriftpy2's Cython transports hand out their TSocket's socket
+        self.sock: socket.socket = sock if isinstance(sock, socket.socket) else sock.sock
+        self.sock.setblocking(False)
+        self.framing = framing
+        self.codec = make_codec(protocol)
+        self.reader = (FramedReader if framing == "framed" else BufferedReader)(protocol, DEFAULT_MAX_FRAME)
+        self.buf = bytearray()
+        self.ready: list[Message] = []
+
+    async def read_message(self, loop: asyncio.AbstractEventLoop) -> Message:
+        while not self.ready:
+            data = await loop.sock_recv(self.sock, 65536)
+            if not data:
+                raise BackendError("the backend closed the connection (wrong protocol or framing?)")
+            self.buf += data
+            used = self.reader.feed(self.buf, self.ready)
+            del self.buf[:used]
+        return self.ready.pop(0)
+
+    def close(self) -> None:
+        self.opened.close()
+
+
+class Backend:
+    """One real backend and its connection pool."""
+
+    def __init__(self, target: ProxyTarget, clients: Callable[[], int]) -> None:
+        self.target = target
+        self.clients = clients  # how many client connections the mock has right now (the pool's bound)
+        self.idle: list[_Conn] = []
+        self.in_use = 0
+        self._waiting: list[asyncio.Future[None]] = []  # calls waiting for a connection, oldest first
+        self._seqid = 0
+
+    @property
+    def open_connections(self) -> int:
+        return self.in_use + len(self.idle)
+
+    async def forward(self, method: Method, args: Any, result_cls: type) -> Forwarded:
+        """Send one call and return the backend's answer (or an AppError naming the backend and the reason)."""
+        t0 = time.perf_counter()
+        timeout = self.target.timeout_ms / 1000.0
+        try:
+            conn = await self._take(timeout)
+            try:
+                # not asyncio.timeout(): handle runs its first step outside a task (see thriftbox.wire.app)
+                reply, result = await asyncio.wait_for(
+                    self._exchange(conn, method, args, result_cls), timeout
+                )
+            except BaseException:
+                self._drop(conn)
+                raise
+            self._give(conn)
+        except Exception as exc:  # whatever the backend sent or did: the client gets a clear error
+            message = f"proxy backend {self.target.address}: {reason(exc, self.target.timeout_ms)}"
+            latency = (time.perf_counter() - t0) * 1000.0
+            return Forwarded(AppError(TApplicationException.INTERNAL_ERROR, message), None, latency, True)
+        return Forwarded(reply, result, (time.perf_counter() - t0) * 1000.0)
+
+    async def _exchange(self, conn: _Conn, method: Method, args: Any, result_cls: type) -> tuple[Reply, Any]:
+        """One request and its reply on ``conn``, on the event loop (the socket is non-blocking)."""
+        self._seqid = seqid = (self._seqid + 1) & 0x7FFFFFFF
+        mtype = TMessageType.ONEWAY if method.oneway else TMessageType.CALL
+        request = frame_plain(conn.framing, conn.codec.encode(method.name, mtype, seqid, args))
+        loop = asyncio.get_running_loop()
+        await loop.sock_sendall(conn.sock, request)
+        if method.oneway:
+            return Success(None), None
+        msg = await conn.read_message(loop)
+        if msg.mtype == TMessageType.EXCEPTION:
+            x = TApplicationException()
+            conn.codec.decode_args(msg.payload, x)
+            return AppError(x.type, f"proxy backend {self.target.address}: {x.message}"), None
+        if msg.mtype != TMessageType.REPLY or msg.name != method.name or msg.seqid != seqid:
+            found = f"got {msg.name!r}, type {msg.mtype}, seqid {msg.seqid}"
+            raise BackendError(f"not the reply to {method.name} ({found})")
+        result = result_cls()
+        conn.codec.decode_args(msg.payload, result)
+        return _reply(method, result), result
+
+    async def _take(self, timeout: float) -> _Conn:
+        """An idle connection, else a new one while fewer are in use than the mock has clients; else wait (up to
+        ``timeout``) for one to come back. No lock: all of this runs on the event loop's thread."""
+        while not self.idle and self.in_use >= max(1, self.clients()):
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiting.append(waiter)
+            try:
+                # not asyncio.timeout(): handle runs its first step outside a task (see thriftbox.wire.app)
+                await asyncio.wait_for(waiter, timeout)
+            except TimeoutError:
+                raise TimeoutError(f"no free connection within {timeout:g} s") from None
+            finally:
+                if waiter in self._waiting:
+                    self._waiting.remove(waiter)
+        self.in_use += 1
+        if self.idle:
+            return self.idle.pop()
+        try:
+            t = self.target
+            opened = await asyncio.to_thread(open_transport, t.host, t.port, t.protocol, t.framing, timeout)
+            return _Conn(opened, cast(ProtocolName, t.protocol), cast(Framing, t.framing))
+        except BaseException:
+            self._drop(None)
+            raise
+
+    def _give(self, conn: _Conn) -> None:
+        """A connection whose exchange went well: idle, unless the mock has fewer clients than that now."""
+        self.in_use -= 1
+        if self.open_connections < self.clients():
+            self.idle.append(conn)
+        else:
+            conn.close()
+        self._wake()
+
+    def _drop(self, conn: _Conn | None) -> None:
+        """A connection that failed (or never opened): close it and let a waiting call open another."""
+        self.in_use -= 1
+        if conn is not None:
+            conn.close()
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiting:
+            waiter = self._waiting.pop(0)
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    def close(self) -> None:
+        for conn in self.idle:
+            conn.close()
+        self.idle.clear()
+
+
+def _reply(method: Method, result: Any) -> Reply:
+    """The client's reply from a decoded ``<method>_result``: a declared exception, else the value."""
+    for f in method.throws:
+        exc = getattr(result, f.name, None)
+        if exc is not None:
+            return Raise(f.name, exc)
+    if method.returns.kind is Kind.VOID:
+        return Success(None)
+    value = getattr(result, "success", None)
+    if value is None:
+        raise BackendError(f"the reply to {method.name} carries no result")
+    return Success(value)
+
+
+def reason(exc: BaseException, timeout_ms: int) -> str:
+    """Why a backend failed, in a few words: refused, reset, timed out, closed, or not a Thrift reply."""
+    chain: list[BaseException] = []
+    e: BaseException | None = exc
+    while e is not None and len(chain) < 5:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    for e in chain:
+        if isinstance(e, ConnectionRefusedError) or getattr(e, "errno", None) == errno.ECONNREFUSED:
+            return "connection refused"
+        if isinstance(e, ConnectionResetError | BrokenPipeError):
+            return "connection reset"
+        if isinstance(e, TimeoutError | socket.timeout):
+            return f"no answer within {timeout_ms} ms (timed out)"
+    text = str(exc)
+    low = text.lower()
+    if "timed out" in low:
+        return f"no answer within {timeout_ms} ms (timed out)"
+    if "refused" in low or "could not connect" in low:
+        return "connection refused"
+    if "reset" in low:
+        return "connection reset"
+    if isinstance(exc, TTransportException) and exc.type == TTransportException.END_OF_FILE:
+        return "the backend closed the connection (wrong protocol or framing?)"
+    if isinstance(exc, BackendError):
+        return str(exc)
+    return f"not a Thrift reply in {type(exc).__name__}: {text or 'undecodable'} (wrong protocol or framing?)"

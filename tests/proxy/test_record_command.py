@@ -1,0 +1,66 @@
+"""``thriftbox record --target --service --duration``: a recording proxy for a while, then a summary."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import yaml
+
+from tests.proxy.support import SID, apache, client, project, provider, wait_port
+from tests.serve_support import cli_env, free_base_port, thriftbox_cmd
+
+
+def test_record_serves_one_service_then_prints_a_summary(tmp_path: Path) -> None:
+    gen = apache(tmp_path)
+    root = project(tmp_path / "p")
+    (root / "thriftbox.toml").write_text('[serve]\nredact = ["mail", "token"]\n')  # the words to redact
+    base = free_base_port()
+    with provider(tmp_path) as backend:
+        proc = subprocess.Popen(
+            thriftbox_cmd(
+                "record",
+                "idl",
+                "--target",
+                f"127.0.0.1:{backend}",
+                "--service",
+                SID,
+                "--duration",
+                "6s",
+                "--port",
+                str(base),
+            ),
+            cwd=root,
+            env=cli_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        output: list[str] = []
+        reader = threading.Thread(target=lambda: output.extend(proc.stdout or []), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any("recording" in line for line in output):
+            time.sleep(0.1)
+        port = int(next(line for line in output if "recording" in line).split(" on port ")[1].split()[0])
+        wait_port(port)
+        with client(gen, port) as people:
+            for pid in (1, 2, 2, 3):
+                assert people.getPerson(pid).name == f"person-{pid}"
+            assert people.add(1, 1) == 2
+        assert proc.wait(timeout=60) == 0
+        reader.join(5)
+        assert proc.stdout is not None
+        proc.stdout.close()
+    text = "".join(output)
+    assert f"recorded 5 call(s) of {SID}, 2 method(s)" in text, text
+    assert "getPerson: 4 call(s), 3 distinct" in text
+    written = root / "mocks" / "recorded" / f"{SID}.yaml"
+    assert f"file written: {written.relative_to(root)}" in text or f"file written: {written}" in text
+    doc = yaml.safe_load(written.read_text())
+    assert sorted(doc["methods"]) == ["add", "getPerson"]
+    person = doc["methods"]["getPerson"][0]["return"]
+    assert person["name"] == "person-1"
+    assert person["email"] == person["apiToken"] == "<redacted>"

@@ -1,0 +1,78 @@
+"""The proxy's parts on their own: backend addresses, the connection pool's bound, the recorder."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.proxy.support import HERE, SID, provider
+from thriftbox.client.target import ProxyTarget
+from thriftbox.errors import ConfigError
+from thriftbox.host.proxy import Backend
+from thriftbox.idl import load_catalog
+from thriftbox.idl.classes import Classes
+from thriftbox.stubs.record import Recorder, fit_latency
+from thriftbox.wire.app import Success
+
+
+def test_a_target_is_host_port_with_optional_protocol_framing_and_timeout() -> None:
+    assert ProxyTarget.parse("staging:9090") == ProxyTarget("staging", 9090, "binary", "buffered", 5000)
+    full = ProxyTarget("10.0.0.1", 9, "compact", "framed", 250)
+    assert ProxyTarget.parse(full.spec()) == full
+    for bad in ("staging", "staging:http", "staging:0", "h:1,json", "h:1,binary,zlib", "h:1,binary,framed,x"):
+        with pytest.raises(ConfigError):
+            ProxyTarget.parse(bad)
+
+
+def test_the_pool_never_holds_more_connections_than_the_mock_has_clients(tmp_path: Path) -> None:
+    catalog = load_catalog([HERE])
+    classes = Classes(catalog)
+    method = catalog.services[SID].methods["slow"]
+    args_cls, result_cls = classes.args(SID, "slow"), classes.result(SID, "slow")
+
+    async def run(port: int, clients: int) -> tuple[int, list[object]]:
+        backend = Backend(ProxyTarget("127.0.0.1", port), lambda: clients)
+        most = 0
+
+        async def watch() -> None:
+            nonlocal most
+            while True:
+                most = max(most, backend.open_connections)
+                await asyncio.sleep(0.005)
+
+        watcher = asyncio.create_task(watch())
+        done = await asyncio.gather(*(backend.forward(method, args_cls(ms=50), result_cls) for _ in range(8)))
+        watcher.cancel()
+        backend.close()
+        return most, [d.reply for d in done]
+
+    with provider(tmp_path) as port:
+        for clients in (1, 3):
+            most, replies = asyncio.run(run(port, clients))
+            assert replies == [Success("slept 50")] * 8
+            assert 1 <= most <= clients
+
+
+def test_the_recorder_keeps_the_latest_answer_redacts_secrets_and_fits_latency(tmp_path: Path) -> None:
+    rec = Recorder(tmp_path / "recorded", redact=("password", "token", "pin"))
+    ok = {"kind": "success", "value": {"id": 1, "name": "a", "authToken": "s3cr3t", "pinCode": 12}}
+    newer = {"kind": "success", "value": {"id": 1, "name": "b"}}
+    rec.add(SID, "getPerson", {"id": 1}, ok, 10.0)
+    rec.add(SID, "getPerson", {"id": 1}, newer, 20.0)
+    rec.add(SID, "getPerson", {"id": 2, "password": "x"}, ok, 30.0)
+    failed = {"kind": "exception", "field": "notFound", "type": "NotFound", "value": {"message": "{{ no }}"}}
+    rec.add(SID, "getPerson", {"id": 7}, failed, 40.0)
+    [path] = rec.flush()
+    assert rec.flush() == []  # nothing changed since: nothing written (no reload)
+    assert [p.name for p in path.parent.iterdir()] == [f"{SID}.yaml"]  # no temporary file left
+    rules = yaml.safe_load(path.read_text())["methods"]["getPerson"]
+    assert [r["when"] for r in rules] == [{"id": 1}, {"id": 2}, {"id": 7}]  # the password is no condition
+    assert rules[0]["return"] == {"id": 1, "name": "b"}  # the latest answer wins
+    assert rules[1]["return"] == {"id": 1, "name": "a", "authToken": "<redacted>"}  # pinCode: left out
+    assert rules[2]["throw"] == {"NotFound": {"message": "{ { no }}"}}  # no template when replayed
+    assert rules[0]["latency_ms"] == fit_latency([10.0, 20.0, 30.0, 40.0]) == {"p50": 25.0, "p90": 37.0}
+    assert fit_latency([12.5]) == 12.5
+    assert fit_latency([]) is None
