@@ -1,4 +1,4 @@
-"""Benchmark: TLS calls per second beside plain binary ones, and what serving TLS costs the plain call.
+"""Benchmark: TLS and THeader calls per second beside plain binary ones, and what serving TLS costs the plain call.
 
     python bench/tls.py [--seconds 3] [--rounds 3] [--before REV]
 
@@ -11,10 +11,10 @@ Mock hosts (``thriftbox host``, one process each) run side by side:
 
 The same client processes (thriftpy2, Cython binary protocol, buffered transport, persistent connections) drive
 each with the loads of bench/run.py (concurrent: 4 client processes; sequential: 1 connection), plaintext on every
-server and TLS on tls-port; ``handshake`` opens a new connection for every call (TLS: a full handshake each,
-TLS 1.3, EC P-256). Rounds alternate the servers; each figure is the median of the rounds. Results are printed
-and written to bench/results/tls.json, with the server's CPU time per call (from /proc: it varies far less than
-calls/s when other programs share the machine).
+server, TLS on tls-port, and THeader (binary inside, thriftbox's own client) on plain; ``handshake`` opens a
+new connection for every call (TLS: a full handshake each, TLS 1.3, EC P-256). Rounds alternate the servers;
+each figure is the median of the rounds. Results are printed and written to bench/results/tls.json, with the
+server's CPU time per call (from /proc: it varies far less than calls/s when other programs share the machine).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sandbox"))  # thriftbox's THeader client
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import HERE, REPO, free_port, wait_port
 
@@ -50,7 +51,7 @@ def make_cert(folder: Path) -> tuple[Path, Path]:
 
 
 def client_worker(
-    port: int, tls: bool, connections: int, seconds: float, reconnect: bool, out: mp.Queue
+    port: int, wire: str, connections: int, seconds: float, reconnect: bool, out: mp.Queue
 ) -> None:  # type: ignore[type-arg]
     import thriftpy2
     from thriftpy2.protocol import TCyBinaryProtocolFactory
@@ -58,6 +59,7 @@ def client_worker(
     from thriftpy2.transport import TCyBufferedTransportFactory
 
     bench = thriftpy2.load(str(HERE / "bench.thrift"), module_name="bench_tls_client_thrift")
+    tls = wire == "tls"
     context = None
     if tls:
         context = ssl.create_default_context()
@@ -65,6 +67,15 @@ def client_worker(
         context.verify_mode = ssl.CERT_NONE
 
     def connect() -> object:
+        if wire == "header":
+            from thriftpy2.thrift import TClient
+
+            from thriftbox.client.transport import open_transport
+
+            opened = open_transport("127.0.0.1", port, "binary", "header", 10.0)
+            client = TClient(bench.Profiles, opened.protocol)
+            client.close = opened.close  # type: ignore[method-assign]
+            return client
         return make_client(
             bench.Profiles,
             "127.0.0.1",
@@ -101,12 +112,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 def drive(
-    port: int, tls: bool, clients: int, connections: int, seconds: float, reconnect: bool = False
+    port: int, wire: str, clients: int, connections: int, seconds: float, reconnect: bool = False
 ) -> tuple[int, float]:
     """Calls made by ``clients`` processes, and the seconds the slowest one took."""
     q: mp.Queue = mp.Queue()  # type: ignore[type-arg]
     procs = [
-        mp.Process(target=client_worker, args=(port, tls, connections, seconds, reconnect, q))
+        mp.Process(target=client_worker, args=(port, wire, connections, seconds, reconnect, q))
         for _ in range(clients)
     ]
     for p in procs:
@@ -120,14 +131,14 @@ def drive(
 def measure(
     proc: subprocess.Popen[bytes],
     port: int,
-    tls: bool,
+    wire: str,
     load: tuple[int, int],
     seconds: float,
     reconnect: bool,
 ) -> tuple[float, float]:
     """(calls/s, the server's CPU microseconds per call): the second hardly depends on what else the machine runs."""
     before = cpu_seconds(proc.pid)
-    calls, elapsed = drive(port, tls, load[0], load[1], seconds, reconnect)
+    calls, elapsed = drive(port, wire, load[0], load[1], seconds, reconnect)
     used = cpu_seconds(proc.pid) - before
     return calls / elapsed, used * 1e6 / max(calls, 1)
 
@@ -171,18 +182,18 @@ def main() -> None:
         )
         if args.before:
             procs["before"], ports["before"] = start_host(checkout(args.before, Path(tmp)), [])
-        # (server, client speaks TLS)
-        runs = [(name, False) for name in ports] + [("tls-port", True)]
+        # (server, what the client speaks)
+        runs = [(name, "plain") for name in ports] + [("tls-port", "tls"), ("plain", "header")]
         try:
             rates: dict[str, dict[str, list[float]]] = {}
             cpu: dict[str, dict[str, list[float]]] = {}
             for load, shape in [*LOADS.items(), ("handshake", (1, 1))]:
-                order = runs if load != "handshake" else [("tls-port", False), ("tls-port", True)]
+                order = runs if load != "handshake" else [("tls-port", "plain"), ("tls-port", "tls")]
                 for i in range(args.rounds):
-                    for name, tls in order if i % 2 == 0 else order[::-1]:  # no server always goes first
-                        label = f"{name} ({'tls' if tls else 'plain'} client)"
+                    for name, wire in order if i % 2 == 0 else order[::-1]:  # no server always goes first
+                        label = f"{name} ({wire} client)"
                         rate, us = measure(
-                            procs[name], ports[name], tls, shape, args.seconds, load == "handshake"
+                            procs[name], ports[name], wire, shape, args.seconds, load == "handshake"
                         )
                         rates.setdefault(load, {}).setdefault(label, []).append(rate)
                         cpu.setdefault(load, {}).setdefault(label, []).append(us)
