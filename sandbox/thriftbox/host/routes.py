@@ -15,7 +15,7 @@ from thriftbox.control import paths
 from thriftbox.control.messages import Cursor, HttpError, JournalEntry, JournalPage, JournalQuery
 from thriftbox.control.server import ControlServer, Encoded, Request
 from thriftbox.errors import ThriftboxError
-from thriftbox.host.journal import Journal
+from thriftbox.host.journal import Journal, render
 from thriftbox.host.mock import Loaded
 from thriftbox.host.workers import WorkerLink, WorkerPool, merged_journal
 from thriftbox.stubs import StubEngine
@@ -107,8 +107,8 @@ def register_host_routes(control: ControlServer, host: MockHost) -> None:
         service, method, client = q.service, q.method, q.client
         if host.pool is not None:
 
-            def own(since: int) -> list[JournalEntry]:
-                return host.journal.entries(service, method, since, client)
+            async def own(since: int) -> list[JournalEntry]:  # rendered on a thread, as below
+                return await asyncio.to_thread(render, host.journal.select(service, method, since, client))
 
             return 200, _explained(host, await merged_journal(own, host.pool, q), q.explain).to_json()
         since = _int(request.query, "since")

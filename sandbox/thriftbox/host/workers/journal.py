@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from thriftbox.control.client import HostClient
@@ -15,9 +15,9 @@ log = logging.getLogger("thriftbox.host.workers")
 
 
 async def merged_journal(
-    own: Callable[[int], list[JournalEntry]], pool: WorkerPool, query: JournalQuery
+    own: Callable[[int], Awaitable[list[JournalEntry]]], pool: WorkerPool, query: JournalQuery
 ) -> JournalPage:
-    """The journal of a host with workers: ``own(since)`` gives the main process's entries.
+    """The journal of a host with workers: ``await own(since)`` gives the main process's entries.
 
     ``query.since`` is the ``cursor`` a previous answer gave: this host's part of a :class:`Cursor`, one
     position per process. Entry ids are made unique across the processes (``local id * processes + process
@@ -28,7 +28,7 @@ async def merged_journal(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + query.wait
     while True:
-        found: list[tuple[int, list[JournalEntry]]] = [(0, own(cursor[0]))]
+        found: list[tuple[int, list[JournalEntry]]] = [(0, await own(cursor[0]))]
         asked = [(i, url) for i, url in enumerate(pool.urls, start=1) if url is not None]
         answers = await asyncio.gather(
             *(_entries(url, replace(query, since=str(cursor[i]), wait=0.0)) for i, url in asked),
