@@ -7,6 +7,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
+import kubernetes_validate
 import pytest
 import yaml
 
@@ -58,6 +59,9 @@ def test_the_compose_file_and_manifests_name_the_mocks_by_dns(tmp_path: Path) ->
     ]
     kustomization = yaml.safe_load((root / "k8s" / "kustomization.yaml").read_text())
     assert "frontend.yaml" in kustomization["resources"]
+    version = kubernetes_validate.latest_version()
+    for doc in docs:
+        kubernetes_validate.validate(doc, version, strict=True)  # raises on any unknown or wrong field
 
 
 @pytest.mark.docker
