@@ -186,6 +186,9 @@ def test_a_mock_reaches_another_by_its_dns_name(shop: Shop, engine: Any) -> None
 
 def test_a_killed_container_comes_back_and_is_reported(shop: Shop, engine: Any) -> None:
     mock = shop.runtime.mocks["users.Users"]
+    assert mock.plan.state_dir is not None
+    kept = mock.plan.state_dir / "host.json"
+    wait_until(kept.is_file, 10, "the host wrote what it keeps across a restart")  # twice a second
     engine.api.kill(mock.container_id)
     wait_until(
         lambda: engine.api.inspect_container(mock.container_id)["State"]["Status"] == "exited", 10, "exit"
