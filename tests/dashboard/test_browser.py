@@ -299,6 +299,7 @@ def test_the_journal_keeps_up_with_a_burst_of_calls(page: Any, served: Served) -
         "window.__tick = setInterval(() => { const now = performance.now();"
         " window.__gap = Math.max(window.__gap, now - last); last = now; }, 10);"
     )
+    wait_for(page, lambda d: " of " in d.find_element("id", "j-count").text, 10)  # the first render
     before = int(page.find_element("id", "j-count").text.split(" of ")[1])
     classes = Classes(load_catalog([served.root / "idl"], []))
     count, t0 = 0, time.monotonic()
