@@ -318,33 +318,6 @@ class Connection(Stream):
             reason = f"{name}: undecodable arguments: {type(exc).__name__}: {exc}"
             self._stop(_Stop(reason, 400, "the arguments do not decode"))
             return
-        if None in args.__dict__.values():  # maybe missing or mistyped: look closer
-            problem = check_args(method, args, binding, codec, payload)
-            if problem is not None:
-                if mtype == ONEWAY or binding.oneway:
-                    self._warn(f"dropping oneway call: {problem}")
-                self._error(msg, codec, method, PROTOCOL_ERROR, problem, binding.oneway)
-                rejected = getattr(app, "rejected", None)  # optional: let the App record what it never saw
-                if rejected is not None:
-                    try:
-                        call = Call(
-                            service,
-                            method,
-                            seqid,
-                            args,
-                            protocol,
-                            self.framing,
-                            self.peer,
-                            received_at,
-                            getattr(msg, "ctx", None),
-                            len(payload),
-                            self.tls,
-                        )
-                        rejected(call, problem)
-                    except Exception:
-                        log.debug("App.rejected failed", exc_info=True)
-                return
-        context = getattr(msg, "ctx", None)  # THeader, TTwitter
         call = Call(
             service,
             method,
@@ -354,10 +327,23 @@ class Connection(Stream):
             self.framing,
             self.peer,
             received_at,
-            context,
+            getattr(msg, "ctx", None),  # THeader, TTwitter
             len(payload),
             self.tls,
         )
+        if None in args.__dict__.values():  # maybe missing or mistyped: look closer
+            problem = check_args(method, args, binding, codec, payload)
+            if problem is not None:
+                if mtype == ONEWAY or binding.oneway:
+                    self._warn(f"dropping oneway call: {problem}")
+                self._error(msg, codec, method, PROTOCOL_ERROR, problem, binding.oneway)
+                rejected = getattr(app, "rejected", None)  # optional: let the App record what it never saw
+                if rejected is not None:
+                    try:
+                        rejected(call, problem)
+                    except Exception:
+                        log.debug("App.rejected failed", exc_info=True)
+                return
         self._start(msg, app, call, binding, codec)
 
     def _upgrade(self, msg: Message, codec: Codec) -> None:
