@@ -18,6 +18,7 @@ service People {
   list<string> greet(1: string name, 2: i32 times),
   Person broken(1: i64 id),
   string slow(1: i32 ms),
+  i64 counter(1: string name),
 }
 
 service Clock {

@@ -28,6 +28,9 @@ def _pause() -> None:
 
 
 class Handler:
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
     def getPerson(self, id: int) -> Person:
         _pause()
         if id < 0 or id % 7 == 0:
@@ -43,6 +46,11 @@ class Handler:
 
     def broken(self, id: int) -> Person:
         return Person(id=id)  # `name` is required: a contract violation the proxy must report
+
+    def counter(self, name: str) -> int:
+        """1, 2, 3, ... per name: the same call answered differently each time."""
+        self.counts[name] = self.counts.get(name, 0) + 1
+        return self.counts[name]
 
     def slow(self, ms: int) -> str:
         time.sleep(ms / 1000)

@@ -44,8 +44,9 @@ def test_record_then_replay_without_the_provider(tmp_path: Path) -> None:
                 people.getPerson(7)
             assert people.add(2, 3) == 5
             assert people.greet("ana", 2) == ["hello ana #0", "hello ana #1"]
+            assert [people.counter("a") for _ in range(3)] + [people.counter("b")] == [1, 2, 3, 1]
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and "greet" not in (
+        while time.monotonic() < deadline and "counter" not in (
             recorded.read_text() if recorded.exists() else ""
         ):
             time.sleep(0.1)
@@ -61,6 +62,9 @@ def test_record_then_replay_without_the_provider(tmp_path: Path) -> None:
     assert by_id[3]["return"]["name"] == "person-3"
     assert by_id[3]["return"]["apiToken"] == "<redacted>"  # a secret-looking field
     assert by_id[7]["throw"] == {"NotFound": {"message": "no person 7", "id": 7}}
+    counters = {r["when"]["name"]: r for r in doc["methods"]["counter"]}
+    assert counters["a"]["sequence"] == [{"return": 1}, {"return": 2}, {"return": 3}]
+    assert counters["b"]["return"] == 1
     latency = by_id[3]["latency_ms"]
     assert 5 < latency["p50"] < latency["p90"]
 
@@ -74,6 +78,9 @@ def test_record_then_replay_without_the_provider(tmp_path: Path) -> None:
             people.getPerson(7)
         assert missing.value.message == "no person 7"
         assert people.add(2, 3) == 5
+        # the same call answered differently: replayed in the order the provider answered, the last one repeated
+        assert [people.counter("a") for _ in range(4)] == [1, 2, 3, 3]
+        assert people.counter("b") == 1
         assert people.getPerson(1000).name != "person-1000"  # never recorded: generated
         since = journal(served)[-1]["id"]
         for i in range(200):

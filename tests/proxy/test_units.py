@@ -14,7 +14,7 @@ from thriftbox.errors import ConfigError
 from thriftbox.host.proxy import Backend
 from thriftbox.idl import load_catalog
 from thriftbox.idl.classes import Classes
-from thriftbox.stubs.record import Recorder, fit_latency
+from thriftbox.stubs.record import MAX_STEPS, Recorder, fit_latency
 from thriftbox.wire.app import Success
 
 
@@ -56,7 +56,7 @@ def test_the_pool_never_holds_more_connections_than_the_mock_has_clients(tmp_pat
             assert 1 <= most <= clients
 
 
-def test_the_recorder_keeps_the_latest_answer_redacts_secrets_and_fits_latency(tmp_path: Path) -> None:
+def test_the_recorder_keeps_every_answer_in_order_redacts_secrets_and_fits_latency(tmp_path: Path) -> None:
     rec = Recorder(tmp_path / "recorded", redact=("password", "token", "pin"))
     ok = {"kind": "success", "value": {"id": 1, "name": "a", "authToken": "s3cr3t", "pinCode": 12}}
     newer = {"kind": "success", "value": {"id": 1, "name": "b"}}
@@ -70,9 +70,34 @@ def test_the_recorder_keeps_the_latest_answer_redacts_secrets_and_fits_latency(t
     assert [p.name for p in path.parent.iterdir()] == [f"{SID}.yaml"]  # no temporary file left
     rules = yaml.safe_load(path.read_text())["methods"]["getPerson"]
     assert [r["when"] for r in rules] == [{"id": 1}, {"id": 2}, {"id": 7}]  # the password is no condition
-    assert rules[0]["return"] == {"id": 1, "name": "b"}  # the latest answer wins
+    # the backend answered the same call differently: replayed in the order it answered, the last one repeated
+    first = {"id": 1, "name": "a", "authToken": "<redacted>"}
+    assert rules[0]["sequence"] == [{"return": first}, {"return": newer["value"]}]
+    assert rules[0]["repeat"] == "last"
     assert rules[1]["return"] == {"id": 1, "name": "a", "authToken": "<redacted>"}  # pinCode: left out
     assert rules[2]["throw"] == {"NotFound": {"message": "{ { no }}"}}  # no template when replayed
     assert rules[0]["latency_ms"] == fit_latency([10.0, 20.0, 30.0, 40.0]) == {"p50": 25.0, "p90": 37.0}
     assert fit_latency([12.5]) == 12.5
     assert fit_latency([]) is None
+
+
+def test_a_call_answered_alike_is_one_answer_and_a_long_sequence_keeps_its_latest_last(
+    tmp_path: Path,
+) -> None:
+    rec = Recorder(tmp_path / "recorded")
+    one = {"kind": "success", "value": 5}
+    for _ in range(3):
+        rec.add(SID, "add", {"a": 2, "b": 3}, one, 1.0)
+    for n in [1, 1, 2, 3, 3, 3]:  # a counter that stood still twice: the trailing repeats are one step
+        rec.add(SID, "add", {"a": 0, "b": 0}, {"kind": "success", "value": n}, 1.0)
+    for n in range(MAX_STEPS + 50):
+        rec.add(SID, "add", {"a": 9, "b": 9}, {"kind": "success", "value": n}, 1.0)
+    [path] = rec.flush()
+    rules = {r["when"]["a"]: r for r in yaml.safe_load(path.read_text())["methods"]["add"]}
+    assert rules[2]["return"] == 5
+    assert "sequence" not in rules[2]
+    assert rules[0]["sequence"] == [{"return": 1}, {"return": 1}, {"return": 2}, {"return": 3}]
+    long = rules[9]["sequence"]
+    assert len(long) == MAX_STEPS
+    assert long[: MAX_STEPS - 1] == [{"return": n} for n in range(MAX_STEPS - 1)]  # the first answers
+    assert long[-1] == {"return": MAX_STEPS + 49}  # and the latest, repeated from then on

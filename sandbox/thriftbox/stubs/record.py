@@ -12,8 +12,15 @@ one file per service, ``mocks/recorded/<service id>.yaml``::
         - when: {id: 7}
           throw: {NotFound: {message: no user 7}}
           latency_ms: {p50: 12.5, p90: 30.1}
+      nextId:
+        - sequence: [{return: 1}, {return: 2}, {return: 3}]
+          repeat: last
+          latency_ms: 4.2
 
-- Identical calls (same arguments) are recorded once: **the latest answer wins**.
+- Identical calls (same arguments) are recorded once. When the backend answered them alike, the rule has that
+  answer; when it answered differently (a counter, a clock, a cursor), the rule is a ``sequence`` of its
+  answers in the order given, the last one repeated (``repeat: last``; answers the same as the one before at the
+  end are one step). A sequence keeps the first :data:`MAX_STEPS` - 1 answers and the latest.
 - Every rule of a method carries the method's latency distribution, ``{p50, p90}`` of the observed latencies
   (a log-normal through both, as stub files express latency); one observation gives a fixed latency.
 - Fields whose names look secret (``password``, ``token``, ``secret``, ``apiKey``: :data:`DEFAULT_REDACT`, matched
@@ -40,9 +47,36 @@ DEFAULT_REDACT = ("password", "token", "secret", "apiKey", "api_key")  # as thri
 REDACTED = "<redacted>"
 
 
+MAX_STEPS = 100  # answers a recorded call keeps when the backend answered it differently
+
+
+@dataclass
+class _Call:
+    args: dict[str, Any]
+    answers: list[
+        dict[str, Any]
+    ]  # in the order the backend gave them: the first MAX_STEPS - 1, and the latest
+
+    def add(self, reply: dict[str, Any]) -> None:
+        last = self.answers[-1]
+        if reply == last:
+            reply = last  # one object for a repeated answer
+        if len(self.answers) < MAX_STEPS:
+            self.answers.append(reply)
+        else:
+            self.answers[-1] = reply
+
+    def steps(self) -> list[dict[str, Any]]:
+        """The answers to replay: repeats of the last one at the end are one step (``repeat: last``)."""
+        steps = list(self.answers)
+        while len(steps) > 1 and steps[-1] == steps[-2]:
+            steps.pop()
+        return steps
+
+
 @dataclass
 class _Method:
-    calls: dict[str, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)  # args key -> last
+    calls: dict[str, _Call] = field(default_factory=dict)  # args key -> what the backend answered
     latencies: list[float] = field(default_factory=list)
 
 
@@ -68,8 +102,14 @@ class Recorder:
         key = yaml.safe_dump(args, sort_keys=True)
         with self._lock:
             m = self._services.setdefault(service_id, {}).setdefault(method, _Method())
-            m.calls.pop(key, None)  # the latest answer wins, and moves to the end
-            m.calls[key] = (args, reply)
+            call = m.calls.pop(
+                key, None
+            )  # moves to the end: the order of the rules is the order of last calls
+            if call is None:
+                call = _Call(args, [reply])
+            else:
+                call.add(reply)
+            m.calls[key] = call
             m.latencies.append(latency_ms)
             del m.latencies[: -self.max_latencies]
             self._dirty.add(service_id)
@@ -102,9 +142,14 @@ class Recorder:
         for name, m in self._services[service_id].items():
             latency = fit_latency(m.latencies)
             rules = []
-            for args, reply in m.calls.values():
-                rule: dict[str, Any] = {"when": args} if args else {}
-                rule.update(self._answer(reply))
+            for call in m.calls.values():
+                rule: dict[str, Any] = {"when": call.args} if call.args else {}
+                steps = call.steps()
+                if len(steps) == 1:
+                    rule.update(self._answer(steps[0]))
+                else:
+                    rule["sequence"] = [self._answer(step) for step in steps]
+                    rule["repeat"] = "last"
                 if latency is not None:
                     rule["latency_ms"] = latency
                 rules.append(rule)
