@@ -1,14 +1,16 @@
 """A real People provider written with Apache's Python ``thrift`` and code from Apache's compiler.
 
-Run in its own interpreter: ``python provider.py GEN_DIR PORT PROTOCOL FRAMING``. Its answers depend on the
-arguments; ``getPerson`` throws the declared ``NotFound`` for negative ids and multiples of 7; ``broken``
-answers a Person without its required ``name``; ``getPerson`` and ``add`` take 10 to 40 ms (a spread the
-recording must reproduce).
+Run in its own interpreter: ``python provider.py GEN_DIR PORT PROTOCOL FRAMING [CERT KEY [CLIENT_CA]]``
+(FRAMING ``header``: THeader, answering in the request's protocol; CERT and KEY: TLS; CLIENT_CA: mutual TLS).
+Its answers depend on the arguments; ``getPerson`` throws the declared ``NotFound`` for negative ids and
+multiples of 7; ``broken`` answers a Person without its required ``name``; ``getPerson`` and ``add`` take 10 to
+40 ms (a spread the recording must reproduce).
 """
 
 from __future__ import annotations
 
 import random
+import ssl
 import sys
 import time
 
@@ -16,9 +18,9 @@ sys.path.insert(0, sys.argv[1])
 
 from proxypeople import People
 from proxypeople.ttypes import NotFound, Person
-from thrift.protocol import TBinaryProtocol, TCompactProtocol
+from thrift.protocol import TBinaryProtocol, TCompactProtocol, THeaderProtocol
 from thrift.server import TServer
-from thrift.transport import TSocket, TTransport
+from thrift.transport import TSocket, TSSLSocket, TTransport
 
 _rng = random.Random(7)
 
@@ -59,15 +61,31 @@ class Handler:
 
 def main() -> None:
     port, protocol, framing = int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    tls = sys.argv[5:]  # CERT KEY [CLIENT_CA]: TLS, asking clients for a certificate that CA signed
     processor = People.Processor(Handler())
-    transport = TSocket.TServerSocket(host="127.0.0.1", port=port)
+    if tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls[0], tls[1])
+        if len(tls) > 2:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(tls[2])
+        transport = TSSLSocket.TSSLServerSocket(
+            host="127.0.0.1",
+            port=port,
+            ssl_context=context,
+            validate_callback=lambda cert, address: None,  # any certificate the CA signed
+        )
+    else:
+        transport = TSocket.TServerSocket(host="127.0.0.1", port=port)
     tfactory = (
         TTransport.TFramedTransportFactory()
         if framing == "framed"
         else TTransport.TBufferedTransportFactory()
     )
     pfactory = (
-        TCompactProtocol.TCompactProtocolFactory()
+        THeaderProtocol.THeaderProtocolFactory()  # answers in the protocol the request came in
+        if framing == "header"
+        else TCompactProtocol.TCompactProtocolFactory()
         if protocol == "compact"
         else TBinaryProtocol.TBinaryProtocolFactory()
     )

@@ -52,12 +52,23 @@ def wait_port(port: int, timeout: float = 15.0) -> None:
 
 
 @contextmanager
-def provider(tmp: Path, protocol: str = "binary", framing: str = "buffered") -> Iterator[int]:
-    """The real provider on a free port (its own interpreter); yields the port."""
+def provider(
+    tmp: Path, protocol: str = "binary", framing: str = "buffered", tls: tuple[Path, ...] = ()
+) -> Iterator[int]:
+    """The real provider on a free port (its own interpreter); yields the port. ``framing`` may be ``header``
+    (THeader); ``tls``: its certificate and key, and the CA its clients' certificates must chain to."""
     apache(tmp)
     port = free_base_port(2)
     proc = subprocess.Popen(
-        [sys.executable, str(HERE / "provider.py"), str(tmp / "gen"), str(port), protocol, framing],
+        [
+            sys.executable,
+            str(HERE / "provider.py"),
+            str(tmp / "gen"),
+            str(port),
+            protocol,
+            framing,
+            *map(str, tls),
+        ],
         stdout=subprocess.DEVNULL,
     )
     try:

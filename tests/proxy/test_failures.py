@@ -68,13 +68,13 @@ def refused_backend() -> Iterator[int]:
     yield free_base_port(2)  # nothing listens there
 
 
-def call_fails(tmp_path: Path, backend: int, reason: str) -> None:
-    """Serve People proxied to ``backend`` (thriftbox.toml, 600 ms timeout); a call fails with ``reason``
-    in time; the mock keeps serving; the journal has the failure."""
+def call_fails(tmp_path: Path, backend: int, reason: str, keys: str = "") -> None:
+    """Serve People proxied to ``backend`` (thriftbox.toml, 600 ms timeout, more ``keys`` of the service); a
+    call fails with ``reason`` in time; the mock keeps serving; the journal has the failure."""
     gen = apache(tmp_path)
     root = project(tmp_path / "p")
     (root / "thriftbox.toml").write_text(
-        f'[services."{SID}"]\nproxy = "127.0.0.1:{backend}"\nproxy_timeout_ms = {TIMEOUT_MS}\n'
+        f'[services."{SID}"]\nproxy = "127.0.0.1:{backend}"\nproxy_timeout_ms = {TIMEOUT_MS}\n{keys}'
     )
     from thrift.Thrift import TApplicationException
 

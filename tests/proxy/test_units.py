@@ -27,6 +27,22 @@ def test_a_target_is_host_port_with_optional_protocol_framing_and_timeout() -> N
             ProxyTarget.parse(bad)
 
 
+def test_a_target_may_speak_theader_and_tls_with_its_files() -> None:
+    tls = ProxyTarget(
+        "api.example", 443, "compact", "header", 900, ca="/c/ca.pem", cert="/c/me.pem", key="/c/k.pem"
+    )
+    assert tls.tls  # a CA or a client certificate means TLS
+    assert tls.spec() == "api.example:443,compact,header,900,tls,ca=/c/ca.pem,cert=/c/me.pem,key=/c/k.pem"
+    assert ProxyTarget.parse(tls.spec()) == tls
+    assert ProxyTarget.parse("h:1,binary,buffered,5000,tls") == ProxyTarget("h", 1, tls=True)
+    assert tls.moved({"/c/ca.pem": "/in/ca.pem"}).ca == "/in/ca.pem"
+    for bad in ("h:1,tls,binary", "h:1,binary,buffered,5,tls,pin=x", "h:1,ca="):
+        with pytest.raises(ConfigError):
+            ProxyTarget.parse(bad)
+    with pytest.raises(ConfigError, match="without its certificate"):
+        ProxyTarget("h", 1, key="/k.pem")
+
+
 def test_the_pool_never_holds_more_connections_than_the_mock_has_clients(tmp_path: Path) -> None:
     catalog = load_catalog([HERE])
     classes = Classes(catalog)

@@ -28,7 +28,13 @@ def parse_duration(text: str) -> float:
 
 @click.command()
 @click.argument("paths", nargs=-1)
-@click.option("--target", required=True, metavar="HOST:PORT", help="The real backend to record.")
+@click.option(
+    "--target",
+    required=True,
+    metavar="HOST:PORT",
+    help="The real backend to record; spoken to as the service's proxy_* keys in thriftbox.toml say (THeader, "
+    "TLS...), or as HOST:PORT,PROTOCOL,FRAMING,TIMEOUT_MS[,tls][,ca=PEM]... says (as serve --proxy).",
+)
 @click.option("--service", "service_id", required=True, metavar="ID", help="The service it serves (its id).")
 @click.option("--duration", default="60s", show_default=True, help="How long to record (60s, 5m, 1h).")
 @click.option("--mocks", "mocks_dir", type=path_arg, default=None, help="Stub folder [default: mocks/].")

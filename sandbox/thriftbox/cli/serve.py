@@ -125,7 +125,9 @@ FIELDS = {
     "proxies",
     multiple=True,
     metavar="ID=HOST:PORT",
-    help="Forward the calls of service ID to the real backend at HOST:PORT (repeatable; docs/recording.md).",
+    help="Forward the calls of service ID to the real backend at HOST:PORT (repeatable). How to speak to it: "
+    "proxy_protocol, proxy_framing (header: THeader), proxy_tls, proxy_ca... in thriftbox.toml, or "
+    "ID=HOST:PORT,PROTOCOL,FRAMING,TIMEOUT_MS[,tls][,ca=PEM][,cert=PEM][,key=PEM] (docs/recording.md).",
 )
 @click.option(
     "--proxy-mode",

@@ -6,13 +6,15 @@ Its own module below ``host`` and ``supervisor`` (both spell it): ``serve`` read
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
-from thriftbox.errors import ConfigError
+from thriftbox.errors import ConfigError, Location
 
 DEFAULT_PROXY_TIMEOUT_MS = 5000
 PROXY_PROTOCOLS = ("binary", "compact")
-PROXY_FRAMINGS = ("buffered", "framed")
+PROXY_FRAMINGS = ("buffered", "framed", "header")
+_TLS_FILES = ("ca", "cert", "key")  # the spec's name=PATH options (tls is implied by any of them)
 PROXY_MODES = ("forward", "fallback")
 # field-name words that mark a value secret: recorded stub files leave it out (serve --redact)
 DEFAULT_REDACT = ("password", "token", "secret", "apiKey", "api_key")
@@ -27,6 +29,12 @@ class ProxyTarget:
     protocol: str = "binary"
     framing: str = "buffered"
     timeout_ms: int = DEFAULT_PROXY_TIMEOUT_MS
+    tls: bool = False  # speak TLS to the backend
+    ca: str | None = (
+        None  # PEM CA certificate(s) the backend's certificate must chain to (None: not verified)
+    )
+    cert: str | None = None  # PEM client certificate, for a backend that asks for one (mutual TLS)
+    key: str | None = None  # PEM private key of ``cert`` (None: in the same file)
 
     def __post_init__(self) -> None:
         if self.protocol not in PROXY_PROTOCOLS:
@@ -40,23 +48,72 @@ class ProxyTarget:
             )
         if not 1 <= self.timeout_ms <= 3_600_000:
             raise ConfigError(f"proxy timeout {self.timeout_ms} ms is out of range", hint="give 1 to 3600000")
+        if self.key is not None and self.cert is None:
+            raise ConfigError("a proxy client key without its certificate", hint="give proxy_cert too")
+        for name in _TLS_FILES:
+            path = getattr(self, name)
+            if path is not None and "," in path:
+                raise ConfigError(f"proxy {name} path {path!r} has a comma", hint="rename or link the file")
+        if not self.tls and (self.ca or self.cert):
+            object.__setattr__(self, "tls", True)  # a CA or a client certificate means TLS
+
+    def check_files(self, location: Location | None = None) -> None:
+        """ConfigError (at ``location``) unless the TLS files named exist: before any host starts."""
+        for name in _TLS_FILES:
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                raise ConfigError(
+                    f"proxy_{name} {path}: no such file",
+                    hint="paths in thriftbox.toml are relative to it",
+                    location=location,
+                )
+
+    def moved(self, files: dict[str, str]) -> ProxyTarget:
+        """The same target with its TLS files at other paths (``files``: this machine's path -> another)."""
+        return replace(
+            self, **{n: files.get(p, p) for n in _TLS_FILES if (p := getattr(self, n)) is not None}
+        )
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The TLS files it reads."""
+        return tuple(p for n in _TLS_FILES if (p := getattr(self, n)) is not None)
 
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
 
     def spec(self) -> str:
-        """``HOST:PORT,PROTOCOL,FRAMING,TIMEOUT_MS``: what ``thriftbox host --proxy ID=...`` takes."""
-        return f"{self.address},{self.protocol},{self.framing},{self.timeout_ms}"
+        """``HOST:PORT,PROTOCOL,FRAMING,TIMEOUT_MS[,tls][,ca=PATH][,cert=PATH][,key=PATH]``: what ``thriftbox host
+        --proxy ID=...`` takes (and ``serve --proxy``)."""
+        text = f"{self.address},{self.protocol},{self.framing},{self.timeout_ms}"
+        if self.tls:
+            text += ",tls" + "".join(f",{n}={getattr(self, n)}" for n in _TLS_FILES if getattr(self, n))
+        return text
 
     @classmethod
     def parse(cls, text: str) -> ProxyTarget:
         """``HOST:PORT`` (binary, buffered, 5 s) or the full :meth:`spec`; ConfigError when malformed."""
         address, *rest = text.split(",")
         host, _, port = address.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536 or len(rest) > 3:
-            raise ConfigError(f"proxy target {text!r} is not HOST:PORT", hint="e.g. staging-users:9090")
-        protocol, framing, timeout = [*rest, "", "", ""][:3]
+        positional: list[str] = []
+        options: dict[str, str] = {}
+        for item in rest:
+            name, eq, value = item.partition("=")
+            if item == "tls":
+                options["tls"] = item
+            elif eq and name in _TLS_FILES and value:
+                options[name] = value
+            elif not options and not eq and len(positional) < 3:
+                positional.append(item)
+            else:
+                address = ""  # not a target: said below
+        if not host or not port.isdigit() or not 0 < int(port) < 65536 or not address:
+            raise ConfigError(
+                f"proxy target {text!r} is not HOST:PORT[,PROTOCOL,FRAMING,TIMEOUT_MS][,tls][,ca=PATH]...",
+                hint="e.g. staging-users:9090, or staging-users:9443,binary,header,5000,tls,ca=ca.pem",
+            )
+        protocol, framing, timeout = [*positional, "", "", ""][:3]
         if timeout and not timeout.isdigit():
             raise ConfigError(f"proxy timeout {timeout!r} is not a number of milliseconds")
         return cls(
@@ -65,4 +122,8 @@ class ProxyTarget:
             protocol or "binary",
             framing or "buffered",
             int(timeout) if timeout else DEFAULT_PROXY_TIMEOUT_MS,
+            "tls" in options,
+            options.get("ca"),
+            options.get("cert"),
+            options.get("key"),
         )

@@ -1,18 +1,18 @@
 """Forwarding a mock's calls to the real backend (``serve --proxy users.Users=HOST:PORT``).
 
 A :class:`Backend` speaks to one backend in its own protocol and framing (``proxy_protocol``,
-``proxy_framing``: binary and buffered unless told otherwise) through ``thriftbox.client.transport``; the mock
-answers its client with what came back, in the client's protocol and framing. A connection is opened by
-``open_transport`` (on a worker thread: connecting blocks); each exchange then runs on the event loop over the
-non-blocking socket, encoded and read with the wire's own codec and message reader, within ``timeout_ms``.
+``proxy_framing``: binary and buffered unless told otherwise; framed and THeader too), over TLS when told
+(``proxy_tls``, ``proxy_ca``, ``proxy_cert``); the mock answers its client with what came back, in the client's
+protocol and framing. Connections are asyncio streams: each exchange runs on the event loop, encoded and read
+with the wire's own codec, frame codecs and message readers, within ``timeout_ms``.
 
 Connections are pooled: a call takes an idle one or opens a new one, and gives it back when the exchange went
 well (one that failed is closed). The pool never holds more connections than clients hold to the mock: a call
 waits for a connection when as many are in use as the mock has clients, and a returned connection beyond that
 number is closed.
 
-Every failure (refused, reset, timed out, garbage, a reply in another protocol) becomes a
-``TApplicationException(INTERNAL_ERROR)`` naming the backend and the reason; the mock keeps serving.
+Every failure (refused, reset, timed out, a failed TLS handshake, garbage, a reply in another protocol) becomes
+a ``TApplicationException(INTERNAL_ERROR)`` naming the backend and the reason; the mock keeps serving.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import errno
 import functools
 import logging
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,13 +31,15 @@ from typing import Any, cast
 from thriftpy2.thrift import TApplicationException, TMessageType
 from thriftpy2.transport import TTransportException
 
-from thriftbox.client.transport import ClientTransport, open_transport
+from thriftbox.client.transport import Tls
+from thriftbox.errors import ConfigError
 from thriftbox.host.config import DEFAULT_MAX_FRAME, HostConfig, ProxyTarget
 from thriftbox.idl.model import Kind, Method
 from thriftbox.stubs.record import DEFAULT_REDACT, Recorder
+from thriftbox.wire import header
 from thriftbox.wire.app import AppError, Framing, ProtocolName, Raise, Reply, Success
 from thriftbox.wire.codec import make_codec
-from thriftbox.wire.framing import BufferedReader, FramedReader, Message, frame_plain
+from thriftbox.wire.framing import BufferedReader, FramedReader, Message, Reader, frame_plain
 
 logger = logging.getLogger(__name__)
 
@@ -94,23 +97,40 @@ class BackendError(Exception):
 
 
 class _Conn:
-    """A connection to the backend: opened by ``open_transport`` (the one place clients connect), then spoken
-    to without blocking through its socket, with the wire's own codec and message reader."""
+    """A connection to the backend (an asyncio stream, inside TLS when told), with the wire's own codec and
+    message reader for its framing."""
 
-    def __init__(self, opened: ClientTransport, protocol: ProtocolName, framing: Framing) -> None:
-        self.opened = opened
-        sock = opened.transport.sock  # thriftpy2's Cython transports hand out their TSocket's socket
-        self.sock: socket.socket = sock if isinstance(sock, socket.socket) else sock.sock
-        self.sock.setblocking(False)
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, protocol: ProtocolName, framing: str
+    ) -> None:
+        self.stream, self.writer = reader, writer
         self.framing = framing
+        self.protocol: ProtocolName = protocol
         self.codec = make_codec(protocol)
-        self.reader = (FramedReader if framing == "framed" else BufferedReader)(protocol, DEFAULT_MAX_FRAME)
+        self.reader: Reader = (
+            header.HeaderReader(DEFAULT_MAX_FRAME)
+            if framing == "header"
+            else (FramedReader if framing == "framed" else BufferedReader)(protocol, DEFAULT_MAX_FRAME)
+        )
         self.buf = bytearray()
         self.ready: list[Message] = []
+        self._seq = 0
 
-    async def read_message(self, loop: asyncio.AbstractEventLoop) -> Message:
+    def frame(self, seqid: int, payload: bytes) -> bytes:
+        """One request as the backend's framing wants it."""
+        if self.framing == "header":
+            self._seq = (self._seq + 1) & 0x7FFFFFFF
+            proto_id = _HEADER_PROTOCOL_IDS[self.protocol]
+            return header.encode_frame(header.HeaderFrame(0, self._seq, proto_id, ()), {}, payload)
+        return frame_plain(cast(Framing, self.framing), payload)
+
+    async def send(self, data: bytes) -> None:
+        self.writer.write(data)
+        await self.writer.drain()
+
+    async def read_message(self) -> Message:
         while not self.ready:
-            data = await loop.sock_recv(self.sock, 65536)
+            data = await self.stream.read(65536)
             if not data:
                 raise BackendError("the backend closed the connection (wrong protocol or framing?)")
             self.buf += data
@@ -119,7 +139,12 @@ class _Conn:
         return self.ready.pop(0)
 
     def close(self) -> None:
-        self.opened.close()
+        self.writer.close()
+
+
+_CUT_OFF = ("connection reset", "the backend closed the connection")
+_GUESS = " (wrong protocol or framing?)"
+_HEADER_PROTOCOL_IDS = {protocol: pid for pid, protocol in header.PROTOCOLS.items()}
 
 
 class Backend:
@@ -132,6 +157,7 @@ class Backend:
         self.in_use = 0
         self._waiting: list[asyncio.Future[None]] = []  # calls waiting for a connection, oldest first
         self._seqid = 0
+        self._tls: ssl.SSLContext | None = None  # built at the first connection, once: loading files is slow
 
     @property
     def open_connections(self) -> int:
@@ -153,7 +179,20 @@ class Backend:
                 raise
             self._give(conn)
         except Exception as exc:  # whatever the backend sent or did: the client gets a clear error
-            message = f"proxy backend {self.target.address}: {reason(exc, self.target.timeout_ms)}"
+            why = reason(exc, self.target.timeout_ms)
+            if (
+                self.target.tls
+                and self.target.cert is None
+                and (why.startswith(_CUT_OFF) or "CERTIFICATE_REQ" in why)
+            ):
+                why += " (a TLS backend does so when it wants a client certificate: give proxy_cert)"
+            elif not self.target.tls and why.startswith(_CUT_OFF):
+                why = (
+                    why.removesuffix(_GUESS)
+                    + " (wrong protocol or framing? a TLS backend does so to plain TCP: "
+                )
+                why += "proxy_tls = true)"
+            message = f"proxy backend {self.target.address}: {why}"
             latency = (time.perf_counter() - t0) * 1000.0
             return Forwarded(AppError(TApplicationException.INTERNAL_ERROR, message), None, latency, True)
         return Forwarded(reply, result, (time.perf_counter() - t0) * 1000.0)
@@ -162,21 +201,22 @@ class Backend:
         """One request and its reply on ``conn``, on the event loop (the socket is non-blocking)."""
         self._seqid = seqid = (self._seqid + 1) & 0x7FFFFFFF
         mtype = TMessageType.ONEWAY if method.oneway else TMessageType.CALL
-        request = frame_plain(conn.framing, conn.codec.encode(method.name, mtype, seqid, args))
-        loop = asyncio.get_running_loop()
-        await loop.sock_sendall(conn.sock, request)
+        await conn.send(conn.frame(seqid, conn.codec.encode(method.name, mtype, seqid, args)))
         if method.oneway:
             return Success(None), None
-        msg = await conn.read_message(loop)
+        msg = await conn.read_message()
+        codec = (
+            conn.codec if msg.protocol == conn.protocol else make_codec(msg.protocol)
+        )  # THeader says which
         if msg.mtype == TMessageType.EXCEPTION:
             x = TApplicationException()
-            conn.codec.decode_args(msg.payload, x)
+            codec.decode_args(msg.payload, x)
             return AppError(x.type, f"proxy backend {self.target.address}: {x.message}"), None
         if msg.mtype != TMessageType.REPLY or msg.name != method.name or msg.seqid != seqid:
             found = f"got {msg.name!r}, type {msg.mtype}, seqid {msg.seqid}"
             raise BackendError(f"not the reply to {method.name} ({found})")
         result = result_cls()
-        conn.codec.decode_args(msg.payload, result)
+        codec.decode_args(msg.payload, result)
         return _reply(method, result), result
 
     async def _take(self, timeout: float) -> _Conn:
@@ -197,12 +237,30 @@ class Backend:
         if self.idle:
             return self.idle.pop()
         try:
-            t = self.target
-            opened = await asyncio.to_thread(open_transport, t.host, t.port, t.protocol, t.framing, timeout)
-            return _Conn(opened, cast(ProtocolName, t.protocol), cast(Framing, t.framing))
+            return await asyncio.wait_for(self._open(), timeout)
         except BaseException:
             self._drop(None)
             raise
+
+    async def _open(self) -> _Conn:
+        t = self.target
+        if t.tls and self._tls is None:
+            try:
+                self._tls = Tls(t.ca, t.cert, t.key).context()
+            except ConfigError as exc:  # a file that is not PEM: each call says so
+                raise BackendError(exc.message) from None
+        try:
+            reader, writer = await asyncio.open_connection(
+                t.host, t.port, ssl=self._tls, server_hostname=t.host if self._tls is not None else None
+            )
+        except ssl.SSLError as exc:
+            detail = getattr(exc, "verify_message", None)  # e.g. "unable to get local issuer certificate"
+            why = getattr(exc, "reason", None) or exc
+            raise BackendError(f"TLS handshake failed: {why}" + (f" ({detail})" if detail else "")) from None
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return _Conn(reader, writer, cast(ProtocolName, t.protocol), t.framing)
 
     def _give(self, conn: _Conn) -> None:
         """A connection whose exchange went well: idle, unless the mock has fewer clients than that now."""
@@ -254,7 +312,11 @@ def reason(exc: BaseException, timeout_ms: int) -> str:
     while e is not None and len(chain) < 5:
         chain.append(e)
         e = e.__cause__ or e.__context__
+    if isinstance(exc, BackendError):  # said in full where it was raised
+        return str(exc)
     for e in chain:
+        if isinstance(e, ssl.SSLError):  # after the handshake: an alert, e.g. the backend wants a certificate
+            return f"TLS: {getattr(e, 'reason', None) or e}"
         if isinstance(e, ConnectionRefusedError) or getattr(e, "errno", None) == errno.ECONNREFUSED:
             return "connection refused"
         if isinstance(e, ConnectionResetError | BrokenPipeError):

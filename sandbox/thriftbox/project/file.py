@@ -132,10 +132,29 @@ SERVICE_KEYS = (
     Key(
         "proxy_framing",
         "string",
-        "framing spoken to the backend: `buffered` or `framed`",
+        "framing spoken to the backend: `buffered`, `framed` or `header` (THeader)",
         default="`buffered`",
-        choices=("buffered", "framed"),
+        choices=("buffered", "framed", "header"),
     ),
+    Key(
+        "proxy_tls",
+        "boolean",
+        "speak TLS to the backend",
+        default="`false` (`true` with `proxy_ca` or `proxy_cert`)",
+    ),
+    Key(
+        "proxy_ca",
+        "path",
+        "PEM CA certificate(s) the backend's certificate must chain to (TLS)",
+        default="none: the backend's certificate is not verified",
+    ),
+    Key(
+        "proxy_cert",
+        "path",
+        "PEM client certificate for a backend that asks for one (mutual TLS)",
+        default="none",
+    ),
+    Key("proxy_key", "path", "PEM private key of `proxy_cert`", default="in `proxy_cert`'s file"),
     Key(
         "proxy_timeout_ms",
         "integer",
@@ -177,6 +196,10 @@ class ServiceSettings:
     proxy_protocol: str = "binary"
     proxy_framing: str = "buffered"
     proxy_timeout_ms: int = 5000
+    proxy_tls: bool = False
+    proxy_ca: Path | None = None
+    proxy_cert: Path | None = None
+    proxy_key: Path | None = None
     record: bool = False
     location: Location | None = field(default=None, compare=False)  # its table in the file, for errors
 
@@ -279,6 +302,13 @@ class _Checker:
             if name not in known:
                 raise self.unknown((*where, name), name, known, "service key")
             values[name] = self.value((*where, name), known[name], value)
+        for name in ("proxy_ca", "proxy_cert", "proxy_key"):
+            if name in values and not values[name].is_file():
+                raise ConfigError(
+                    f"{name}: no such file {table[name]!r}",
+                    hint=f"paths are relative to thriftbox.toml's folder, {self.folder}",
+                    location=self.positions.location((*where, name), value=True),
+                )
         return ServiceSettings(**values, location=self.positions.location(where))
 
     def value(self, where: tuple[str, ...], key: Key, value: Any) -> Any:

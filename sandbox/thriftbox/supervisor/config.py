@@ -90,26 +90,19 @@ class ServeConfig:
 
     @property
     def proxy_targets(self) -> dict[str, ProxyTarget]:
-        """Service id -> the real backend its calls go to (``--proxy`` over ``proxy`` in thriftbox.toml)."""
+        """Service id -> the real backend its calls go to (``--proxy`` over ``proxy`` in thriftbox.toml; how to
+        speak to it from thriftbox.toml, unless ``--proxy`` gives the full spec)."""
         out = {}
         for sid, s in self.services.items():
             if s.proxy is not None and s.enabled:
-                target = ProxyTarget.parse(s.proxy)
-                out[sid] = ProxyTarget(
-                    target.host, target.port, s.proxy_protocol, s.proxy_framing, s.proxy_timeout_ms
-                )
+                out[sid] = _speaking(ProxyTarget.parse(s.proxy), s)
         for sid, address in self.proxies.items():
             target = ProxyTarget.parse(address)
             given = self.services.get(sid)
-            if given is not None:
-                target = ProxyTarget(
-                    target.host,
-                    target.port,
-                    given.proxy_protocol,
-                    given.proxy_framing,
-                    given.proxy_timeout_ms,
-                )
-            out[sid] = target
+            out[sid] = _speaking(target, given) if given is not None and "," not in address else target
+        for sid, target in out.items():
+            given = self.services.get(sid)
+            target.check_files(given.location if given is not None else None)
         return out
 
     @property
@@ -150,3 +143,22 @@ def validate_paths(paths: Sequence[Path | str]) -> tuple[Path, ...]:
             )
         out.append(path.resolve())
     return tuple(out)
+
+
+def _speaking(target: ProxyTarget, settings: ServiceSettings) -> ProxyTarget:
+    """``target`` spoken to as a service's ``proxy_*`` keys say."""
+    return ProxyTarget(
+        target.host,
+        target.port,
+        settings.proxy_protocol,
+        settings.proxy_framing,
+        settings.proxy_timeout_ms,
+        settings.proxy_tls,
+        ca=_text(settings.proxy_ca),
+        cert=_text(settings.proxy_cert),
+        key=_text(settings.proxy_key),
+    )
+
+
+def _text(path: Path | None) -> str | None:
+    return str(path) if path is not None else None

@@ -169,6 +169,10 @@ def _example(key: Key, *, service: bool = False) -> str:
             "proxy_protocol": '"compact"',
             "proxy_framing": '"framed"',
             "proxy_timeout_ms": "2000",
+            "proxy_tls": "true",
+            "proxy_ca": '"certs/staging-ca.pem"',
+            "proxy_cert": '"certs/me.pem"',
+            "proxy_key": '"certs/me.key"',
             "record": "true",
         }[key.name]
     value = _FIELDS[key.field].default
