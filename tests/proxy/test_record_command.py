@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import socket
 import subprocess
 import threading
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.proxy.support import SID, apache, client, project, provider, wait_port
@@ -55,6 +58,7 @@ def test_record_serves_one_service_then_prints_a_summary(tmp_path: Path) -> None
         assert proc.stdout is not None
         proc.stdout.close()
     text = "".join(output)
+    assert re.search(r"^  \d+ s: 5 call\(s\) recorded$", text, re.M), text  # progress as the calls came
     assert f"recorded 5 call(s) of {SID}, 2 method(s)" in text, text
     assert "getPerson: 4 call(s), 3 distinct" in text
     written = root / "mocks" / "recorded" / f"{SID}.yaml"
@@ -64,3 +68,43 @@ def test_record_serves_one_service_then_prints_a_summary(tmp_path: Path) -> None
     person = doc["methods"]["getPerson"][0]["return"]
     assert person["name"] == "person-1"
     assert person["email"] == person["apiToken"] == "<redacted>"
+
+
+def test_calls_the_backend_did_not_answer_are_counted_apart(tmp_path: Path) -> None:
+    gen = apache(tmp_path)
+    root = project(tmp_path / "p")
+    base = free_base_port()
+    with socket.socket() as s:  # a port nothing listens on: bound, never listened, closed
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    target = f"127.0.0.1:{dead}"
+    proc = subprocess.Popen(
+        thriftbox_cmd(
+            "record", "idl", "--target", target, "--service", SID, "--duration", "4s", "--port", str(base)
+        ),
+        cwd=root,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(proc.stdout or []), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any("recording" in line for line in output):
+        time.sleep(0.1)
+    port = int(next(line for line in output if "recording" in line).split(" on port ")[1].split()[0])
+    wait_port(port)
+    from thrift.Thrift import TApplicationException
+
+    with client(gen, port) as people, pytest.raises(TApplicationException, match="connection refused"):
+        people.getPerson(1)
+    assert proc.wait(timeout=60) == 0
+    reader.join(5)
+    assert proc.stdout is not None
+    proc.stdout.close()
+    text = "".join(output)
+    assert f"recorded 0 call(s) of {SID}" in text, text
+    assert "1 call(s) failed at the backend, not recorded (thriftbox journal)" in text
+    assert "no file written" in text

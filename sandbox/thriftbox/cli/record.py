@@ -16,6 +16,8 @@ from thriftbox.errors import ConfigError
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+PROGRESS_EVERY = 2.0  # seconds between looks at the journal while recording
+QUIET_PROGRESS = 30.0  # a progress line at least this often, even when no call came
 
 
 def parse_duration(text: str) -> float:
@@ -99,44 +101,64 @@ def record(
         Path(config.mocks_dir).mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, _interrupt)
     session = serve_api(config, report=lambda line: err.print(line, markup=False))
-    calls: dict[str, int] = {}
+    counted = _Counter()
     try:
         served = session.ports.get(service_id)
         err.print(
             f"recording {service_id} on port {served} -> {target} for {duration} (Ctrl-C to stop early)"
         )
-        deadline = time.monotonic() + seconds
+        start = time.monotonic()
+        deadline, said, said_at = start + seconds, 0, start
         while time.monotonic() < deadline:
-            time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+            time.sleep(min(PROGRESS_EVERY, max(0.0, deadline - time.monotonic())))
+            total = sum(counted.update().values())
+            now = time.monotonic()
+            if total != said or now - said_at >= QUIET_PROGRESS:  # as calls come in, else now and then
+                err.print(f"  {now - start:.0f} s: {total} call(s) recorded", markup=False)
+                said, said_at = total, now
     except KeyboardInterrupt:
         pass
     finally:
-        calls = _proxied_calls()
+        counted.update()
         session.stop()  # the host writes what it has not written yet as it stops
     written = Path(config.mocks_dir or "mocks") / "recorded" / f"{service_id}.yaml"
-    _summary(service_id, calls, written)
+    _summary(service_id, counted.counts, written)
+    if counted.failed:
+        out.print(
+            f"{counted.failed} call(s) failed at the backend, not recorded (thriftbox journal)", markup=False
+        )
 
 
-def _proxied_calls() -> dict[str, int]:
-    """Calls the backend answered, per method, from the journal of the serve this command runs."""
-    from thriftbox.cli.admin import admin
-    from thriftbox.control.messages import JournalQuery
+class _Counter:
+    """Calls the backend answered, per method, read from the journal of the serve this command runs as they
+    come (a cursor: each entry is read once, and none is missed while the journal holds it)."""
 
-    counts: dict[str, int] = {}
-    from dataclasses import replace
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.failed = 0  # calls the backend did not answer (refused, timed out...): nothing to record
+        self.cursor = ""
 
-    try:
-        api, cursor = admin(), ""
-        while True:
-            page = api.journal(replace(JournalQuery(), since=cursor))
-            for entry in page.entries:
-                if entry.get("proxied"):
-                    counts[entry["method"]] = counts.get(entry["method"], 0) + 1
-            if not page.entries or not page.cursor or page.cursor == cursor:
-                return counts
-            cursor = page.cursor
-    except Exception:  # the summary is a courtesy: the file is what matters
-        return counts
+    def update(self) -> dict[str, int]:
+        from dataclasses import replace
+
+        from thriftbox.cli.admin import admin
+        from thriftbox.control.messages import JournalQuery
+
+        try:
+            api = admin()
+            while True:
+                page = api.journal(replace(JournalQuery(), since=self.cursor))
+                for entry in page.entries:
+                    proxied = entry.get("proxied")
+                    if proxied and "error" in proxied:
+                        self.failed += 1
+                    elif proxied:
+                        self.counts[entry["method"]] = self.counts.get(entry["method"], 0) + 1
+                if not page.entries or not page.cursor or page.cursor == self.cursor:
+                    return self.counts
+                self.cursor = page.cursor
+        except Exception:  # the summary is a courtesy: the file is what matters
+            return self.counts
 
 
 def _summary(service_id: str, calls: dict[str, int], written: Path) -> None:
