@@ -96,7 +96,8 @@ class Session:
             seed=config.seed,
             host=config.host,
             max_frame=config.max_frame,
-            workers=config.workers,
+            # recording: one process, as each process would write the file with only the calls it served
+            workers=1 if config.recording and config.proxy_targets else config.workers,
             now=config.now,
             tls_cert=tls[0],
             tls_key=tls[1],
@@ -205,6 +206,10 @@ class Session:
         if config.real:  # before any mock starts: a bad [real.NAME] stops serve with nothing started
             self.real = RealServices(project, self.runtime, config, lambda: self.ports)
             self.real.check(config.real, ports)
+        if project.record_dir is not None and config.workers > 1:
+            self.report(
+                f"--record: one process per mock, not {config.workers} (each would write only the calls it served)"
+            )
         if project.record_dir is not None and self.runtime.name != "process":
             self.report(
                 "--record writes files in the process runtime only: nothing is recorded in containers"
