@@ -117,3 +117,16 @@ def test_a_call_answered_alike_is_one_answer_and_a_long_sequence_keeps_its_lates
     assert len(long) == MAX_STEPS
     assert long[: MAX_STEPS - 1] == [{"return": n} for n in range(MAX_STEPS - 1)]  # the first answers
     assert long[-1] == {"return": MAX_STEPS + 49}  # and the latest, repeated from then on
+
+
+def test_tls_files_given_on_the_command_line_are_found_from_where_serve_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from thriftbox.supervisor.config import ServeConfig
+
+    (tmp_path / "ca.pem").write_text("x")
+    monkeypatch.chdir(tmp_path)
+    config = ServeConfig(paths=[tmp_path], proxies={SID: "h:1,binary,buffered,100,ca=ca.pem"})
+    assert config.proxy_targets[SID].ca == str(tmp_path / "ca.pem")  # absolute: hosts run from elsewhere
+    with pytest.raises(ConfigError, match=r"proxy_ca \S+/nope.pem: no such file"):
+        _ = ServeConfig(paths=[tmp_path], proxies={SID: "h:1,binary,buffered,100,ca=nope.pem"}).proxy_targets

@@ -98,6 +98,7 @@ class ServeConfig:
                 out[sid] = _speaking(ProxyTarget.parse(s.proxy), s)
         for sid, address in self.proxies.items():
             target = ProxyTarget.parse(address)
+            target = target.moved({f: str(Path(f).resolve()) for f in target.files})  # hosts run elsewhere
             given = self.services.get(sid)
             out[sid] = _speaking(target, given) if given is not None and "," not in address else target
         for sid, target in out.items():
