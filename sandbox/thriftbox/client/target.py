@@ -27,6 +27,9 @@ class ProxyTarget:
     protocol: str = "binary"
     framing: str = "buffered"
     timeout_ms: int = DEFAULT_PROXY_TIMEOUT_MS
+    # the backend's HOST:PORT as configured, when host:port is a relay in front of it (the Docker runtime's,
+    # runtime.docker.relay): messages and the journal name the backend, TLS checks its name (server_name)
+    configured: str = ""
 
     def __post_init__(self) -> None:
         if self.protocol not in PROXY_PROTOCOLS:
@@ -43,16 +46,25 @@ class ProxyTarget:
 
     @property
     def address(self) -> str:
-        return f"{self.host}:{self.port}"
+        """The backend's ``HOST:PORT`` as the user gave it (not a relay's)."""
+        return self.configured or f"{self.host}:{self.port}"
+
+    @property
+    def server_name(self) -> str:
+        """The backend's host name as configured: what TLS sends (SNI) and checks, whatever ``host`` is dialled."""
+        return self.address.rpartition(":")[0].strip("[]")
 
     def spec(self) -> str:
-        """``HOST:PORT,PROTOCOL,FRAMING,TIMEOUT_MS``: what ``thriftbox host --proxy ID=...`` takes."""
-        return f"{self.address},{self.protocol},{self.framing},{self.timeout_ms}"
+        """``HOST:PORT[/BACKEND:PORT],PROTOCOL,FRAMING,TIMEOUT_MS``: what ``thriftbox host --proxy ID=...`` takes
+        (``/BACKEND:PORT``: the backend as configured, when HOST:PORT is a relay in front of it)."""
+        via = f"/{self.configured}" if self.configured else ""
+        return f"{self.host}:{self.port}{via},{self.protocol},{self.framing},{self.timeout_ms}"
 
     @classmethod
     def parse(cls, text: str) -> ProxyTarget:
         """``HOST:PORT`` (binary, buffered, 5 s) or the full :meth:`spec`; ConfigError when malformed."""
         address, *rest = text.split(",")
+        address, _, configured = address.partition("/")
         host, _, port = address.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536 or len(rest) > 3:
             raise ConfigError(f"proxy target {text!r} is not HOST:PORT", hint="e.g. staging-users:9090")
@@ -65,4 +77,5 @@ class ProxyTarget:
             protocol or "binary",
             framing or "buffered",
             int(timeout) if timeout else DEFAULT_PROXY_TIMEOUT_MS,
+            configured,
         )

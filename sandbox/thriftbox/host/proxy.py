@@ -21,10 +21,12 @@ import asyncio
 import errno
 import functools
 import logging
+import os
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 from thriftpy2.thrift import TApplicationException, TMessageType
@@ -67,6 +69,7 @@ class Proxies:
     def flush(self) -> None:
         if self.recorder is not None:
             for path in self.recorder.flush():
+                _own_like_folder(path)
                 logger.info("recorded %s", path)
 
     def close(self) -> None:
@@ -76,6 +79,18 @@ class Proxies:
         self.flush()
         for backend in self.backends.values():
             backend.close()
+
+
+def _own_like_folder(path: Path) -> None:
+    """A file written as root (the host of a container, where the record folder is mounted) gets the owner of
+    its folder: the user's ``mocks/recorded``. The attribute change lands in the same watch batch as the write."""
+    if os.geteuid() != 0:
+        return
+    folder = path.parent.stat()
+    try:
+        os.chown(path, folder.st_uid, folder.st_gid)
+    except OSError as err:
+        logger.warning("could not give %s the owner of its folder: %s", path, err)
 
 
 @dataclass(frozen=True)

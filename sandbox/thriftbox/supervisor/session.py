@@ -179,7 +179,8 @@ class Session:
             )
         stubs = load_stub_book(project.mocks_dir, catalog)  # a broken stub file stops serve here, path:line
         if self.runtime is None and project.proxies and config.runtime == "auto":
-            # a backend is addressed as this machine sees it (localhost, a VPN name): not from a container
+            # backends are addressed as this machine sees them: reached directly, without a relay or an image
+            # (the Docker runtime relays them too, but not from a remote engine; docs/recording.md, "Runtime")
             self.runtime, self.runtime_reason = (
                 get_runtime("process"),
                 "proxying: backends are reached from here",
@@ -205,10 +206,8 @@ class Session:
         if config.real:  # before any mock starts: a bad [real.NAME] stops serve with nothing started
             self.real = RealServices(project, self.runtime, config, lambda: self.ports)
             self.real.check(config.real, ports)
-        if project.record_dir is not None and self.runtime.name != "process":
-            self.report(
-                "--record writes files in the process runtime only: nothing is recorded in containers"
-            )
+        if project.record_dir is not None:
+            make_owned_like_parent(project.record_dir)  # before a container mounts it
         specs = [MockSpec(sid, port) for sid, port in ports.items()]
         t0 = time.perf_counter()
         self._start_runtime(specs)
@@ -383,6 +382,21 @@ class Session:
                 self._write_state()  # first: `thriftbox status` agrees with what is reported
             for line in events:
                 self.report(line)
+
+
+def make_owned_like_parent(folder: Path) -> None:
+    """Create ``folder`` (and missing parents) owned like the nearest existing parent: a ``serve`` run as root
+    (or a container's host) does not leave root-owned folders in the user's project."""
+    missing = []
+    at = folder
+    while not at.exists():
+        missing.append(at)
+        at = at.parent
+    owner = at.stat()
+    for path in reversed(missing):
+        path.mkdir(exist_ok=True)
+        if os.geteuid() == 0:
+            os.chown(path, owner.st_uid, owner.st_gid)
 
 
 def tls_files(config: ServeConfig) -> tuple[Path | None, Path | None, Path | None]:
