@@ -25,6 +25,8 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import socket
+import struct
 import threading
 from collections.abc import Coroutine
 from dataclasses import dataclass, replace
@@ -104,10 +106,10 @@ class Relay:
         peer = writer.get_extra_info("peername")
         try:
             if peer is None or ipaddress.ip_address(peer[0]) not in self.allowed:
-                writer.transport.abort()  # not from the project network: never relayed
+                _reset(writer)  # not from the project network: never relayed
                 return
         except ValueError:
-            writer.transport.abort()
+            _reset(writer)
             return
         target = listener.target
         try:
@@ -115,7 +117,7 @@ class Relay:
                 asyncio.open_connection(target.host, target.port), target.timeout_ms / 1000.0
             )
         except (OSError, TimeoutError) as err:
-            writer.transport.abort()  # a reset: the host answers its client with an error naming the backend
+            _reset(writer)  # the host answers its client with an error naming the backend
             if not listener.failing:
                 listener.failing = True
                 why = (
@@ -154,6 +156,14 @@ class Relay:
         for listener in self._listeners.values():
             await listener.server.wait_closed()
         self._listeners.clear()
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Close with an RST (not a FIN, which would read as a backend that closed the connection after a call)."""
+    sock = writer.get_extra_info("socket")
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
 
 
 async def _pipe_both(
