@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -109,7 +110,8 @@ def test_proxy_record_and_replay_in_containers(engine: Any, tmp_path: Path) -> N
                 rf"proxy backend 127\.0\.0\.1:{backend}: connection (refused|reset)", errors[-1].message
             )
             served.wait_for_output(f"the backend 127.0.0.1:{backend} refused the connection")
-            assert served.interrupt() == 0
+            served.proc.send_signal(signal.SIGTERM)  # `kill`, `docker stop`: cleaned up as on Ctrl-C
+            assert served.proc.wait(timeout=30) == 0
     assert not listening(relay_port)
     assert leftovers(engine, label) == []
 

@@ -410,3 +410,40 @@ def test_an_engine_on_another_machine_gets_no_state_folder(tmp_path: Path) -> No
     assert plan.state_dir is None
     assert "--state-dir" not in plan.command
     assert all(b["mode"] == "ro" for b in plan.binds().values())
+
+
+def test_a_recording_proxy_gets_the_record_folder_writable_and_dials_the_relay(tmp_path: Path) -> None:
+    from thriftbox.client.target import ProxyTarget
+
+    stubs = tmp_path / "mocks"
+    (stubs / "recorded").mkdir(parents=True)
+    given = Project(
+        root=tmp_path,
+        name="shop",
+        idl_dirs=(IDL,),
+        mocks_dir=stubs,
+        proxies={"users.Users": ProxyTarget("localhost", 9090)},
+        record_dir=stubs / "recorded",
+        redact=("pin",),
+    )
+    relayed = {"users.Users": ProxyTarget("172.18.0.1", 41000, configured="localhost:9090")}
+    plan = names.plan_container(
+        given, MockSpec("users.Users", 9091), session="s", version="1", proxies=relayed
+    )
+    recorded = str((stubs / "recorded").resolve())
+    assert plan.binds()[str(stubs.resolve())]["mode"] == "ro"
+    assert plan.binds()[recorded] == {"bind": recorded, "mode": "rw"}
+    cmd = plan.command
+    assert cmd[cmd.index("--proxy") + 1] == "users.Users=172.18.0.1:41000/localhost:9090,binary,buffered,5000"
+    assert cmd[cmd.index("--record-dir") + 1] == recorded
+    assert cmd[cmd.index("--redact") + 1] == "pin"
+    # a service that does not proxy records nothing and gets no writable folder
+    other = names.plan_container(
+        given, MockSpec("orders.Orders", 9092), session="s", version="1", proxies=relayed
+    )
+    assert "--record-dir" not in other.command
+    assert recorded not in other.binds()
+    # a remote engine: the folder cannot be mounted from here, the backend is dialled as given
+    remote = names.plan_container(given, MockSpec("users.Users", 9091), session="s", version="1", remote=True)
+    assert "--record-dir" not in remote.command
+    assert remote.command[remote.command.index("--proxy") + 1].startswith("users.Users=localhost:9090,")
