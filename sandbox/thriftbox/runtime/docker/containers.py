@@ -31,7 +31,7 @@ from thriftbox.runtime.base import MockSpec, MockStatus, Project
 from thriftbox.runtime.docker import image
 from thriftbox.runtime.docker import plan as names
 from thriftbox.runtime.docker.engine import ContainerInfo, Engine
-from thriftbox.runtime.docker.relay import Relay
+from thriftbox.runtime.docker.relay import Relay, start_relay
 from thriftbox.runtime.health import HEALTH_TIMEOUT, UNRESPONSIVE_GRACE, HealthWatch, Verdict
 from thriftbox.runtime.wait import describe_port_holder, port_in_use, wait_ready
 
@@ -191,9 +191,7 @@ class ContainerRuntime:
                 "machine" + ("; --record writes nothing here" if self.project.record_dir is not None else "")
             )
             return
-        gateway, subnet = self.engine.network_gateway(self._network_id)
-        self.relay = Relay(gateway, subnet)
-        self.proxy_targets = {sid: self.relay.add(sid, target) for sid, target in sorted(proxies.items())}
+        self.relay, self.proxy_targets = start_relay(*self.engine.network_gateway(self._network_id), proxies)
 
     def _check_ports(self, mocks: Sequence[MockSpec]) -> None:
         assert self.project is not None

@@ -28,16 +28,33 @@ import logging
 import socket
 import struct
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from thriftbox.client.target import ProxyTarget
+from thriftbox.errors import MockStartError
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _CHUNK = 65536
+
+
+def start_relay(
+    gateway: str, subnet: str, proxies: Mapping[str, ProxyTarget]
+) -> tuple[Relay, dict[str, ProxyTarget]]:
+    """A relay on the network's ``gateway`` for every backend of ``proxies``, and the targets containers dial."""
+    relay = Relay(gateway, subnet)
+    try:
+        return relay, {sid: relay.add(sid, target) for sid, target in sorted(proxies.items())}
+    except OSError as err:  # the gateway is not this machine's (rootless Docker, an engine in a VM)
+        relay.stop()
+        raise MockStartError(
+            f"cannot relay the proxy backends to the containers: listening on the project network's gateway "
+            f"{gateway} failed ({err.strerror or err})",
+            hint="serve proxies with --runtime process, or give backends the containers can reach",
+        ) from None
 
 
 @dataclass
