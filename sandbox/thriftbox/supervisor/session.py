@@ -207,7 +207,13 @@ class Session:
             self.real = RealServices(project, self.runtime, config, lambda: self.ports)
             self.real.check(config.real, ports)
         if project.record_dir is not None:
-            make_owned_like_parent(project.record_dir)  # before a container mounts it
+            try:
+                make_owned_like_parent(project.record_dir)  # before a container mounts it
+            except OSError as err:
+                raise ConfigError(
+                    f"--record: cannot create {project.record_dir} ({err.strerror or err})",
+                    hint="recorded stub files go to mocks/recorded under --mocks: give a folder you can write",
+                ) from None
         specs = [MockSpec(sid, port) for sid, port in ports.items()]
         t0 = time.perf_counter()
         self._start_runtime(specs)
