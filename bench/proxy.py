@@ -1,7 +1,10 @@
 """Benchmark: what `serve --proxy` costs. The hand-written thriftpy2 server (bench/baseline_server.py) is the
 real backend; the same clients call it directly, then through a mock that forwards every call to it.
 
-    python bench/proxy.py [--seconds 3] [--rounds 3]
+    python bench/proxy.py [--seconds 3] [--rounds 3] [--runtime process|docker]
+
+With ``--runtime docker`` the mock runs in a container and reaches the backend (on this machine's loopback)
+through serve's relay (thriftbox.runtime.docker.relay): what the container and the relay add.
 
 Loads (Cython binary protocol, buffered transport, persistent connections, distinct arguments):
 
@@ -9,7 +12,7 @@ Loads (Cython binary protocol, buffered transport, persistent connections, disti
   concurrent  4 client processes, one connection each: calls/s
 
 Reports calls/s direct and proxied, their ratio, and the p50 latency the proxy adds (median of the rounds).
-Results are printed and written to bench/results/proxy.json.
+Results are printed and written to bench/results/proxy.json (proxy-docker.json with ``--runtime docker``).
 """
 
 from __future__ import annotations
@@ -98,6 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--runtime", choices=("process", "docker"), default="process")
     opts = parser.parse_args()
     backend_port, mock_port = free_port(), free_port()
     env = dict(os.environ, PYTHONPATH=str(REPO / "sandbox"))
@@ -109,7 +113,7 @@ def main() -> None:
         (Path(root) / "idl" / "bench.thrift").write_text((HERE / "bench.thrift").read_text())
         mock = subprocess.Popen(
             [
-                sys.executable, "-m", "thriftbox", "serve", "idl", "--runtime", "process", "--no-watch",
+                sys.executable, "-m", "thriftbox", "serve", "idl", "--runtime", opts.runtime, "--no-watch",
                 "--port", str(mock_port), "--admin-port", "0", "--proxy", f"{SID}=127.0.0.1:{backend_port}",
             ],
             cwd=root,
@@ -120,6 +124,10 @@ def main() -> None:
         try:
             wait_port(backend_port)
             wait_port(mock_port)
+            ready = Path(root) / ".thriftbox" / "state.json"  # written once every mock answers
+            deadline = time.monotonic() + 120
+            while not ready.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
             time.sleep(1.0)
             rounds: dict[str, list[dict[str, float]]] = {"direct": [], "proxied": []}
             for _ in range(opts.rounds):
@@ -143,6 +151,7 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "seconds": opts.seconds,
         "rounds": opts.rounds,
+        "runtime": opts.runtime,
     }
     print(f"{'':12} {'direct':>10} {'proxied':>10} {'ratio':>7}")
     for key, label in (("sequential_calls_s", "sequential"), ("concurrent_calls_s", "concurrent")):
@@ -152,7 +161,8 @@ def main() -> None:
     print(f"added p50 latency: {summary['added_p50_ms']:.3f} ms")
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    (out / "proxy.json").write_text(json.dumps(summary, indent=2) + "\n")
+    name = "proxy.json" if opts.runtime == "process" else f"proxy-{opts.runtime}.json"
+    (out / name).write_text(json.dumps(summary, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import io
 import json
 import tarfile
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock, patch
@@ -410,3 +411,69 @@ def test_an_engine_on_another_machine_gets_no_state_folder(tmp_path: Path) -> No
     assert plan.state_dir is None
     assert "--state-dir" not in plan.command
     assert all(b["mode"] == "ro" for b in plan.binds().values())
+
+
+def test_a_recording_proxy_gets_the_record_folder_writable_and_dials_the_relay(tmp_path: Path) -> None:
+    from thriftbox.client.target import ProxyTarget
+
+    stubs = tmp_path / "mocks"
+    (stubs / "recorded").mkdir(parents=True)
+    given = Project(
+        root=tmp_path,
+        name="shop",
+        idl_dirs=(IDL,),
+        mocks_dir=stubs,
+        proxies={"users.Users": ProxyTarget("localhost", 9090)},
+        record_dir=stubs / "recorded",
+        redact=("pin",),
+    )
+    relayed = {"users.Users": ProxyTarget("172.18.0.1", 41000, configured="localhost:9090")}
+    plan = names.plan_container(
+        given, MockSpec("users.Users", 9091), session="s", version="1", proxies=relayed
+    )
+    recorded = str((stubs / "recorded").resolve())
+    assert plan.binds()[str(stubs.resolve())]["mode"] == "ro"
+    assert plan.binds()[recorded] == {"bind": recorded, "mode": "rw"}
+    cmd = plan.command
+    assert cmd[cmd.index("--proxy") + 1] == "users.Users=172.18.0.1:41000/localhost:9090,binary,buffered,5000"
+    assert cmd[cmd.index("--record-dir") + 1] == recorded
+    assert cmd[cmd.index("--redact") + 1] == "pin"
+    # a service that does not proxy records nothing and gets no writable folder
+    other = names.plan_container(
+        given, MockSpec("orders.Orders", 9092), session="s", version="1", proxies=relayed
+    )
+    assert "--record-dir" not in other.command
+    assert recorded not in other.binds()
+    # a remote engine: the folder cannot be mounted from here, the backend is dialled as given
+    remote = names.plan_container(given, MockSpec("users.Users", 9091), session="s", version="1", remote=True)
+    assert "--record-dir" not in remote.command
+    assert remote.command[remote.command.index("--proxy") + 1].startswith("users.Users=localhost:9090,")
+
+
+def test_a_proxy_s_tls_files_are_mounted_and_named_in_the_container(tmp_path: Path) -> None:
+    from thriftbox.client.target import ProxyTarget
+
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    for name in ("ca.pem", "me.pem", "me.key"):
+        (certs / name).write_text(f"-----{name}-----\n")
+    target = ProxyTarget(
+        "staging", 9443, ca=str(certs / "ca.pem"), cert=str(certs / "me.pem"), key=str(certs / "me.key")
+    )
+    given = project(tmp_path, proxies={"users.Users": target})
+    relayed = {"users.Users": replace(target, host="172.18.0.1", port=41000, configured="staging:9443")}
+    plan = names.plan_container(
+        given, MockSpec("users.Users", 9091), session="s", version="1", proxies=relayed
+    )
+    binds = plan.binds()
+    inside = {binds[str(certs / n)]["bind"] for n in ("ca.pem", "me.pem", "me.key")}
+    assert inside == {
+        "/thriftbox/tls/proxy-0.pem",
+        "/thriftbox/tls/proxy-1.pem",
+        "/thriftbox/tls/proxy-2.pem",
+    }
+    assert all(binds[str(certs / n)]["mode"] == "ro" for n in ("ca.pem", "me.pem", "me.key"))
+    spec = ProxyTarget.parse(plan.command[plan.command.index("--proxy") + 1].partition("=")[2])
+    assert spec.tls
+    assert {spec.ca, spec.cert, spec.key} == inside  # the container's paths, not this machine's
+    assert spec.server_name == "staging"  # TLS checks the backend's name, not the relay's

@@ -35,6 +35,9 @@ class ProxyTarget:
     )
     cert: str | None = None  # PEM client certificate, for a backend that asks for one (mutual TLS)
     key: str | None = None  # PEM private key of ``cert`` (None: in the same file)
+    # the backend's HOST:PORT as configured, when host:port is a relay in front of it (the Docker runtime's,
+    # runtime.docker.relay): messages and the journal name the backend, TLS checks its name (server_name)
+    configured: str = ""
 
     def __post_init__(self) -> None:
         if self.protocol not in PROXY_PROTOCOLS:
@@ -81,12 +84,20 @@ class ProxyTarget:
 
     @property
     def address(self) -> str:
-        return f"{self.host}:{self.port}"
+        """The backend's ``HOST:PORT`` as the user gave it (not a relay's)."""
+        return self.configured or f"{self.host}:{self.port}"
+
+    @property
+    def server_name(self) -> str:
+        """The backend's host name as configured: what TLS sends (SNI) and checks, whatever ``host`` is dialled."""
+        return self.address.rpartition(":")[0].strip("[]")
 
     def spec(self) -> str:
-        """``HOST:PORT,PROTOCOL,FRAMING,TIMEOUT_MS[,tls][,ca=PATH][,cert=PATH][,key=PATH]``: what ``thriftbox host
-        --proxy ID=...`` takes (and ``serve --proxy``)."""
-        text = f"{self.address},{self.protocol},{self.framing},{self.timeout_ms}"
+        """``HOST:PORT[/BACKEND:PORT],PROTOCOL,FRAMING,TIMEOUT_MS[,tls][,ca=PATH][,cert=PATH][,key=PATH]``: what
+        ``thriftbox host --proxy ID=...`` takes (and ``serve --proxy``; ``/BACKEND:PORT``: the backend as
+        configured, when HOST:PORT is a relay in front of it)."""
+        via = f"/{self.configured}" if self.configured else ""
+        text = f"{self.host}:{self.port}{via},{self.protocol},{self.framing},{self.timeout_ms}"
         if self.tls:
             text += ",tls" + "".join(f",{n}={getattr(self, n)}" for n in _TLS_FILES if getattr(self, n))
         return text
@@ -95,6 +106,7 @@ class ProxyTarget:
     def parse(cls, text: str) -> ProxyTarget:
         """``HOST:PORT`` (binary, buffered, 5 s) or the full :meth:`spec`; ConfigError when malformed."""
         address, *rest = text.split(",")
+        address, _, configured = address.partition("/")
         host, _, port = address.rpartition(":")
         positional: list[str] = []
         options: dict[str, str] = {}
@@ -126,4 +138,5 @@ class ProxyTarget:
             options.get("ca"),
             options.get("cert"),
             options.get("key"),
+            configured,
         )

@@ -21,11 +21,13 @@ import asyncio
 import errno
 import functools
 import logging
+import os
 import socket
 import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 from thriftpy2.thrift import TApplicationException, TMessageType
@@ -70,6 +72,7 @@ class Proxies:
     def flush(self) -> None:
         if self.recorder is not None:
             for path in self.recorder.flush():
+                _own_like_folder(path)
                 logger.info("recorded %s", path)
 
     def close(self) -> None:
@@ -79,6 +82,18 @@ class Proxies:
         self.flush()
         for backend in self.backends.values():
             backend.close()
+
+
+def _own_like_folder(path: Path) -> None:
+    """A file written as root (the host of a container, where the record folder is mounted) gets the owner of
+    its folder: the user's ``mocks/recorded``. The attribute change lands in the same watch batch as the write."""
+    if os.geteuid() != 0:
+        return
+    folder = path.parent.stat()
+    try:
+        os.chown(path, folder.st_uid, folder.st_gid)
+    except OSError as err:
+        logger.warning("could not give %s the owner of its folder: %s", path, err)
 
 
 @dataclass(frozen=True)
@@ -186,7 +201,9 @@ class Backend:
                 and (why.startswith(_CUT_OFF) or "CERTIFICATE_REQ" in why)
             ):
                 why += " (a TLS backend does so when it wants a client certificate: give proxy_cert)"
-            elif not self.target.tls and why.startswith(_CUT_OFF):
+            elif (
+                not self.target.tls and not self.target.configured and why.startswith(_CUT_OFF)
+            ):  # not relayed
                 why = (
                     why.removesuffix(_GUESS)
                     + " (wrong protocol or framing? a TLS backend does so to plain TCP: "
@@ -251,7 +268,10 @@ class Backend:
                 raise BackendError(exc.message) from None
         try:
             reader, writer = await asyncio.open_connection(
-                t.host, t.port, ssl=self._tls, server_hostname=t.host if self._tls is not None else None
+                t.host,
+                t.port,
+                ssl=self._tls,
+                server_hostname=t.server_name if self._tls is not None else None,
             )
         except ssl.SSLError as exc:
             detail = getattr(exc, "verify_message", None)  # e.g. "unable to get local issuer certificate"

@@ -180,7 +180,8 @@ class Session:
             )
         stubs = load_stub_book(project.mocks_dir, catalog)  # a broken stub file stops serve here, path:line
         if self.runtime is None and project.proxies and config.runtime == "auto":
-            # a backend is addressed as this machine sees it (localhost, a VPN name): not from a container
+            # backends are addressed as this machine sees them: reached directly, without a relay or an image
+            # (the Docker runtime relays them too, but not from a remote engine; docs/recording.md, "Runtime")
             self.runtime, self.runtime_reason = (
                 get_runtime("process"),
                 "proxying: backends are reached from here",
@@ -210,10 +211,14 @@ class Session:
             self.report(
                 f"--record: one process per mock, not {config.workers} (each would write only the calls it served)"
             )
-        if project.record_dir is not None and self.runtime.name != "process":
-            self.report(
-                "--record writes files in the process runtime only: nothing is recorded in containers"
-            )
+        if project.record_dir is not None:
+            try:
+                make_owned_like_parent(project.record_dir)  # before a container mounts it
+            except OSError as err:
+                raise ConfigError(
+                    f"--record: cannot create {project.record_dir} ({err.strerror or err})",
+                    hint="recorded stub files go to mocks/recorded under --mocks: give a folder you can write",
+                ) from None
         specs = [MockSpec(sid, port) for sid, port in ports.items()]
         t0 = time.perf_counter()
         self._start_runtime(specs)
@@ -388,6 +393,21 @@ class Session:
                 self._write_state()  # first: `thriftbox status` agrees with what is reported
             for line in events:
                 self.report(line)
+
+
+def make_owned_like_parent(folder: Path) -> None:
+    """Create ``folder`` (and missing parents) owned like the nearest existing parent: a ``serve`` run as root
+    (or a container's host) does not leave root-owned folders in the user's project."""
+    missing = []
+    at = folder
+    while not at.exists():
+        missing.append(at)
+        at = at.parent
+    owner = at.stat()
+    for path in reversed(missing):
+        path.mkdir(exist_ok=True)
+        if os.geteuid() == 0:
+            os.chown(path, owner.st_uid, owner.st_gid)
 
 
 def tls_files(config: ServeConfig) -> tuple[Path | None, Path | None, Path | None]:

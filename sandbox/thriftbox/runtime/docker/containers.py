@@ -24,12 +24,14 @@ from thriftbox import about
 from thriftbox.control.client import HostClient
 from thriftbox.control.messages import ReloadRequest
 from thriftbox.errors import ConfigError, MockStartError, ThriftboxError
+from thriftbox.host.config import ProxyTarget
 from thriftbox.idl import load_catalog
 from thriftbox.project.ports import port_free
 from thriftbox.runtime.base import MockSpec, MockStatus, Project
 from thriftbox.runtime.docker import image
 from thriftbox.runtime.docker import plan as names
 from thriftbox.runtime.docker.engine import ContainerInfo, Engine
+from thriftbox.runtime.docker.relay import Relay, start_relay
 from thriftbox.runtime.health import HEALTH_TIMEOUT, UNRESPONSIVE_GRACE, HealthWatch, Verdict
 from thriftbox.runtime.wait import describe_port_holder, port_in_use, wait_ready
 
@@ -100,6 +102,9 @@ class ContainerRuntime:
         self._remote_host: str | None = None
         self._engine_lost = False  # reported once, not on every supervision tick
         self._lock = threading.Lock()
+        self.relay: Relay | None = None  # to the proxies' backends, as this machine reaches them
+        self.proxy_targets: dict[str, ProxyTarget] | None = None  # the backends as containers reach them
+        self._notes: list[str] = []  # lines for the first supervision tick (supervise's caller reports them)
         self._lifeline: socket.socket | None = (
             None  # to the reaper: closed by the kernel if this process dies
         )
@@ -146,6 +151,7 @@ class ContainerRuntime:
             self._check_ports(mocks)
             self.image_tag = self.ensure_image()
             self._ensure_network()
+            self._start_relay()
             self._guard_session()
             shutil.rmtree(project.layout.hosts_dir, ignore_errors=True)  # this session starts clean
             self._launch_all(mocks)
@@ -171,6 +177,22 @@ class ContainerRuntime:
         labels = {names.LABEL_PROJECT: self.project.name, names.LABEL_SESSION: self.session}
         self._network_id = self.engine.ensure_network(names.network_name(self.project.name), labels)
 
+    def _start_relay(self) -> None:
+        """A relay per proxied backend on the network's gateway (runtime.docker.relay); with a remote engine
+        the containers dial the backends as configured (a relay here is out of their reach), said once."""
+        assert self.project is not None
+        proxies = self.project.proxies
+        if not proxies:
+            return
+        if self._remote_host is not None:
+            self._notes.append(
+                f"the Docker engine runs on {self._remote_host}: its containers reach the proxy backends by the "
+                "addresses given (" + ", ".join(t.address for t in proxies.values()) + "), not through this "
+                "machine" + ("; --record writes nothing here" if self.project.record_dir is not None else "")
+            )
+            return
+        self.relay, self.proxy_targets = start_relay(*self.engine.network_gateway(self._network_id), proxies)
+
     def _check_ports(self, mocks: Sequence[MockSpec]) -> None:
         assert self.project is not None
         if self._remote_host:
@@ -186,6 +208,9 @@ class ContainerRuntime:
         if engine is None:
             return
         lifeline, self._lifeline = self._lifeline, None
+        relay, self.relay = self.relay, None
+        if relay is not None:
+            relay.stop()  # nothing stays listening; the containers' connections to it close
         try:
             ids = {m.container_id for m in self.mocks.values() if m.container_id}
             ids |= {c.id for c in engine.labelled(self._session_label)}
@@ -202,6 +227,7 @@ class ContainerRuntime:
                 if mock.plan.state_dir is not None:
                     shutil.rmtree(mock.plan.state_dir, ignore_errors=True)
         self._network_id = ""
+        self.proxy_targets = None
         self.mocks.clear()
 
     # -- containers --------------------------------------------------------------------------------------------
@@ -216,6 +242,7 @@ class ContainerRuntime:
             version=about.__version__,
             remote=remote,
             extra_dirs=self.extra_dirs,
+            proxies=self.proxy_targets,
         )
 
     def _find_extra_dirs(self) -> None:
@@ -324,16 +351,18 @@ class ContainerRuntime:
         """
         if self._engine is None or not self.mocks:
             return []
+        notes, self._notes = self._notes, []
+        notes += self.relay.events() if self.relay is not None else []
         try:
             found = {c.id: c for c in self._engine.labelled(self._session_label)}
         except ThriftboxError as err:
             first, self._engine_lost = not self._engine_lost, True
-            return [f"cannot supervise the containers: {err}"] if first else []
+            return [*notes, f"cannot supervise the containers: {err}"] if first else notes
         if self._engine_lost:
             self._engine_lost = False
             logger.info("the Docker engine at %s answers again", self._engine.address)
         revived: list[tuple[_Mock, str]] = []
-        lines = []
+        lines = notes
         for sid, mock in list(self.mocks.items()):
             info = found.get(mock.container_id)
             if info is not None and info.state == "running":

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from thriftbox.control.auth import HOST_TOKEN_ENV
-from thriftbox.host.config import HostConfig
+from thriftbox.host.config import HostConfig, ProxyTarget
 from thriftbox.project.real import RealService
 from thriftbox.runtime.base import MockSpec, Project
 
@@ -93,12 +93,16 @@ class ContainerPlan:
     control_host: str = "127.0.0.1"
     env: dict[str, str] = field(default_factory=dict)
     state_dir: Path | None = None  # this machine's folder mounted writable at STATE_TARGET (None: none)
+    record_dir: Path | None = None  # mocks/recorded, mounted writable at its own path (serve --record)
 
     def binds(self) -> dict[str, dict[str, str]]:
-        """Docker SDK ``volumes=``: every folder read-only at its target path, the state folder writable."""
+        """Docker SDK ``volumes=``: every folder read-only at its target path, the state folder and the record
+        folder writable (the latter inside the read-only stub folder: the engine mounts it on top)."""
         binds = {str(f.source): {"bind": f.target, "mode": "ro"} for f in self.folders}
         if self.state_dir is not None:
             binds[str(self.state_dir)] = {"bind": STATE_TARGET, "mode": "rw"}
+        if self.record_dir is not None:
+            binds[str(self.record_dir)] = {"bind": container_path(self.record_dir), "mode": "rw"}
         return binds
 
     def ports(self) -> dict[str, tuple[str, int | None]]:
@@ -132,7 +136,17 @@ def _tls_files(project: Project) -> dict[str, tuple[Path, str]]:
     """HostConfig field -> (file on this machine, its path in the container), for the TLS files given."""
     given = {"tls_cert": project.tls_cert, "tls_key": project.tls_key, "tls_client_ca": project.tls_client_ca}
     names = {"tls_cert": "cert.pem", "tls_key": "key.pem", "tls_client_ca": "client-ca.pem"}
-    return {k: (p.resolve(), f"{TLS_DIR}/{names[k]}") for k, p in given.items() if p is not None}
+    found = {k: (p.resolve(), f"{TLS_DIR}/{names[k]}") for k, p in given.items() if p is not None}
+    for f in sorted(
+        {f for target in project.proxies.values() for f in target.files}
+    ):  # proxy_ca, proxy_cert...
+        found[f] = (Path(f).resolve(), f"{TLS_DIR}/proxy-{len(found)}.pem")
+    return found
+
+
+def _proxy_files(project: Project) -> dict[str, str]:
+    """The proxies' TLS files: path on this machine -> path in the container."""
+    return {k: target for k, (_, target) in _tls_files(project).items() if not k.startswith("tls_")}
 
 
 def outside(project: Project, files: Iterable[Path]) -> tuple[Path, ...]:
@@ -163,8 +177,21 @@ def _tls_target(project: Project, name: str) -> Path | None:
     return Path(found[1]) if found is not None else None
 
 
-def host_command(project: Project, spec: MockSpec, control_port: int, keep_state: bool = False) -> list[str]:
-    """Arguments of ``thriftbox host`` inside a container serving ``spec`` on its own port."""
+def host_command(
+    project: Project,
+    spec: MockSpec,
+    control_port: int,
+    keep_state: bool = False,
+    proxies: Mapping[str, ProxyTarget] | None = None,
+    record: bool = False,
+) -> list[str]:
+    """Arguments of ``thriftbox host`` inside a container serving ``spec`` on its own port.
+
+    ``proxies``: the backends as the container reaches them (relays, see :mod:`thriftbox.runtime.docker.relay`;
+    None: as configured); ``record``: recorded files go to the project's record folder, mounted at its path.
+    """
+    targets = project.proxies if proxies is None else proxies
+    record_dir = project.record_dir if record and spec.service_id in targets else None
     mocks = project.mocks_dir if project.mocks_dir is not None and project.mocks_dir.is_dir() else None
     config = HostConfig(
         idl_dirs=tuple(Path(_inside(p)) for p in project.idl_dirs),  # paths in the container (POSIX)
@@ -182,9 +209,10 @@ def host_command(project: Project, spec: MockSpec, control_port: int, keep_state
         tls_cert=_tls_target(project, "tls_cert"),
         tls_key=_tls_target(project, "tls_key"),
         tls_client_ca=_tls_target(project, "tls_client_ca"),
-        # a backend on the host's loopback is not reachable from a container: docs/recording.md
-        proxies={k: v for k, v in project.proxies.items() if k == spec.service_id},
+        proxies={k: v.moved(_proxy_files(project)) for k, v in targets.items() if k == spec.service_id},
         proxy_mode=project.proxy_mode,
+        record_dir=Path(container_path(record_dir)) if record_dir is not None else None,
+        redact=project.redact,
     )
     return config.argv()
 
@@ -202,11 +230,15 @@ def plan_container(
     version: str,
     remote: bool = False,
     extra_dirs: Iterable[Path] = (),
+    proxies: Mapping[str, ProxyTarget] | None = None,
 ) -> ContainerPlan:
     """Everything about the container of one service, before any engine is asked.
 
-    ``extra_dirs`` are mounted besides the project's folders: those of included files outside them.
+    ``extra_dirs`` are mounted besides the project's folders: those of included files outside them. ``proxies``:
+    the backends as containers reach them (None: as configured). A recording proxy's container gets the record
+    folder writable (not with a remote engine: its writes could not reach this machine).
     """
+    record = not remote and project.record_dir is not None and spec.service_id in project.proxies
     mounted = folders(project, extra_dirs)
     state_dir = None if remote else project.layout.hosts_dir / dns_name(spec.service_id)
     control_port = CONTROL_PORT if spec.port != CONTROL_PORT else CONTROL_PORT + 1
@@ -224,13 +256,16 @@ def plan_container(
         control_port=control_port,
         alias=dns_name(spec.service_id),
         network=network_name(project.name),
-        command=host_command(project, spec, control_port, keep_state=state_dir is not None),
+        command=host_command(
+            project, spec, control_port, keep_state=state_dir is not None, proxies=proxies, record=record
+        ),
         labels=labels,
         folders=mounted,
         publish_host=project.host,
         control_host=project.host if remote else "127.0.0.1",
         env={HOST_TOKEN_ENV: project.control_token},  # the environment, not the command line `ps` shows
         state_dir=state_dir,
+        record_dir=project.record_dir if record else None,
     )
 
 

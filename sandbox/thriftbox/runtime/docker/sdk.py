@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
+import ipaddress
 import logging
 import os
 import re
@@ -206,6 +207,22 @@ class SdkEngine:
     def remove_network(self, network_id: str) -> None:
         with self._errors("removing the project network"), contextlib.suppress(docker.errors.NotFound):
             self.client.api.remove_network(network_id)
+
+    def network_gateway(self, network_id: str) -> tuple[str, str]:
+        with self._errors("reading the project network's address"):
+            attrs = self.client.api.inspect_network(network_id)
+        for config in (attrs.get("IPAM") or {}).get("Config") or []:
+            subnet = str(config.get("Subnet") or "")
+            if ":" in subnet or not subnet:
+                continue  # the IPv4 one
+            gateway = str(config.get("Gateway") or "")
+            if not gateway:  # older engines leave it out: the subnet's first address
+                gateway = str(next(ipaddress.ip_network(subnet, strict=False).hosts()))
+            return gateway, subnet
+        raise MockStartError(
+            f"the network {attrs.get('Name', network_id)} has no IPv4 subnet: proxied backends cannot be relayed",
+            hint="remove it (thriftbox down) so that serve creates it anew",
+        )
 
     def remove_networks(self, label: str) -> list[str]:
         """Remove the networks carrying ``label``; the names of those removed."""
