@@ -126,3 +126,28 @@ def test_proxy_record_and_replay_in_containers(engine: Any, tmp_path: Path) -> N
             people.getPerson(7)
         served.interrupt()
     assert leftovers(engine, label) == []
+
+
+def test_a_container_speaks_theader_inside_tls_to_a_backend_on_loopback(engine: Any, tmp_path: Path) -> None:
+    """Through the relay the container's TLS checks the backend's own name (127.0.0.1 in its certificate), not
+    the relay's address; the CA file is mounted into the container."""
+    from tests.tls_support import make_pki
+
+    gen = apache(tmp_path)
+    pki = make_pki(tmp_path / "pki")
+    root = project(tmp_path / "p")
+    with provider(tmp_path, "compact", "header", (pki.server, pki.server_key)) as backend:
+        (root / "thriftbox.toml").write_text(
+            f'[services."{SID}"]\nproxy = "127.0.0.1:{backend}"\nproxy_protocol = "compact"\n'
+            f'proxy_framing = "header"\nproxy_ca = "{pki.ca}"\n'
+        )
+        with serve(root, ["idl"], "--runtime", "docker") as served, client(gen, served.port(SID)) as people:
+            assert "runtime: docker" in served.output()
+            assert people.getPerson(6) == gen.ttypes.Person(
+                id=6, name="person-6", email="p6@example.org", apiToken="tok-6"
+            )
+            with pytest.raises(gen.ttypes.NotFound):
+                people.getPerson(21)
+            [entry] = [e for e in journal(served) if e.get("proxied") and e["args"] == {"id": 6}]
+            assert entry["proxied"]["backend"] == f"127.0.0.1:{backend}"  # the backend, not the relay
+    assert leftovers(engine, f"thriftbox.project={project_name(root)}") == []
