@@ -1,15 +1,18 @@
-"""Shared fixtures: the IDL corpus, the demo project, and a served project on real ports."""
+"""Shared fixtures: the IDL corpus, the demo project, and a client of the real Docker engine."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
 
 from tests.corpus import CORPUS, MISSING
+from tests.docker_support import mock_image
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -29,6 +32,17 @@ def demo_project(tmp_path: Path) -> Path:
     if (REPO / "mocks").is_dir():
         shutil.copytree(REPO / "mocks", tmp_path / "mocks")
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Any]:
+    """A Docker SDK client of the engine that has the mock image (built once per session)."""
+    import docker
+
+    mock_image()  # skips (or fails under THRIFTBOX_REQUIRE_DOCKER=1) without an engine; builds the image once
+    client = docker.from_env()
+    yield client
+    client.close()
 
 
 # Hypothesis explores new examples on every developer run; CI (CI=true) replays a fixed sequence, so a landing

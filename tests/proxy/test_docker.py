@@ -9,12 +9,10 @@ import os
 import re
 import signal
 import time
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import docker
 import pytest
 import yaml
 from thrift.Thrift import TApplicationException
@@ -27,14 +25,6 @@ from thriftbox.project.layout import project_name
 pytestmark = pytest.mark.docker
 
 OWNER = (4321, 4322)  # not this test's user: the recorded file must get the folder's owner, not root's
-
-
-@pytest.fixture
-def engine() -> Iterator[Any]:
-    mock_image()  # skips (or fails under THRIFTBOX_REQUIRE_DOCKER=1) without an engine; builds the image once
-    client = docker.from_env()
-    yield client
-    client.close()
 
 
 def listening(port: int) -> bool:

@@ -54,14 +54,6 @@ def project_at(root: Path, idl: Path) -> Project:
     return Project(root=root, name=f"t{uuid.uuid4().hex[:8]}", idl_dirs=(idl,))
 
 
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Any]:
-    mock_image()  # skips (or fails under THRIFTBOX_REQUIRE_DOCKER=1) without an engine
-    client = docker.from_env()
-    yield client
-    client.close()
-
-
 @dataclass
 class Shop:
     runtime: DockerRuntime

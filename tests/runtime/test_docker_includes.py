@@ -6,14 +6,11 @@ The project, the editor saves and the helpers are those of ``tests/supervisor/te
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import docker
 import pytest
 
-from tests.docker_support import mock_image
 from tests.serve_support import serve
 from tests.supervisor.test_reload_process import (
     CLOCK,
@@ -34,14 +31,6 @@ GREETER_WITH_EXTRA = GREETER_V1.replace(
 CLOCK_WITH_UNITS = 'include "../units/units.thrift"\n\n' + CLOCK_IDL.replace(
     "  i64 now()\n", "  i64 now()\n  units.Celsius temperature()\n"
 )
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Any]:
-    mock_image()  # skips (or fails under THRIFTBOX_REQUIRE_DOCKER=1) without an engine; builds the image once
-    client = docker.from_env()
-    yield client
-    client.close()
 
 
 def container(engine: Any, served: Any, service_id: str) -> dict[str, Any]:

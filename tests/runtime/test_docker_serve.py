@@ -7,11 +7,9 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import docker
 import pytest
 
 from tests.docker_support import leftovers, mock_image
@@ -26,14 +24,6 @@ pytestmark = [
 
 IDL = Path(__file__).parent / "docker_fixtures" / "idl"
 CALLER = Path(__file__).resolve().parents[1] / "apache_caller.py"
-
-
-@pytest.fixture
-def engine() -> Iterator[Any]:
-    mock_image()  # skips (or fails under THRIFTBOX_REQUIRE_DOCKER=1) without an engine; builds the image once
-    client = docker.from_env()
-    yield client
-    client.close()
 
 
 def apache_calls(gen: Path, service: str, port: int, protocol: str, framing: str) -> dict[str, str]:

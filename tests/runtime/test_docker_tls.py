@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import shutil
 import ssl
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import docker
 import pytest
 
 from tests.docker_support import leftovers, mock_image
@@ -26,14 +24,6 @@ from thriftbox.runtime.docker.plan import TLS_DIR
 pytestmark = pytest.mark.docker
 
 IDL = Path(__file__).parent / "docker_fixtures" / "idl"
-
-
-@pytest.fixture
-def engine() -> Iterator[Any]:
-    mock_image()  # skips (or fails under THRIFTBOX_REQUIRE_DOCKER=1) without an engine; builds the image once
-    client = docker.from_env()
-    yield client
-    client.close()
 
 
 def test_tls_in_containers_with_workers(engine: Any, tmp_path: Path) -> None:

@@ -14,10 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import docker
 import pytest
 
-from tests.docker_support import mock_image
 from tests.serve_support import Served, serve
 from tests.supervisor.test_reload_process import (
     CLOCK,
@@ -38,14 +36,6 @@ from tests.supervisor.test_reload_process import (
 )
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Any]:
-    mock_image()  # skips (or fails under THRIFTBOX_REQUIRE_DOCKER=1) without an engine; builds the image once
-    client = docker.from_env()
-    yield client
-    client.close()
 
 
 @contextmanager
