@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from thriftbox.errors import ConfigError, Location
+from thriftbox.errors import ConfigError
 
 DEFAULT_PROXY_TIMEOUT_MS = 5000
 PROXY_PROTOCOLS = ("binary", "compact")
@@ -60,15 +60,14 @@ class ProxyTarget:
         if not self.tls and (self.ca or self.cert):
             object.__setattr__(self, "tls", True)  # a CA or a client certificate means TLS
 
-    def check_files(self, location: Location | None = None) -> None:
-        """ConfigError (at ``location``) unless the TLS files named exist: before any host starts."""
+    def check_files(self) -> None:
+        """ConfigError unless the TLS files a ``--proxy`` spec names exist: before any host starts."""
         for name in _TLS_FILES:
             path = getattr(self, name)
             if path is not None and not Path(path).is_file():
                 raise ConfigError(
                     f"proxy_{name} {path}: no such file",
-                    hint="paths in thriftbox.toml are relative to it",
-                    location=location,
+                    hint="paths in --proxy are relative to where you run it",
                 )
 
     def moved(self, files: dict[str, str]) -> ProxyTarget:

@@ -111,6 +111,10 @@ class BackendError(Exception):
     """The backend did not answer a call properly; the message says why."""
 
 
+class CutOff(BackendError):
+    """The backend closed the connection without answering."""
+
+
 class _Conn:
     """A connection to the backend (an asyncio stream, inside TLS when told), with the wire's own codec and
     message reader for its framing."""
@@ -147,7 +151,7 @@ class _Conn:
         while not self.ready:
             data = await self.stream.read(65536)
             if not data:
-                raise BackendError("the backend closed the connection (wrong protocol or framing?)")
+                raise CutOff("the backend closed the connection" + _GUESS)
             self.buf += data
             used = self.reader.feed(self.buf, self.ready)
             del self.buf[:used]
@@ -157,7 +161,6 @@ class _Conn:
         self.writer.close()
 
 
-_CUT_OFF = ("connection reset", "the backend closed the connection")
 _GUESS = " (wrong protocol or framing?)"
 _HEADER_PROTOCOL_IDS = {protocol: pid for pid, protocol in header.PROTOCOLS.items()}
 
@@ -194,22 +197,7 @@ class Backend:
                 raise
             self._give(conn)
         except Exception as exc:  # whatever the backend sent or did: the client gets a clear error
-            why = reason(exc, self.target.timeout_ms)
-            if (
-                self.target.tls
-                and self.target.cert is None
-                and (why.startswith(_CUT_OFF) or "CERTIFICATE_REQ" in why)
-            ):
-                why += " (a TLS backend does so when it wants a client certificate: give proxy_cert)"
-            elif (
-                not self.target.tls and not self.target.configured and why.startswith(_CUT_OFF)
-            ):  # not relayed
-                why = (
-                    why.removesuffix(_GUESS)
-                    + " (wrong protocol or framing? a TLS backend does so to plain TCP: "
-                )
-                why += "proxy_tls = true)"
-            message = f"proxy backend {self.target.address}: {why}"
+            message = f"proxy backend {self.target.address}: {reason(exc, self.target)}"
             latency = (time.perf_counter() - t0) * 1000.0
             return Forwarded(AppError(TApplicationException.INTERNAL_ERROR, message), None, latency, True)
         return Forwarded(reply, result, (time.perf_counter() - t0) * 1000.0)
@@ -325,34 +313,49 @@ def _reply(method: Method, result: Any) -> Reply:
     return Success(value)
 
 
-def reason(exc: BaseException, timeout_ms: int) -> str:
-    """Why a backend failed, in a few words: refused, reset, timed out, closed, or not a Thrift reply."""
+def reason(exc: BaseException, target: ProxyTarget) -> str:
+    """Why a backend failed, in a few words (refused, reset, timed out, closed, a TLS failure, not a Thrift reply),
+    and what to check when it cut the connection off: a TLS backend does so to a client without the certificate
+    it wants, and to plain TCP (not said through a relay, which resets for any failure of the backend)."""
+    why, cut_off = _what(exc, target.timeout_ms)
+    if target.tls and target.cert is None and (cut_off or "CERTIFICATE_REQ" in why):
+        return why + " (a TLS backend does so when it wants a client certificate: give proxy_cert)"
+    if cut_off and not target.tls and not target.configured:
+        return (
+            why.removesuffix(_GUESS)
+            + " (wrong protocol or framing? a TLS backend does so to plain TCP: proxy_tls = true)"
+        )
+    return why
+
+
+def _what(exc: BaseException, timeout_ms: int) -> tuple[str, bool]:
+    """What happened, and whether the backend cut the connection off (reset or closed it without answering)."""
+    if isinstance(exc, CutOff):
+        return str(exc), True
+    if isinstance(exc, BackendError):  # said in full where it was raised
+        return str(exc), False
     chain: list[BaseException] = []
     e: BaseException | None = exc
     while e is not None and len(chain) < 5:
         chain.append(e)
         e = e.__cause__ or e.__context__
-    if isinstance(exc, BackendError):  # said in full where it was raised
-        return str(exc)
     for e in chain:
         if isinstance(e, ssl.SSLError):  # after the handshake: an alert, e.g. the backend wants a certificate
-            return f"TLS: {getattr(e, 'reason', None) or e}"
+            return f"TLS: {getattr(e, 'reason', None) or e}", False
         if isinstance(e, ConnectionRefusedError) or getattr(e, "errno", None) == errno.ECONNREFUSED:
-            return "connection refused"
+            return "connection refused", False
         if isinstance(e, ConnectionResetError | BrokenPipeError):
-            return "connection reset"
+            return "connection reset", True
         if isinstance(e, TimeoutError | socket.timeout):
-            return f"no answer within {timeout_ms} ms (timed out)"
+            return f"no answer within {timeout_ms} ms (timed out)", False
     text = str(exc)
     low = text.lower()
     if "timed out" in low:
-        return f"no answer within {timeout_ms} ms (timed out)"
+        return f"no answer within {timeout_ms} ms (timed out)", False
     if "refused" in low or "could not connect" in low:
-        return "connection refused"
+        return "connection refused", False
     if "reset" in low:
-        return "connection reset"
+        return "connection reset", True
     if isinstance(exc, TTransportException) and exc.type == TTransportException.END_OF_FILE:
-        return "the backend closed the connection (wrong protocol or framing?)"
-    if isinstance(exc, BackendError):
-        return str(exc)
-    return f"not a Thrift reply in {type(exc).__name__}: {text or 'undecodable'} (wrong protocol or framing?)"
+        return "the backend closed the connection" + _GUESS, True
+    return f"not a Thrift reply in {type(exc).__name__}: {text or 'undecodable'}" + _GUESS, False

@@ -99,11 +99,9 @@ class ServeConfig:
         for sid, address in self.proxies.items():
             target = ProxyTarget.parse(address)
             target = target.moved({f: str(Path(f).resolve()) for f in target.files})  # hosts run elsewhere
+            target.check_files()  # thriftbox.toml's were checked when it was read, at their lines
             given = self.services.get(sid)
             out[sid] = _speaking(target, given) if given is not None and "," not in address else target
-        for sid, target in out.items():
-            given = self.services.get(sid)
-            target.check_files(given.location if given is not None else None)
         return out
 
     @property

@@ -87,6 +87,7 @@ class Session:
         self.progress: Reporter = progress or (lambda line: logger.debug("%s", line))
         paths = validate_paths(config.paths)
         tls = tls_files(config)
+        proxies = config.proxy_targets
         self.project = Project(
             root=config.root.resolve(),
             name=project_name(config.root),
@@ -97,12 +98,12 @@ class Session:
             host=config.host,
             max_frame=config.max_frame,
             # recording: one process, as each process would write the file with only the calls it served
-            workers=1 if config.recording and config.proxy_targets else config.workers,
+            workers=1 if config.recording and proxies else config.workers,
             now=config.now,
             tls_cert=tls[0],
             tls_key=tls[1],
             tls_client_ca=tls[2],
-            proxies=config.proxy_targets,
+            proxies=proxies,
             proxy_mode=config.proxy_mode,
             record_dir=self._record_dir(config) if config.recording else None,
             redact=tuple(config.redact),
