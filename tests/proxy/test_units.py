@@ -130,3 +130,14 @@ def test_tls_files_given_on_the_command_line_are_found_from_where_serve_runs(
     assert config.proxy_targets[SID].ca == str(tmp_path / "ca.pem")  # absolute: hosts run from elsewhere
     with pytest.raises(ConfigError, match=r"proxy_ca \S+/nope.pem: no such file"):
         _ = ServeConfig(paths=[tmp_path], proxies={SID: "h:1,binary,buffered,100,ca=nope.pem"}).proxy_targets
+
+
+def test_a_name_with_two_addresses_that_both_refuse_is_a_refused_connection() -> None:
+    from thriftbox.host.proxy import reason
+
+    # asyncio.open_connection("localhost", ...) where localhost is ::1 and 127.0.0.1: one OSError for both
+    both = OSError(
+        "Multiple exceptions: [Errno 111] Connect call failed ('::1', 9, 0, 0), "
+        "[Errno 111] Connect call failed ('127.0.0.1', 9)"
+    )
+    assert reason(both, ProxyTarget("localhost", 9)) == "connection refused"

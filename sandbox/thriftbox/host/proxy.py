@@ -352,7 +352,9 @@ def _what(exc: BaseException, timeout_ms: int) -> tuple[str, bool]:
     low = text.lower()
     if "timed out" in low:
         return f"no answer within {timeout_ms} ms (timed out)", False
-    if "refused" in low or "could not connect" in low:
+    if (
+        "refused" in low or "could not connect" in low or "connect call failed" in low
+    ):  # asyncio, every address
         return "connection refused", False
     if "reset" in low:
         return "connection reset", True
